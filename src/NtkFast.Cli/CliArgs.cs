@@ -1,0 +1,96 @@
+using System.Globalization;
+
+namespace NtkFast.Cli;
+
+/// <summary>
+/// Minimal GNU-style option parser: "--name value", "--name=value", and flags.
+/// Every option a command reads is recorded; <see cref="EnsureAllUsed"/> rejects the rest,
+/// so a typo is an error rather than silently ignored.
+/// </summary>
+public sealed class CliArgs
+{
+    private readonly Dictionary<string, string?> _options = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _used = new(StringComparer.Ordinal);
+    private readonly List<string> _positional = [];
+
+    public CliArgs(IReadOnlyList<string> args, IReadOnlySet<string>? flags = null)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        for (int i = 0; i < args.Count; i++)
+        {
+            string a = args[i];
+            if (a.StartsWith("--", StringComparison.Ordinal) && a.Length > 2)
+            {
+                string name = a[2..];
+                string? value = null;
+                int eq = name.IndexOf('=', StringComparison.Ordinal);
+                if (eq >= 0) { value = name[(eq + 1)..]; name = name[..eq]; }
+                else if (flags is null || !flags.Contains(name))
+                {
+                    if (i + 1 < args.Count && !IsOptionName(args[i + 1])) value = args[++i];
+                }
+                if (_options.ContainsKey(name)) throw new CliException($"option --{name} given more than once");
+                _options[name] = value;
+            }
+            else _positional.Add(a);
+        }
+    }
+
+    private static bool IsOptionName(string s) => s.StartsWith("--", StringComparison.Ordinal) && s.Length > 2 && !double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out _);
+
+    public IReadOnlyList<string> Positional => _positional;
+
+    public bool Has(string name) { _used.Add(name); return _options.ContainsKey(name); }
+
+    public bool Flag(string name)
+    {
+        _used.Add(name);
+        if (!_options.TryGetValue(name, out string? v)) return false;
+        if (v is null) return true;
+        return v.ToLowerInvariant() switch
+        {
+            "true" or "1" or "yes" => true,
+            "false" or "0" or "no" => false,
+            _ => throw new CliException($"option --{name} is a flag; got value '{v}'"),
+        };
+    }
+
+    public string? Optional(string name)
+    {
+        _used.Add(name);
+        if (!_options.TryGetValue(name, out string? v)) return null;
+        if (v is null) throw new CliException($"option --{name} needs a value");
+        return v;
+    }
+
+    public string Required(string name) => Optional(name) ?? throw new CliException($"missing required option --{name}");
+
+    public int Int(string name, int? defaultValue = null, int min = int.MinValue, int max = int.MaxValue)
+    {
+        string? s = Optional(name);
+        if (s is null) return defaultValue ?? throw new CliException($"missing required option --{name}");
+        if (!int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v))
+            throw new CliException($"option --{name}: '{s}' is not an integer");
+        if (v < min || v > max)
+            throw new CliException(max == int.MaxValue ? $"option --{name} must be at least {min}, got {v}" : $"option --{name} must be in [{min}, {max}], got {v}");
+        return v;
+    }
+
+    public double Double(string name, double? defaultValue = null, double min = double.NegativeInfinity, bool minExclusive = false)
+    {
+        string? s = Optional(name);
+        if (s is null) return defaultValue ?? throw new CliException($"missing required option --{name}");
+        if (!double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !double.IsFinite(v))
+            throw new CliException($"option --{name}: '{s}' is not a finite number");
+        if (minExclusive ? v <= min : v < min)
+            throw new CliException($"option --{name} must be {(minExclusive ? "greater than" : "at least")} {min.ToString(CultureInfo.InvariantCulture)}, got {s}");
+        return v;
+    }
+
+    /// <summary>Throws for any option the command did not read.</summary>
+    public void EnsureAllUsed()
+    {
+        foreach (string k in _options.Keys)
+            if (!_used.Contains(k)) throw new CliException($"unknown option --{k} (see --help)");
+    }
+}
