@@ -18,21 +18,42 @@ namespace NtkFast.Benchmarks.Kernels;
 /// relu N=8192 d=16 L=8 (the layer recursion dominates). Odd size 1023 keeps partial tiles measured.
 /// </remarks>
 [MemoryDiagnoser]
-public class KernelBenchmarks
+public class KernelBenchmarks : KernelWorkload
+{
+    [Params("relu/4096/784/4", "erf/4096/784/4", "relu/8192/16/8", "relu/1023/784/4")]
+    public string Workload { get; set; } = "relu/4096/784/4";
+
+    [GlobalSetup]
+    public void Setup() => Setup(Workload);
+}
+
+/// <summary>
+/// The quadrature workload (tanh has no closed-form dual) in its own class, so it can be filtered:
+/// each numeric dual costs ~50–250 µs, so N = 1024 (1.6 M evaluations) runs for minutes per operation.
+/// </summary>
+[MemoryDiagnoser]
+public class KernelQuadratureBenchmarks : KernelWorkload
+{
+    [Params("tanh/1024/784/4", "tanh/255/784/4")]
+    public string Workload { get; set; } = "tanh/1024/784/4";
+
+    [GlobalSetup]
+    public void Setup() => Setup(Workload);
+}
+
+/// <summary>Workload "activation/N/d/L": data, spec and buffers, and the two implementations.</summary>
+public abstract class KernelWorkload
 {
     private Matrix _x = null!;
     private KernelSpec _spec = null!;
     private double[] _nngp = [], _ntk = [], _workspace = [];
 
-    [Params("relu/4096/784/4", "erf/4096/784/4", "tanh/1024/784/4", "relu/8192/16/8", "relu/1023/784/4")]
-    public string Workload { get; set; } = "relu/4096/784/4";
-
     private int N => _x.Rows;
 
-    [GlobalSetup]
-    public void Setup()
+    protected void Setup(string workload)
     {
-        string[] p = Workload.Split('/');
+        ArgumentNullException.ThrowIfNull(workload);
+        string[] p = workload.Split('/');
         int n = int.Parse(p[1], System.Globalization.CultureInfo.InvariantCulture);
         int d = int.Parse(p[2], System.Globalization.CultureInfo.InvariantCulture);
         int depth = int.Parse(p[3], System.Globalization.CultureInfo.InvariantCulture);
