@@ -33,6 +33,13 @@ public sealed class Erf : Activation
         double r = Math.Sqrt(q);
         return new DualValue((2.0 / Math.PI) * Math.Atan2(2.0 * b, r), (4.0 / Math.PI) / r);
     }
+
+    /// <summary>Vectorised over j (see <see cref="BatchedDual"/>).</summary>
+    public override void Dual(double a, ReadOnlySpan<double> b, ReadOnlySpan<double> c, Span<double> ess, Span<double> edd)
+    {
+        CheckDualSpans(b, c, ess, edd);
+        BatchedDual.ErfRow(a, b, c, ess, edd);
+    }
 }
 
 /// <summary>erf(x) (scalar series / continued fraction; see <see cref="SpecialFunctions.Erf"/>).</summary>
