@@ -85,10 +85,11 @@ internal static class BatchedDual
     {
         c = Vector256.Max(c, Vector256<double>.Zero);
         sac = sa * Vector256.Sqrt(c);
-        b = Vector256.Min(Vector256.Max(b, -sac), sac);
+        // S from the unclipped b (see ArcCosine: clipping first breaks S = 0 on the diagonal).
         Vector256<double> w = b * b;
         Vector256<double> d = Vector256.FusedMultiplyAdd(a, c, -w) + Vector256.FusedMultiplyAdd(-b, b, w);
         s = Vector256.Sqrt(Vector256.Max(d, Vector256<double>.Zero));
+        b = Vector256.Min(Vector256.Max(b, -sac), sac);
     }
 
     public static void ArcCosineRow(double slope, double derivAtZero, double a, ReadOnlySpan<double> b, ReadOnlySpan<double> c, Span<double> ess, Span<double> edd)

@@ -66,9 +66,9 @@ public static class BivariateGaussian
         a = a > 0 ? a : 0.0;
         c = c > 0 ? c : 0.0;
         double sa = Math.Sqrt(a), sc = Math.Sqrt(c);
-        b = Math.Clamp(b, -sa * sc, sa * sc);
         double w = b * b;
-        double disc = Math.FusedMultiplyAdd(a, c, -w) + Math.FusedMultiplyAdd(-b, b, w);
+        double disc = Math.FusedMultiplyAdd(a, c, -w) + Math.FusedMultiplyAdd(-b, b, w); // before clipping b
+        b = Math.Clamp(b, -sa * sc, sa * sc);
         double l21 = sa > 0 ? b / sa : 0.0;
         double l22 = sa > 0 ? Math.Sqrt(Math.Max(disc, 0.0) / a) : sc;
         double sum = 0;
@@ -111,9 +111,10 @@ public static class BivariateGaussian
         c = c > 0 ? c : 0.0;
         double sa = Math.Sqrt(a), sc = Math.Sqrt(c);
         double sac = sa * sc;
-        b = Math.Clamp(b, -sac, sac);
+        // Discriminant from the unclipped b, so b = a = c gives S = 0 exactly (√a·√c may round below a).
         double w = b * b;
         double disc = Math.FusedMultiplyAdd(a, c, -w) + Math.FusedMultiplyAdd(-b, b, w);
+        b = Math.Clamp(b, -sac, sac);
         double s = disc > 0 ? Math.Sqrt(disc) : 0.0;
 
         int n = quadrature.Degree;

@@ -155,12 +155,20 @@ public class DualKernelTests
     public void Diagonal_angle_is_exactly_zero()
     {
         // b = a = c: S = 0 exactly, so relu's E[σ'σ'] is exactly 1/2 and E[σσ] exactly a/2.
-        foreach (double a in new[] { 1e-6, 0.1, 1.0 / 3, 7.3, 100 })
+        // Includes values where √a·√a rounds below a (0.33, 0.7, 1.1, 3.3), which once broke S = 0.
+        foreach (double a in new[] { 1e-6, 0.1, 1.0 / 3, 0.33, 0.7, 1.1, 3.3, 7.3, 100 })
         {
             DualValue v = Relu.Instance.Dual(a, a, a);
             Assert.Equal(0.5, v.Edd);
             Assert.Equal(a / 2, v.Ess, 15);
             Assert.Equal(1.0, Sign.Instance.Dual(a, a, a).Ess);
+            Assert.Equal(0.0, new LeakyRelu(0.2).Dual(a, a, a).Edd - 1.0 * (0.2 + 0.64 * 0.5), 15);
+            // Batched path too.
+            double[] ess = new double[5], edd = new double[5];
+            Relu.Instance.Dual(a, [a, a, a, a, a], [a, a, a, a, a], ess, edd);
+            Assert.All(edd, d => Assert.Equal(0.5, d));
+            Erf.Instance.Dual(a, [a], [a], ess, edd);
+            Assert.Equal(Erf.Instance.Dual(a, a, a).Edd, edd[0], 14);
         }
     }
 
