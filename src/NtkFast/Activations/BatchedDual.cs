@@ -64,11 +64,10 @@ internal static class BatchedDual
         return Vector256.CopySign(a, y);
     }
 
-    /// <summary>E[relu(u)relu(v)] lanes: (S + δ b)/(2π), δ = atan2(S, −b), with the series near ρ = −1.</summary>
+    /// <summary>E[relu(u)relu(v)] lanes: (S + δ b)/(2π), δ = atan2(S, −b) (passed in: relu's E[σ'σ'] reuses it), with the series near ρ = −1.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<double> K(Vector256<double> b, Vector256<double> s, Vector256<double> sac)
+    private static Vector256<double> K(Vector256<double> b, Vector256<double> s, Vector256<double> sac, Vector256<double> delta)
     {
-        Vector256<double> delta = Atan2(s, -b);
         Vector256<double> direct = Vector256.FusedMultiplyAdd(delta, b, s);
         Vector256<double> d2 = delta * delta;
         ref double c = ref MemoryMarshal.GetArrayDataReference(s_kSeries);
@@ -132,17 +131,18 @@ internal static class BatchedDual
         Vector256<double> b, Vector256<double> c, ref double er, ref double dr, int j)
     {
         Geometry(va, sa, ref b, ref c, out Vector256<double> s, out Vector256<double> sac);
-        Vector256<double> e = K(b, s, sac);
+        Vector256<double> delta = Atan2(s, -b);
+        Vector256<double> e = K(b, s, sac, delta);
         Vector256<double> d;
         if (slope == 0)
         {
-            d = Atan2(s, -b) * Vector256.Create(InvTwoPi);
+            d = delta * Vector256.Create(InvTwoPi);
         }
         else
         {
-            e = Vector256.Create(1 + slope * slope) * e - Vector256.Create(2 * slope) * K(-b, s, sac);
+            e = Vector256.Create(1 + slope * slope) * e - Vector256.Create(2 * slope) * K(-b, s, sac, Atan2(s, b));
             d = slope > 0
-                ? Vector256.Create(slope) + Vector256.Create(oma * oma * InvTwoPi) * Atan2(s, -b)
+                ? Vector256.Create(slope) + Vector256.Create(oma * oma * InvTwoPi) * delta
                 : Vector256.Create(0.25 * opa * opa) + Vector256.Create(oma * oma * InvTwoPi) * Atan2(b, s);
         }
         Vector256<double> zero = Vector256.LessThanOrEqual(c, Vector256<double>.Zero);
