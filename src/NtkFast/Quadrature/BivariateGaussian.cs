@@ -51,6 +51,43 @@ public static class BivariateGaussian
     private const double MildSlope = 0.25;
     private const double InvTwoPi = 0.15915494309189533577;
 
+    /// <summary>
+    /// Plain tensor Gauss–Hermite E[g(u)h(v)] through the Cholesky factor of [[a, b], [b, c]]
+    /// (u = √a z₁, v = (b/√a) z₁ + √(c − b²/a) z₂), n² nodes. Exact for polynomials of degree ≤ 2n − 1 in each
+    /// variable and fine for smooth, mildly scaled integrands; slow to converge at kinks and at large variances
+    /// (measured in docs/notes/act.md), which is why the activations use <see cref="Expect(SpanFunction, SpanFunction, SpanFunction?, SpanFunction?, double, double, double, BivariateQuadrature)"/>.
+    /// Degenerate covariances are exact: a zero variance or |ρ| = 1 leaves a 1-D rule.
+    /// </summary>
+    public static double ExpectGaussHermite(Func<double, double> g, Func<double, double> h, double a, double b, double c, int n)
+    {
+        ArgumentNullException.ThrowIfNull(g);
+        ArgumentNullException.ThrowIfNull(h);
+        GaussRule rule = GaussHermite.Get(n);
+        a = a > 0 ? a : 0.0;
+        c = c > 0 ? c : 0.0;
+        double sa = Math.Sqrt(a), sc = Math.Sqrt(c);
+        double w = b * b;
+        double disc = Math.FusedMultiplyAdd(a, c, -w) + Math.FusedMultiplyAdd(-b, b, w); // before clipping b
+        b = Math.Clamp(b, -sa * sc, sa * sc);
+        double l21 = sa > 0 ? b / sa : 0.0;
+        double l22 = sa > 0 ? Math.Sqrt(Math.Max(disc, 0.0) / a) : sc;
+        double sum = 0;
+        for (int i = 0; i < n; i++)
+        {
+            double z1 = rule.X[i];
+            double gi = g(sa * z1);
+            if (l22 == 0)
+            {
+                sum += rule.W[i] * gi * h(l21 * z1);
+                continue;
+            }
+            double inner = 0;
+            for (int k = 0; k < n; k++) inner += rule.W[k] * h(l21 * z1 + l22 * rule.X[k]);
+            sum += rule.W[i] * gi * inner;
+        }
+        return sum;
+    }
+
     /// <summary>E[g(u)h(v)] with the default quadrature.</summary>
     public static double Expect(SpanFunction g, SpanFunction h, double a, double b, double c)
     {
@@ -74,9 +111,10 @@ public static class BivariateGaussian
         c = c > 0 ? c : 0.0;
         double sa = Math.Sqrt(a), sc = Math.Sqrt(c);
         double sac = sa * sc;
-        b = Math.Clamp(b, -sac, sac);
+        // Discriminant from the unclipped b, so b = a = c gives S = 0 exactly (√a·√c may round below a).
         double w = b * b;
         double disc = Math.FusedMultiplyAdd(a, c, -w) + Math.FusedMultiplyAdd(-b, b, w);
+        b = Math.Clamp(b, -sac, sac);
         double s = disc > 0 ? Math.Sqrt(disc) : 0.0;
 
         int n = quadrature.Degree;
