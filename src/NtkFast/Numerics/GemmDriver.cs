@@ -96,6 +96,11 @@ internal static unsafe class GemmDriver<T> where T : unmanaged, IFloatingPointIe
     public static void Run<TEp>(ref Problem p, ref TEp epilogue, bool hasEpilogue) where TEp : struct, IGemmEpilogue<T>
     {
         if (p.M == 0 || p.N == 0) return;
+        if (p.K > 0 && p.K <= KC && p.Alpha != T.Zero && (long)p.M * p.N * p.K <= GemmSmall<T>.Limit)
+        {
+            GemmSmall<T>.Run(in p, GemmConfig.Path, ref epilogue, hasEpilogue);
+            return;
+        }
         var g = new Geometry(GemmConfig.Path);
         TEp ep = epilogue; // on this stack frame: workers receive its address
         var action = new Action<TEp> { P = p, G = g, Ep = Unsafe.AsPointer(ref ep), HasEp = hasEpilogue };
@@ -128,6 +133,7 @@ internal static unsafe class GemmDriver<T> where T : unmanaged, IFloatingPointIe
 
     private enum SplitMode { Rows, Cols, Triangle }
 
+    [SkipLocalsInit]
     private struct Action<TEp> : IParallelAction where TEp : struct, IGemmEpilogue<T>
     {
         public Problem P;

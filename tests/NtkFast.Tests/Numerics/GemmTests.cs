@@ -150,7 +150,7 @@ public class GemmTests
         double[] a = GemmReference.Random(m * k, 11), b = GemmReference.Random(n * k, 12);
         var full = new double[m * n];
         Gemm.Multiply(Op.None, Op.Transpose, m, n, k, 1.0, a, k, b, k, 0.0, full, n);
-        foreach (var (r0, rows, c0, cols) in new[] { (3, 29, 5, 41), (1, 1, 0, 90), (13, 57, 11, 11) })
+        foreach (var (r0, rows, c0, cols) in new[] { (3, 29, 5, 41), (1, 1, 0, 90), (13, 57, 11, 11), (3, 5, 5, 9), (20, 4, 33, 17), (9, 7, 1, 8) })
         {
             var sub = new double[rows * cols];
             Gemm.Multiply(Op.None, Op.Transpose, rows, cols, k, 1.0, a.AsSpan(r0 * k), k, b.AsSpan(c0 * k), k, 0.0, sub, cols);
