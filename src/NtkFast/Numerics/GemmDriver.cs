@@ -36,7 +36,7 @@ internal static class GemmConfig
 
 /// <summary>
 /// BLIS-style blocked GEMM for row-major storage. Loop nest (outside in):
-/// row block ic (MC rows, ≤ 480) → K block pc (KC) → pack A block (MC×KC, MR-row panels) →
+/// row block ic (MC rows, ≤ 1536) → K block pc (KC) → pack A block (MC×KC, MR-row panels) →
 /// column block jc (NC ≈ 480 KiB of packed B, kept in L2) → pack B block (KC×NC, NR-column panels) →
 /// ir (MR rows; the A panel, 16 KiB, stays in L1) → jr (NR columns, B streamed from L2) → micro-kernel.
 /// This is BLIS's col-major nest applied to Cᵀ = Bᵀ·Aᵀ: the vector direction runs along rows of C,
