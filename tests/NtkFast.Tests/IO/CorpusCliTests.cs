@@ -30,11 +30,11 @@ public sealed class CorpusCliTests : IDisposable
     /// <summary>name → (corpus kind fed into {f}, arguments). {x}: a good 3×4 X; {y}: a good 3×1 Y; {net}: a 4-5-1 network; {o}: the output folder.</summary>
     private static readonly Dictionary<string, (string Kind, string[] Args)> Lines = new()
     {
-        ["kernel-x"] = ("matrix", ["kernel", "--x", "{f}", "--depth", "2", "--activation", "relu", "--out-ntk", "{o}/k.npy", "--out-nngp", "{o}/s.npy"]),
-        ["kernel-x2"] = ("matrix", ["kernel", "--x", "{x}", "--x2", "{f}", "--depth", "2", "--activation", "relu", "--out-ntk", "{o}/k.npy"]),
-        ["predict-x"] = ("matrix", ["predict", "--x", "{f}", "--y", "{y}", "--x-test", "{x}", "--depth", "2", "--activation", "relu", "--out", "{o}/p.npy"]),
-        ["predict-y"] = ("matrix", ["predict", "--x", "{x}", "--y", "{f}", "--x-test", "{x}", "--depth", "2", "--activation", "relu", "--out", "{o}/p.npy"]),
-        ["predict-xtest"] = ("matrix", ["predict", "--x", "{x}", "--y", "{y}", "--x-test", "{f}", "--depth", "2", "--activation", "relu", "--out", "{o}/p.npy"]),
+        ["kernel-x"] = ("matrix", ["kernel", "--x", "{f}", "--depth", "2", "--activation", "identity", "--out-ntk", "{o}/k.npy", "--out-nngp", "{o}/s.npy"]),
+        ["kernel-x2"] = ("matrix", ["kernel", "--x", "{x}", "--x2", "{f}", "--depth", "2", "--activation", "identity", "--out-ntk", "{o}/k.npy"]),
+        ["predict-x"] = ("matrix", ["predict", "--x", "{f}", "--y", "{y}", "--x-test", "{x}", "--depth", "2", "--activation", "identity", "--out", "{o}/p.npy"]),
+        ["predict-y"] = ("matrix", ["predict", "--x", "{x}", "--y", "{f}", "--x-test", "{x}", "--depth", "2", "--activation", "identity", "--out", "{o}/p.npy"]),
+        ["predict-xtest"] = ("matrix", ["predict", "--x", "{x}", "--y", "{y}", "--x-test", "{f}", "--depth", "2", "--activation", "identity", "--out", "{o}/p.npy"]),
         ["empirical-x"] = ("matrix", ["empirical", "--params", "{net}", "--x", "{f}", "--out-ntk", "{o}/e.npy"]),
         ["train-x"] = ("matrix", ["train", "--params", "{net}", "--x", "{f}", "--y", "{y}", "--lr", "1", "--steps", "2", "--out", "{o}/t.npz"]),
         ["train-y"] = ("matrix", ["train", "--params", "{net}", "--x", "{x}", "--y", "{f}", "--lr", "1", "--steps", "2", "--out", "{o}/t.npz"]),
@@ -66,7 +66,7 @@ public sealed class CorpusCliTests : IDisposable
         if (template.Contains("{net}"))
         {
             if (!Array.Exists(Program.Commands, c => c.Name == "init")) return;
-            var init = RunCli(["init", "--widths", "4,5,1", "--activation", "relu", "--seed", "1", "--out", slots["{net}"]]);
+            var init = RunCli(["init", "--widths", "4,5,1", "--activation", "identity", "--seed", "1", "--out", slots["{net}"]]);
             Assert.True(init.Code == 0, $"ntk init failed: {init.Err}");
         }
 
