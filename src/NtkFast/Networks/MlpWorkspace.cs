@@ -16,7 +16,7 @@ namespace NtkFast.Networks;
 /// </para>
 /// One workspace serves one pass at a time; use one per thread.
 /// </summary>
-public sealed class MlpWorkspace<T> where T : unmanaged
+public sealed class MlpWorkspace<T> where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
 {
     /// <summary>Chunk length of the σ' scratch (cache-resident; 16 KiB of doubles).</summary>
     internal const int ScratchLength = 2048;
@@ -84,6 +84,20 @@ public sealed class MlpWorkspace<T> where T : unmanaged
     {
         CheckLayer(l, 1, Architecture.Depth, nameof(l));
         return _cot.AsSpan((int)_preOffset[l], BatchSize * Architecture.Width(l));
+    }
+
+    /// <summary>
+    /// Sets the output cotangent G = δ(L) to the unit vector e_k on every row (G[i, k'] = [k' = k]),
+    /// so that <see cref="Mlp{T}.BackpropagateCotangents"/> gives δ(l)_k(x_i) = ∂f_k(x_i)/∂α~(l).
+    /// Call after the forward pass (it uses <see cref="BatchSize"/>).
+    /// </summary>
+    public void SetUnitCotangent(int output)
+    {
+        int nL = Architecture.OutputWidth;
+        if ((uint)output >= (uint)nL) throw new ArgumentOutOfRangeException(nameof(output), output, $"Output index must be in [0, {nL - 1}].");
+        Span<T> g = Cotangent(Architecture.Depth);
+        g.Clear();
+        for (int i = 0; i < BatchSize; i++) g[i * nL + output] = T.One;
     }
 
     /// <summary>The network's output f(X) = α~(L), N×nL, of the last forward pass.</summary>

@@ -139,9 +139,10 @@ public class MlpGradientTests
         for (int k = 0; k < arch.OutputWidth; k++)
         {
             net.Forward(x, ws);
-            Span<double> g = ws.Cotangent(arch.Depth);
-            g.Clear();
-            for (int i = 0; i < n; i++) g[i * arch.OutputWidth + k] = 1;
+            ws.SetUnitCotangent(k);
+            for (int i = 0; i < n; i++)
+                for (int kk = 0; kk < arch.OutputWidth; kk++)
+                    Assert.Equal(kk == k ? 1.0 : 0.0, ws.Cotangent(arch.Depth)[i * arch.OutputWidth + kk]);
             net.BackpropagateCotangents(ws);
             for (int l = 1; l <= arch.Depth; l++)
             {
