@@ -87,22 +87,17 @@ public sealed class Mlp<T> where T : unmanaged, IFloatingPointIeee754<T>
         MlpArchitecture a = Architecture;
         int depth = a.Depth;
         T beta = T.CreateTruncating(a.Beta);
-        Span<T> biasRow = workspace.Scratch;
+        T[] biasRow = workspace.Scratch;
         for (int l = 0; l < depth; l++)
         {
             int nIn = a.Width(l), nOut = a.Width(l + 1);
             ReadOnlySpan<T> input = l == 0 ? x[..(n * nIn)] : workspace.ActRaw(l, n);
-            Span<T> z = workspace.PreRaw(l + 1, n);
-            double gemmBeta = 0;
-            if (a.Beta != 0)
-            {
-                TensorPrimitives.Multiply(Bias(l), beta, biasRow[..nOut]);
-                NetworkOps.BroadcastRows<T>(biasRow[..nOut], z, n);
-                gemmBeta = 1;
-            }
+            if (a.Beta != 0) TensorPrimitives.Multiply(Bias(l), beta, biasRow.AsSpan(0, nOut));
+            // Bias and σ are applied by the GEMM epilogue on each finished block of Z (still in cache).
+            var epilogue = new BiasActivationEpilogue<T>(a.Beta != 0 ? biasRow : null,
+                l + 1 < depth ? workspace.ActArray : null, workspace.ActOffset(l + 1), nOut, a.Activation);
             NetworkOps.Gemm<T>(Op.None, Op.Transpose, n, nOut, nIn, a.WeightScale(l),
-                input, nIn, Weights(l), nIn, gemmBeta, z, nOut);
-            if (l + 1 < depth) NetworkOps.Forward<T>(a.Activation, z, workspace.ActRaw(l + 1, n));
+                input, nIn, Weights(l), nIn, 0, workspace.PreRaw(l + 1, n), nOut, ref epilogue);
         }
     }
 
@@ -169,10 +164,10 @@ public sealed class Mlp<T> where T : unmanaged, IFloatingPointIeee754<T>
         for (int l = a.Depth - 1; l > trainableFrom; l--)
         {
             int nIn = a.Width(l), nOut = a.Width(l + 1);
-            Span<T> d = workspace.CotRaw(l, n);
+            // δ(l) = D ⊙ σ'(Z(l)) is applied by the GEMM epilogue on each finished block of D.
+            var epilogue = new DerivativeEpilogue<T>(workspace.PreArray, workspace.PreOffset(l), nIn, a.Activation);
             NetworkOps.Gemm<T>(Op.None, Op.None, n, nIn, nOut, a.WeightScale(l),
-                workspace.CotRaw(l + 1, n), nOut, Weights(l), nIn, 0, d, nIn);
-            NetworkOps.MultiplyByDerivative<T>(a.Activation, workspace.PreRaw(l, n), d, workspace.Scratch);
+                workspace.CotRaw(l + 1, n), nOut, Weights(l), nIn, 0, workspace.CotRaw(l, n), nIn, ref epilogue);
         }
     }
 
