@@ -40,7 +40,7 @@ public class TrainStepBenchmark<T> where T : unmanaged, IFloatingPointIeee754<T>
     public void Setup()
     {
         var (widths, n) = Parse(Case);
-        var relu = ActivationRegistry.Parse(ActivationRegistry.KnownNames.Contains("relu") ? "relu" : "identity");
+        var relu = ActivationRegistry.Parse("relu");
         var arch = new MlpArchitecture(widths, relu, beta: 0.1);
         _net = Mlp<T>.Initialize(arch, 1);
         _ws = _net.CreateWorkspace(n);

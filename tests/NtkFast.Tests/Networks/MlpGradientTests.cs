@@ -130,7 +130,7 @@ public class MlpGradientTests
     {
         // δ(l)_k(x) = ∂f_k/∂α~(l): perturb one pre-activation of one point through a
         // hand-written partial forward pass and compare.
-        var act = ActivationRegistry.Parse(ActivationRegistry.KnownNames.FirstOrDefault(s => s == "tanh") ?? "identity");
+        var act = ActivationRegistry.Parse("tanh");
         var arch = new MlpArchitecture([3, 4, 5, 2], act, beta: 0.2);
         var net = Mlp<double>.Initialize(arch, 3);
         const int n = 3;
