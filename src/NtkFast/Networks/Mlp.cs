@@ -195,9 +195,8 @@ public sealed class Mlp<T> where T : unmanaged, IFloatingPointIeee754<T>
             NetworkOps.Gemm<T>(Op.Transpose, Op.None, nOut, nIn, n, a.WeightScale(l),
                 delta, nOut, workspace.Activation(l, x), nIn, 0,
                 gradient.Slice(a.WeightOffset(l), a.WeightLength(l)), nIn);
-            Span<T> gb = gradient.Slice(a.BiasOffset(l), nOut);
-            NetworkOps.ColumnSums<T>(delta, n, nOut, gb);
-            TensorPrimitives.Multiply(gb, beta, gb);
+            NetworkOps.ColumnSums(workspace.CotArray, workspace.PreOffset(l + 1), n, nOut, workspace.Scratch);
+            TensorPrimitives.Multiply(workspace.Scratch.AsSpan(0, nOut), beta, gradient.Slice(a.BiasOffset(l), nOut));
         }
     }
 
@@ -214,7 +213,6 @@ public sealed class Mlp<T> where T : unmanaged, IFloatingPointIeee754<T>
         CheckLearningRate(learningRate);
         MlpArchitecture a = Architecture;
         int n = workspace.BatchSize;
-        Span<T> sums = workspace.Scratch;
         T biasStep = T.CreateTruncating(-learningRate * a.Beta);
         for (int l = trainableFrom; l < a.Depth; l++)
         {
@@ -222,8 +220,8 @@ public sealed class Mlp<T> where T : unmanaged, IFloatingPointIeee754<T>
             ReadOnlySpan<T> delta = workspace.CotRaw(l + 1, n);
             NetworkOps.Gemm<T>(Op.Transpose, Op.None, nOut, nIn, n, -learningRate * a.WeightScale(l),
                 delta, nOut, workspace.Activation(l, x), nIn, 1, Weights(l), nIn);
-            NetworkOps.ColumnSums<T>(delta, n, nOut, sums);
-            NetworkOps.Axpy(biasStep, sums[..nOut], Bias(l));
+            NetworkOps.ColumnSums(workspace.CotArray, workspace.PreOffset(l + 1), n, nOut, workspace.Scratch);
+            NetworkOps.Axpy(biasStep, workspace.Scratch.AsSpan(0, nOut), Bias(l));
         }
     }
 

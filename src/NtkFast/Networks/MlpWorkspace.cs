@@ -103,6 +103,7 @@ public sealed class MlpWorkspace<T> where T : unmanaged, System.Numerics.IFloati
     /// <summary>Capacity-sized spans of layer l (internal: the passes set <see cref="BatchSize"/> first).</summary>
     internal T[] PreArray => _pre;
     internal T[] ActArray => _act;
+    internal T[] CotArray => _cot;
     internal int PreOffset(int l) => (int)_preOffset[l];
     internal int ActOffset(int l) => (int)_actOffset[l];
 

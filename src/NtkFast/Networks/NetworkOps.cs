@@ -87,15 +87,32 @@ internal static class NetworkOps
     }
 
     /// <summary>
-    /// sums[j] = Σ_i a[i, j] over the rows×cols matrix a, summing rows in order 0, 1, …
-    /// (a fixed order: the result does not depend on threads or alignment).
+    /// sums[j] = Σ_i a[offset + i·cols + j] over a rows×cols matrix, summing rows in order 0, 1, …
+    /// for every column (a fixed order: the result does not depend on threads or alignment).
+    /// Large matrices are split into fixed blocks of 256 columns run in parallel.
     /// </summary>
-    public static void ColumnSums<T>(ReadOnlySpan<T> a, int rows, int cols, Span<T> sums)
+    public static void ColumnSums<T>(T[] a, int offset, int rows, int cols, T[] sums)
         where T : unmanaged, INumberBase<T>
     {
-        Span<T> s = sums[..cols];
-        s.Clear();
-        for (int i = 0; i < rows; i++) TensorPrimitives.Add(s, a.Slice(i * cols, cols), s);
+        var action = new ColumnSumAction<T>(a, offset, rows, cols, sums);
+        int blocks = (cols + ColumnSumAction<T>.Block - 1) / ColumnSumAction<T>.Block;
+        if ((long)rows * cols < 1 << 18 || blocks == 1)
+            for (int b = 0; b < blocks; b++) action.Invoke(b);
+        else NtkParallel.For(blocks, ref action);
+    }
+
+    private readonly struct ColumnSumAction<T>(T[] a, int offset, int rows, int cols, T[] sums) : IParallelAction
+        where T : unmanaged, INumberBase<T>
+    {
+        public const int Block = 256;
+
+        public void Invoke(int index)
+        {
+            int c0 = index * Block, len = Math.Min(Block, cols - c0);
+            Span<T> s = sums.AsSpan(c0, len);
+            s.Clear();
+            for (int i = 0; i < rows; i++) TensorPrimitives.Add(s, a.AsSpan(offset + i * cols + c0, len), s);
+        }
     }
 
     /// <summary>y[i] += alpha·x[i] (multiply, then add: not fused).</summary>
