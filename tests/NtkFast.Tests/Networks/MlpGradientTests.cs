@@ -17,8 +17,10 @@ public class MlpGradientTests
 
     public static IEnumerable<object[]> Activations() => NetTestUtil.DifferentiableActivations();
 
+    public static IEnumerable<object[]> AllActivations() => NetTestUtil.AllActivations();
+
     [Theory]
-    [MemberData(nameof(Activations))]
+    [MemberData(nameof(AllActivations))]
     public void Forward_matches_a_scalar_per_point_reference(string activation)
     {
         foreach (int[] widths in Shapes)

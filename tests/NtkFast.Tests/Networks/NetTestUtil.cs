@@ -7,11 +7,13 @@ internal static class NetTestUtil
 {
     /// <summary>Every registered activation except sign (whose derivative is 0 almost everywhere but whose value jumps).</summary>
     /// <remarks>Registry names like "leaky_relu[:A]" are taken with their default parameter, plus one explicit parameter each.</remarks>
-    public static IEnumerable<object[]> DifferentiableActivations()
+    public static IEnumerable<object[]> DifferentiableActivations() =>
+        AllActivations().Where(a => !((string)a[0]).StartsWith("sign", StringComparison.Ordinal));
+
+    public static IEnumerable<object[]> AllActivations()
     {
         foreach (string known in ActivationRegistry.KnownNames)
         {
-            if (known.StartsWith("sign", StringComparison.Ordinal)) continue;
             int bracket = known.IndexOf('[', StringComparison.Ordinal);
             if (bracket < 0) { yield return [known]; continue; }
             string name = known[..bracket];
