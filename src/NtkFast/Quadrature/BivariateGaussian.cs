@@ -14,7 +14,7 @@ public readonly record struct BivariateQuadrature(int Degree)
 {
     /// <summary>The default, chosen by measurement (1e−9 relative over variances 1e−6…100, all correlations).</summary>
     public static BivariateQuadrature Default => new(DefaultDegree);
-    public const int DefaultDegree = 12;
+    public const int DefaultDegree = 10;
 
     internal void Validate()
     {
@@ -38,7 +38,7 @@ public readonly record struct BivariateQuadrature(int Degree)
 /// steep (piece widths 1/√a, 2/√a, 4/√a… up to the arc's middle), since sin τ·√a·r changes sign there.
 /// Radius, for each angle: with k = max(|∂u/∂r|, |∂v/∂r|), a mild ray (k ≤ 1) uses the Gauss rule of the
 /// weight r·e^{−r²/2} (exact for polynomials, e.g. relu²); a steep ray uses composite Gauss–Legendre on
-/// [0, 1/k], [1/k, 2/k], … (panels at most 1.5 wide) up to r = 9.5 (neglected mass e^{−45}).
+/// [0, 1/k], [1/k, 2/k], … (panels at most 1.5 wide) up to r = 8 (neglected mass e^{−32}).
 /// Degenerate covariances (a = 0, c = 0, S = 0, i.e. ρ = ±1) become the 1-D expectation
 /// E[g(√a z)·h(±√c z)], integrated on the half line with the same mild/steep choice, so zero variances
 /// give g(0)·E[h(v)] exactly and nothing is NaN.
@@ -46,8 +46,8 @@ public readonly record struct BivariateQuadrature(int Degree)
 public static class BivariateGaussian
 {
     private const double RMax = 8.0;
-    private const double AngularGrade = 0.5;
     private const double MaxPanel = 1.5;
+    private const double AngularGrade = 0.5;
     private const double MildSlope = 0.25;
     private const double InvTwoPi = 0.15915494309189533577;
 
