@@ -123,9 +123,10 @@ public class MlpTrainingTests
     [InlineData(true)]
     public void Results_are_bitwise_independent_of_the_thread_count(bool single)
     {
-        // large enough that every GEMM of the step is split over threads (≥ 2M multiply-adds)
+        // large enough that the GEMMs (≥ 2M multiply-adds) and the bias column sums (≥ 2^18
+        // elements) of the step are split over threads
         var arch = new MlpArchitecture([37, 300, 257, 5], Relu(), beta: 0.1);
-        const int n = 161;
+        const int n = 901;
         double[] x = NetTestUtil.RandomArray(n * 37, 71);
         double[] y = NetTestUtil.RandomArray(n * 5, 72);
         int saved = NtkParallel.MaxThreads;
