@@ -134,9 +134,7 @@ public class InfiniteWidthTests
                 for (int i = 0; i < a.Rows; i++)
                     for (int j = 0; j < (b ?? a).Rows; j++)
                     {
-                        // 1e−12 against the reference duals; the library's relu gets 1e−8 until its diagonal is
-                        // exact (Library_relu_dual_is_exact_on_the_diagonal).
-                        double tol = act is ReferenceActivation ? 1e-12 : 1e-8;
+                        const double tol = 1e-12;
                         AssertClose(s[i, j], r.Nngp![i, j], tol, $"{act.Name} Σ({i},{j})");
                         AssertClose(t[i, j], r.Ntk![i, j], tol, $"{act.Name} Θ({i},{j})");
                     }
@@ -362,13 +360,9 @@ public class InfiniteWidthTests
         {
             KernelResult a = InfiniteWidth.Compute(new KernelSpec(3, closed, beta, weightStd), x, x2);
             KernelResult b = InfiniteWidth.Compute(new KernelSpec(3, numeric, beta, weightStd), x, x2);
-            int cols = (x2 ?? x).Rows;
             for (int e = 0; e < a.Ntk!.Data.Length; e++)
             {
-                // Entries with b = a = c (diagonal, duplicate points) get 1e−8 until the closed form's
-                // diagonal is exact: see Library_relu_dual_is_exact_on_the_diagonal.
-                bool diagonalLike = x2 is null && (e / cols == e % cols || (e / cols, e % cols) is (0, 2) or (2, 0));
-                double tol = diagonalLike ? 1e-8 : 1e-9;
+                const double tol = 1e-9;
                 AssertClose(a.Nngp!.Data[e], b.Nngp!.Data[e], tol, $"{name} Σ[{e}]");
                 AssertClose(a.Ntk.Data[e], b.Ntk!.Data[e], tol, $"{name} Θ[{e}]");
             }
@@ -379,7 +373,7 @@ public class InfiniteWidthTests
     /// On the diagonal b = a = c the relu dual must be exact (Σ̇ = 1/2): the kernel diagonals, and every pair
     /// of duplicate points, take these values at every layer.
     /// </summary>
-    [Fact(Skip = "activation library bug (branch act, ArcCosine.Dual): b is clamped to √a·√c, which rounds below a, so the Kahan discriminant is ~1e−17 instead of 0 and Σ̇(x,x) = 0.49999999708 for a = 0.33 (error 6e−9). Unskip when fixed.")]
+    [Fact]
     public void Library_relu_dual_is_exact_on_the_diagonal()
     {
         Activation relu = ActivationRegistry.Parse("relu");
