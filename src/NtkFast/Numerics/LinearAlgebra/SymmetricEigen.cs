@@ -25,6 +25,9 @@ public static class SymmetricEigen
     private const int RowTile = 16;
     private const int ColumnChunk = 16;
 
+    /// <summary>Diagnostics: plane rotations recorded by the QL phase since start-up (not thread-safe).</summary>
+    internal static long RotationsApplied;
+
     /// <summary>Doubles of workspace <see cref="Decompose(int, Span{double}, int, Span{double}, Span{double}, int, Span{double})"/> needs.</summary>
     public static long GetWorkspaceLength(int n, bool computeVectors)
     {
@@ -33,10 +36,35 @@ public static class SymmetricEigen
         if (!computeVectors) return small;
         long rotations = RotationCapacity(n);
         long back = 3L * n * ReflectorBlock + ReflectorBlock * ReflectorBlock * 2 + ReflectorBlock;
-        return small + (long)n * n + 4 * rotations + back;
+        return small + ChunkedLength(n) + 4 * rotations + back;
     }
 
     private static int RotationCapacity(int n) => Math.Max(64, 32 * n);
+
+    // Zᵀ is stored in column chunks of 16: chunk c holds columns [16c, 16c+16) of all n rows
+    // contiguously (row r at offset 16r). A rotation sweep over one chunk then walks memory
+    // sequentially; with plain row-major storage the power-of-two row stride put every row of
+    // a chunk in the same few L2 sets (measured 1.8 s → see the benchmark notes at n = 1024).
+    private static long ChunkedLength(int n) => (long)((n + ColumnChunk - 1) / ColumnChunk) * ColumnChunk * n;
+
+    private static long ChunkedIndex(int n, int row, int col) => (long)(col / ColumnChunk) * ColumnChunk * n + (long)row * ColumnChunk + col % ColumnChunk;
+
+    private static unsafe void ChunkedIdentity(int n, double* z)
+    {
+        new Span<double>(z, checked((int)ChunkedLength(n))).Clear();
+        for (int i = 0; i < n; i++) z[ChunkedIndex(n, i, i)] = 1;
+    }
+
+    /// <summary>out[i·ld + j] = Zᵀ[j, i]: the eigenvector of d[j] becomes column j.</summary>
+    private static unsafe void ChunkedTransposeOut(int n, double* z, double* output, int ld)
+    {
+        for (int i = 0; i < n; i++)
+        {
+            double* src = z + (long)(i / ColumnChunk) * ColumnChunk * n + i % ColumnChunk;
+            double* dst = output + (long)i * ld;
+            for (int j = 0; j < n; j++) dst[j] = src[(long)j * ColumnChunk];
+        }
+    }
 
     /// <summary>
     /// Eigen-decomposes the symmetric n×n matrix in <paramref name="a"/> (lower triangle read, then
@@ -70,19 +98,14 @@ public static class SymmetricEigen
             }
             double* z = pw + 6 * n + 16;
             int cap = RotationCapacity(n);
-            double* rot = z + (long)n * n;
+            double* rot = z + ChunkedLength(n);
             double* back = rot + 4L * cap;
-            new Span<double>(z, n * n).Clear();
-            for (int i = 0; i < n; i++) z[(long)i * n + i] = 1;
+            ChunkedIdentity(n, z);
             var buffer = new RotationBatch(rot, cap, rot + 2L * cap, cap);
             TridiagonalQL(n, pd, e, z, &buffer, n, null);
             SortAscending(n, pd, z);
             // V = Zᵀ, then V ← Q·V.
-            for (int i0 = 0; i0 < n; i0 += 32)
-                for (int j0 = 0; j0 < n; j0 += 32)
-                    for (int i = i0; i < Math.Min(n, i0 + 32); i++)
-                        for (int j = j0; j < Math.Min(n, j0 + 32); j++)
-                            pv[(long)i * ldv + j] = z[(long)j * n + i];
+            ChunkedTransposeOut(n, z, pv, ldv);
             BackTransform(n, pa, lda, tau, pv, ldv, back);
         }
     }
@@ -290,6 +313,7 @@ public static class SymmetricEigen
                     double* h = batch->Headers + 3L * batch->Sweeps;
                     h[0] = m - 1; h[1] = count; h[2] = batch->Count;
                     batch->Count += count;
+                    RotationsApplied += count;
                     batch->Sweeps++;
                 }
                 if (underflow) continue;
@@ -308,7 +332,7 @@ public static class SymmetricEigen
         int chunks = (n + ColumnChunk - 1) / ColumnChunk;
         if (chunks == 1 || (long)local.Count * n < 1 << 15 || NtkParallel.MaxThreads == 1)
         {
-            for (int ch = 0; ch < chunks; ch++) ApplyRotations(&local, z, n, ch * ColumnChunk, Math.Min(n, (ch + 1) * ColumnChunk));
+            for (int ch = 0; ch < chunks; ch++) ApplyRotations(&local, z + (long)ch * ColumnChunk * n);
         }
         else FlushParallel(&local, z, n, chunks);
         batch->Count = 0;
@@ -316,18 +340,19 @@ public static class SymmetricEigen
     }
 
     private static unsafe void FlushParallel(RotationBatch* pl, double* z, int n, int chunks) =>
-        NtkParallel.For(chunks, ch => ApplyRotations(pl, z, n, ch * ColumnChunk, Math.Min(n, (ch + 1) * ColumnChunk)));
+        NtkParallel.For(chunks, ch => ApplyRotations(pl, z + (long)ch * ColumnChunk * n));
 
     /// <summary>
-    /// Applies every recorded sweep, in order, to columns [c0, c1) of z. A sweep with top t and
-    /// count k applies rotations i = t, t−1, …, t−k+1: (z_i, z_{i+1}) ← (c·z_i − s·z_{i+1}, s·z_i + c·z_{i+1});
-    /// the running z_{i+1} stays in registers, so each rotation costs one load and one store per vector.
+    /// Applies every recorded sweep, in order, to one 16-column chunk of Zᵀ (row r at zc + 16r).
+    /// A sweep with top t and count k applies rotations i = t, t−1, …, t−k+1:
+    /// (z_i, z_{i+1}) ← (c·z_i − s·z_{i+1}, s·z_i + c·z_{i+1}); the running z_{i+1} stays in
+    /// registers, so each rotation costs one load and one store per vector.
     /// </summary>
-    private static unsafe void ApplyRotations(RotationBatch* batch, double* z, int n, int c0, int c1)
+    private static unsafe void ApplyRotations(RotationBatch* batch, double* zc)
     {
+        const int W = ColumnChunk;
         int sweeps = batch->Sweeps;
-        int width = c1 - c0;
-        bool vec = Vector256.IsHardwareAccelerated && width == ColumnChunk;
+        bool vec = Vector256.IsHardwareAccelerated;
         for (int sw = 0; sw < sweeps; sw++)
         {
             double* h = batch->Headers + 3L * sw;
@@ -335,47 +360,46 @@ public static class SymmetricEigen
             double* cs = batch->Cs + 2L * (long)h[2];
             if (vec)
             {
-                double* zt = z + (long)(top + 1) * n + c0;
+                double* zt = zc + (long)(top + 1) * W;
                 var x0 = Vector256.Load(zt);
                 var x1 = Vector256.Load(zt + 4);
                 var x2 = Vector256.Load(zt + 8);
                 var x3 = Vector256.Load(zt + 12);
-                for (int q = 0; q < count; q++)
+                double* lo = zc + (long)top * W;
+                for (int q = 0; q < count; q++, lo -= W)
                 {
                     var c = Vector256.Create(cs[2 * q]);
                     var s = Vector256.Create(cs[2 * q + 1]);
-                    double* lo = z + (long)(top - q) * n + c0;
-                    double* hi = lo + n;
                     var l0 = Vector256.Load(lo);
                     var l1 = Vector256.Load(lo + 4);
                     var l2 = Vector256.Load(lo + 8);
                     var l3 = Vector256.Load(lo + 12);
-                    (s * l0 + c * x0).Store(hi);
-                    (s * l1 + c * x1).Store(hi + 4);
-                    (s * l2 + c * x2).Store(hi + 8);
-                    (s * l3 + c * x3).Store(hi + 12);
+                    (s * l0 + c * x0).Store(lo + W);
+                    (s * l1 + c * x1).Store(lo + W + 4);
+                    (s * l2 + c * x2).Store(lo + W + 8);
+                    (s * l3 + c * x3).Store(lo + W + 12);
                     x0 = c * l0 - s * x0;
                     x1 = c * l1 - s * x1;
                     x2 = c * l2 - s * x2;
                     x3 = c * l3 - s * x3;
                 }
-                double* bottom = z + (long)(top - count + 1) * n + c0;
+                double* bottom = zc + (long)(top - count + 1) * W;
                 x0.Store(bottom); x1.Store(bottom + 4); x2.Store(bottom + 8); x3.Store(bottom + 12);
             }
             else
             {
-                for (int col = c0; col < c1; col++)
+                for (int col = 0; col < W; col++)
                 {
-                    double x = z[(long)(top + 1) * n + col];
+                    double x = zc[(long)(top + 1) * W + col];
                     for (int q = 0; q < count; q++)
                     {
                         double c = cs[2 * q], s = cs[2 * q + 1];
-                        double* lo = z + (long)(top - q) * n + col;
+                        double* lo = zc + (long)(top - q) * W + col;
                         double l = *lo;
-                        lo[n] = s * l + c * x;
+                        lo[W] = s * l + c * x;
                         x = c * l - s * x;
                     }
-                    z[(long)(top - count + 1) * n + col] = x;
+                    zc[(long)(top - count + 1) * W + col] = x;
                 }
             }
         }
@@ -390,8 +414,11 @@ public static class SymmetricEigen
             for (int j = i + 1; j < n; j++) if (d[j] < d[k]) k = j;
             if (k == i) continue;
             (d[i], d[k]) = (d[k], d[i]);
-            double* zi = z + (long)i * n, zk = z + (long)k * n;
-            for (int j = 0; j < n; j++) (zi[j], zk[j]) = (zk[j], zi[j]);
+            for (long c0 = 0; c0 < ChunkedLength(n); c0 += (long)ColumnChunk * n)
+            {
+                double* zi = z + c0 + (long)i * ColumnChunk, zk = z + c0 + (long)k * ColumnChunk;
+                for (int j = 0; j < ColumnChunk; j++) (zi[j], zk[j]) = (zk[j], zi[j]);
+            }
         }
     }
 
@@ -495,18 +522,16 @@ public static class SymmetricEigen
             }
             double* w = pw;
             int cap = RotationCapacity(n);
-            double* rot = w + (long)n * n;
-            new Span<double>(w, n * n).Clear();
-            for (int i = 0; i < n; i++) w[(long)i * n + i] = 1;
+            double* rot = w + ChunkedLength(n);
+            ChunkedIdentity(n, w);
             var batch = new RotationBatch(rot, cap, rot + 2L * cap, cap);
             TridiagonalQL(n, pd, pe, w, &batch, n, null);
             SortAscending(n, pd, w);
-            for (int i = 0; i < n; i++)
-                for (int j = 0; j < n; j++) pz[(long)i * n + j] = w[(long)j * n + i];
+            ChunkedTransposeOut(n, w, pz, n);
         }
     }
 
-    internal static long TridiagonalWorkspaceLength(int n) => (long)n * n + 4L * RotationCapacity(n);
+    internal static long TridiagonalWorkspaceLength(int n) => ChunkedLength(n) + 4L * RotationCapacity(n);
 }
 
 /// <summary>Eigenvalues (ascending) and orthonormal eigenvectors (columns of <see cref="Vectors"/>).</summary>
