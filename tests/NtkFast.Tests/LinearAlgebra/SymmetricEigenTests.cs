@@ -6,7 +6,7 @@ namespace NtkFast.Tests.LinearAlgebra;
 
 public class SymmetricEigenTests
 {
-    public static TheoryData<int> Sizes => [1, 2, 3, 4, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 129, 257, 600];
+    public static TheoryData<int> Sizes => [1, 2, 3, 4, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 129, 193, 226, 257, 600];
 
     [Theory]
     [MemberData(nameof(Sizes))]

@@ -32,7 +32,7 @@ public static class SymmetricEigen
     public static long GetWorkspaceLength(int n, bool computeVectors)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(n);
-        long small = 6L * n + 16;
+        long small = 6L * n + 16 + 2L * PanelWidth * n;
         if (!computeVectors) return small;
         long rotations = RotationCapacity(n);
         long back = 3L * n * ReflectorBlock + ReflectorBlock * ReflectorBlock * 2 + ReflectorBlock;
@@ -89,14 +89,15 @@ public static class SymmetricEigen
         fixed (double* pa = a, pd = eigenvalues, pw = workspace, pv = vectors)
         {
             double* e = pw, tau = pw + n, v1 = pw + 2 * n, v2 = pw + 3 * n, p1 = pw + 4 * n, p2 = pw + 5 * n;
-            Tridiagonalize(n, pa, lda, pd, e, tau, v1, v2, p1, p2);
+            double* vt = pw + 6 * n + 16, wt = vt + (long)PanelWidth * n;
+            Tridiagonalize(n, pa, lda, pd, e, tau, v1, v2, p1, p2, vt, wt);
             if (!wantVectors)
             {
                 TridiagonalQL(n, pd, e, null, null, 0, null);
                 new Span<double>(pd, n).Sort();
                 return;
             }
-            double* z = pw + 6 * n + 16;
+            double* z = pw + 6 * n + 16 + 2L * PanelWidth * n;
             int cap = RotationCapacity(n);
             double* rot = z + ChunkedLength(n);
             double* back = rot + 4L * cap;
@@ -120,25 +121,102 @@ public static class SymmetricEigen
     /// v = (0…0, 1 at k+1, A[k, k+2..]) stored in row k of A.
     /// </summary>
     private static unsafe void Tridiagonalize(int n, double* a, int lda, double* d, double* e, double* tau,
-        double* vcur, double* vnext, double* p, double* pnext)
+        double* vcur, double* vnext, double* p, double* pnext, double* vt, double* wt)
     {
         // Mirror the lower triangle so full rows can be streamed.
         for (int i = 0; i < n; i++)
             for (int j = 0; j < i; j++) a[(long)j * lda + i] = a[(long)i * lda + j];
         for (int i = 0; i < n; i++) { e[i] = 0; tau[i] = 0; }
-        d[0] = a[0];
-        if (n == 1) return;
-        if (n == 2)
+        int s = 0;
+        while (n - s > BlockedCrossover)
         {
-            d[1] = a[lda + 1];
-            e[0] = a[1];
+            ReducePanel(n, a, lda, s, d, e, tau, vcur, p, vt, wt);
+            s += PanelWidth;
+        }
+        TridiagonalizeUnblocked(n, a, lda, s, d, e, tau, vcur, vnext, p, pnext);
+    }
+
+    /// <summary>Columns at which the blocked reduction hands over to the fused unblocked one.</summary>
+    private const int BlockedCrossover = 192;
+    private const int PanelWidth = 32;
+
+    /// <summary>
+    /// dlatrd + dsyr2k (lower): reduces columns s … s+nb−1. Each column's matrix–vector product
+    /// reads the not-yet-updated trailing matrix once and is corrected with the panel's
+    /// reflectors V and vectors W; the trailing matrix is then updated by A −= V·Wᵀ + W·Vᵀ with two
+    /// GEMMs (compute-bound), so the memory traffic per column is one read instead of a read and
+    /// a write. vt, wt hold Vᵀ and Wᵀ (nb × n, absolute column index).
+    /// </summary>
+    private static unsafe void ReducePanel(int n, double* a, int lda, int s, double* d, double* e, double* tau,
+        double* v, double* y, double* vt, double* wt)
+    {
+        const int Nb = PanelWidth;
+        new Span<double>(vt, Nb * n).Clear();
+        new Span<double>(wt, Nb * n).Clear();
+        for (int i = 0; i < Nb; i++)
+        {
+            int c = s + i;
+            double* row = a + (long)c * lda;
+            int len = n - c;
+            // 1. Bring row c (= column c) up to date with the panel's earlier updates.
+            for (int q = 0; q < i; q++)
+            {
+                DenseKernels.Axpy(-vt[q * n + c], ref wt[q * n + c], ref row[c], len);
+                DenseKernels.Axpy(-wt[q * n + c], ref vt[q * n + c], ref row[c], len);
+            }
+            d[c] = row[c];
+            // 2. Reflector for row c, columns c+1 …
+            double t = Householder(row + c + 1, len - 1, out e[c]);
+            tau[c] = t;
+            int r = c + 1, m = n - r;
+            v[r] = 1;
+            for (int j = r + 1; j < n; j++) v[j] = row[j];
+            // 3. y = A·v on the stale trailing matrix, then the corrections −V(Wᵀv) − W(Vᵀv).
+            FusedPass(n, a, lda, r, null, null, v, 1.0, y);
+            for (int q = 0; q < i; q++)
+            {
+                double s1 = DenseKernels.Dot(ref wt[q * n + r], ref v[r], m);
+                double s2 = DenseKernels.Dot(ref vt[q * n + r], ref v[r], m);
+                DenseKernels.Axpy(-s1, ref vt[q * n + r], ref y[r], m);
+                DenseKernels.Axpy(-s2, ref wt[q * n + r], ref y[r], m);
+            }
+            // w = τ·y − (τ/2)(τ·yᵀv)·v
+            DenseKernels.Scale(t, ref y[r], m);
+            double kk = 0.5 * t * DenseKernels.Dot(ref y[r], ref v[r], m);
+            DenseKernels.Axpy(-kk, ref v[r], ref y[r], m);
+            new Span<double>(v + r, m).CopyTo(new Span<double>(vt + (long)i * n + r, m));
+            new Span<double>(y + r, m).CopyTo(new Span<double>(wt + (long)i * n + r, m));
+        }
+        // Trailing update A22 −= V·Wᵀ + W·Vᵀ for rows/columns ≥ s + nb.
+        int t0 = s + Nb, mt = n - t0;
+        if (mt <= 0) return;
+        var vts = new ReadOnlySpan<double>(vt + t0, (Nb - 1) * n + mt);
+        var wts = new ReadOnlySpan<double>(wt + t0, (Nb - 1) * n + mt);
+        var c22 = new Span<double>(a + (long)t0 * lda + t0, (mt - 1) * lda + mt);
+        Gemm.Multiply(Op.Transpose, Op.None, mt, mt, Nb, -1.0, vts, n, wts, n, 1.0, c22, lda);
+        Gemm.Multiply(Op.Transpose, Op.None, mt, mt, Nb, -1.0, wts, n, vts, n, 1.0, c22, lda);
+    }
+
+    /// <summary>Unblocked reduction of columns s … n−1 (the trailing matrix must be up to date).</summary>
+    private static unsafe void TridiagonalizeUnblocked(int n, double* a, int lda, int s0, double* d, double* e, double* tau,
+        double* vcur, double* vnext, double* p, double* pnext)
+    {
+        int rem = n - s0;
+        if (rem <= 0) return;
+        double* r0 = a + (long)s0 * lda;
+        d[s0] = r0[s0];
+        if (rem == 1) return;
+        if (rem == 2)
+        {
+            d[s0 + 1] = a[(long)(s0 + 1) * lda + s0 + 1];
+            e[s0] = r0[s0 + 1];
             return;
         }
-        tau[0] = Householder(a + 1, n - 1, out e[0]);
-        vcur[1] = 1;
-        for (int j = 2; j < n; j++) vcur[j] = a[j];
-        FusedPass(n, a, lda, 1, null, null, vcur, tau[0], p);
-        for (int k = 0; k <= n - 3; k++)
+        tau[s0] = Householder(r0 + s0 + 1, rem - 1, out e[s0]);
+        vcur[s0 + 1] = 1;
+        for (int j = s0 + 2; j < n; j++) vcur[j] = r0[j];
+        FusedPass(n, a, lda, s0 + 1, null, null, vcur, tau[s0], p);
+        for (int k = s0; k <= n - 3; k++)
         {
             double t = tau[k];
             int r = k + 1;
@@ -155,8 +233,8 @@ public static class SymmetricEigen
                 vnext[r + 1] = 1;
                 for (int j = r + 2; j < n; j++) vnext[j] = row[j];
                 FusedPass(n, a, lda, r + 1, vcur, p, vnext, tn, pnext);
-                double* s = vcur; vcur = vnext; vnext = s;
-                s = p; p = pnext; pnext = s;
+                double* sw = vcur; vcur = vnext; vnext = sw;
+                sw = p; p = pnext; pnext = sw;
             }
             else
             {
