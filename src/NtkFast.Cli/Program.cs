@@ -30,28 +30,51 @@ public static class Program
             Console.Out.Write(cmd.Help);
             return ExitCodes.Ok;
         }
+        // --quiet is global: it silences progress reports of every command (errors are still printed).
+        Progress.Quiet = rest.Contains("--quiet");
+        if (Progress.Quiet) rest = Array.FindAll(rest, a => a != "--quiet");
         try
         {
             var parsed = new CliArgs(rest, cmd.Flags);
             return cmd.Run(parsed);
         }
-        catch (CliException e) { return Fail(cmd, e.Message, e.ExitCode); }
-        catch (ArgumentException e) { return Fail(cmd, FirstLine(e.Message), ExitCodes.BadInput); }
-        catch (InvalidDataException e) { return Fail(cmd, FirstLine(e.Message), ExitCodes.BadInput); }
-        catch (FormatException e) { return Fail(cmd, FirstLine(e.Message), ExitCodes.BadInput); }
-        catch (FileNotFoundException e) { return Fail(cmd, $"file not found: {e.FileName ?? FirstLine(e.Message)}", ExitCodes.BadInput); }
-        catch (DirectoryNotFoundException e) { return Fail(cmd, FirstLine(e.Message), ExitCodes.BadInput); }
-        catch (UnauthorizedAccessException e) { return Fail(cmd, FirstLine(e.Message), ExitCodes.Failure); }
-        catch (IOException e) { return Fail(cmd, FirstLine(e.Message), ExitCodes.Failure); }
-        catch (OutOfMemoryException) { return Fail(cmd, "out of memory (try a smaller problem or --rows/--cols tiles)", ExitCodes.Failure); }
-        catch (InvalidOperationException e) { return Fail(cmd, FirstLine(e.Message), ExitCodes.Failure); }
-        catch (ArithmeticException e) { return Fail(cmd, FirstLine(e.Message), ExitCodes.Failure); }
+        catch (Exception e)
+        {
+            (string message, int code) = Describe(e);
+            Console.Error.WriteLine($"ntk {cmd.Name}: {message}");
+            if (DebugEnabled) Console.Error.WriteLine(e.ToString());
+            return code;
+        }
     }
 
-    private static int Fail(ICommand cmd, string message, int code)
+    /// <summary>NTKFAST_DEBUG=1 prints the stack trace after the one-line message.</summary>
+    private static bool DebugEnabled => Environment.GetEnvironmentVariable("NTKFAST_DEBUG") is "1" or "true";
+
+    /// <summary>
+    /// The one line (and exit code) for an exception: user errors (bad usage, bad files) exit 2,
+    /// failures while computing or writing exit 1, and anything unexpected is reported in one line
+    /// as an internal error (exit 1) — never a stack trace unless NTKFAST_DEBUG=1.
+    /// </summary>
+    internal static (string Message, int Code) Describe(Exception e)
     {
-        Console.Error.WriteLine($"ntk {cmd.Name}: {message}");
-        return code;
+        // Parallel loops wrap the worker's exception; report the real one.
+        while (e is AggregateException ae && ae.InnerExceptions.Count >= 1) e = ae.InnerExceptions[0];
+        return e switch
+        {
+            CliException c => (FirstLine(c.Message), c.ExitCode),
+            ArgumentException => (FirstLine(e.Message), ExitCodes.BadInput),
+            InvalidDataException => (FirstLine(e.Message), ExitCodes.BadInput),
+            FormatException => (FirstLine(e.Message), ExitCodes.BadInput),
+            FileNotFoundException f => (f.Message.StartsWith("Could not find file", StringComparison.Ordinal) && f.FileName is not null
+                ? $"file not found: {f.FileName}" : FirstLine(f.Message), ExitCodes.BadInput),
+            DirectoryNotFoundException => (FirstLine(e.Message), ExitCodes.BadInput),
+            UnauthorizedAccessException => (FirstLine(e.Message), ExitCodes.Failure),
+            IOException => (FirstLine(e.Message), ExitCodes.Failure),
+            OutOfMemoryException => ("out of memory (try a smaller problem or --rows/--cols tiles)", ExitCodes.Failure),
+            InvalidOperationException => (FirstLine(e.Message), ExitCodes.Failure),
+            ArithmeticException => (FirstLine(e.Message), ExitCodes.Failure),
+            _ => ($"internal error ({e.GetType().Name}): {FirstLine(e.Message)} (set NTKFAST_DEBUG=1 for details)", ExitCodes.Failure),
+        };
     }
 
     private static string FirstLine(string s)
@@ -72,6 +95,7 @@ public static class Program
         sb.AppendLine();
         sb.AppendLine("exit codes: 0 success, 1 computation or I/O failure, 2 bad usage or bad input.");
         sb.AppendLine("threads: NTKFAST_THREADS=n (results are identical for every n).");
+        sb.AppendLine("--quiet (any command): no progress reports. NTKFAST_DEBUG=1: stack traces with errors.");
         return sb.ToString();
     }
 }
