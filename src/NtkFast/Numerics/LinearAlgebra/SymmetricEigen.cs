@@ -34,9 +34,8 @@ public static class SymmetricEigen
         ArgumentOutOfRangeException.ThrowIfNegative(n);
         long small = 6L * n + 16 + 2L * PanelWidth * n;
         if (!computeVectors) return small;
-        long rotations = RotationCapacity(n);
         long back = 3L * n * ReflectorBlock + ReflectorBlock * ReflectorBlock * 2 + ReflectorBlock;
-        return small + ChunkedLength(n) + 4 * rotations + back;
+        return small + Math.Max(TridiagonalDivideAndConquer.WorkspaceLength(n), back);
     }
 
     private static int RotationCapacity(int n) => Math.Max(64, 32 * n);
@@ -97,16 +96,10 @@ public static class SymmetricEigen
                 new Span<double>(pd, n).Sort();
                 return;
             }
-            double* z = pw + 6 * n + 16 + 2L * PanelWidth * n;
-            int cap = RotationCapacity(n);
-            double* rot = z + ChunkedLength(n);
-            double* back = rot + 4L * cap;
-            ChunkedIdentity(n, z);
-            var buffer = new RotationBatch(rot, cap, rot + 2L * cap, cap);
-            TridiagonalQL(n, pd, e, z, &buffer, n, null);
-            SortAscending(n, pd, z);
-            // V = Zᵀ, then V ← Q·V.
-            ChunkedTransposeOut(n, z, pv, ldv);
+            // Tridiagonal eigenvectors by divide and conquer straight into V, then V ← Q·V.
+            double* rest = pw + 6 * n + 16 + 2L * PanelWidth * n;
+            TridiagonalDivideAndConquer.Solve(n, pd, e, pv, ldv, rest);
+            double* back = rest;
             BackTransform(n, pa, lda, tau, pv, ldv, back);
         }
     }
