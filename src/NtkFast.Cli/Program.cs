@@ -8,9 +8,10 @@ public static class Program
     internal static readonly ICommand[] Commands =
     [
         new VersionCommand(),
-        new PredictCommand(),
+        new KernelCommand(),
         new InitCommand(),
         new TrainCommand(),
+        new PredictCommand(),
     ];
 
     public static int Main(string[] args)
