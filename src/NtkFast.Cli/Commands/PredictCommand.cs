@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using NtkFast.Dynamics;
+using NtkFast.Activations;
 using NtkFast.IO;
+using NtkFast.Kernels;
 using NtkFast.Networks;
 using NtkFast.Numerics;
 
@@ -233,25 +235,24 @@ internal sealed partial class PredictCommand : ICommand
     {
         private static readonly string[] Names = ["depth", "activation", "beta", "weight-std", "trainable-from", "quadrature-degree"];
 
-        public int Depth { get; private init; }
-        public string Activation { get; private init; } = "";
-        public double Beta { get; private init; }
-        public double WeightStd { get; private init; }
-        public int TrainableFrom { get; private init; }
-        public int? QuadratureDegree { get; private init; }
+        private KernelOptions(KernelSpec spec) => Spec = spec;
+
+        public KernelSpec Spec { get; }
 
         public static KernelOptions Parse(CliArgs args)
         {
             if (!args.Has("depth") && !args.Has("activation"))
                 throw new CliException("give the kernel (--depth L --activation NAME, as for `ntk kernel`) or a network (--params net.npz)");
             int depth = args.Int("depth", min: 1);
-            string act = args.Required("activation");
+            string name = args.Required("activation");
             double beta = args.Double("beta", 0.1, min: 0);
-            double ws = args.Double("weight-std", 1.0, min: 0, minExclusive: true);
-            int k = args.Int("trainable-from", 0, min: 0);
-            if (k >= depth) throw new CliException($"option --trainable-from must be in [0, {depth - 1}] for depth {depth}, got {k}");
-            int? q = args.Has("quadrature-degree") ? args.Int("quadrature-degree", min: 2) : null;
-            return new KernelOptions { Depth = depth, Activation = act, Beta = beta, WeightStd = ws, TrainableFrom = k, QuadratureDegree = q };
+            double weightStd = args.Double("weight-std", 1.0, min: 0);
+            int k = args.Int("trainable-from", 0, min: 0, max: depth - 1);
+            int? q = args.Has("quadrature-degree") ? args.Int("quadrature-degree", min: 1, max: 1000) : null;
+            Activation activation;
+            try { activation = ActivationRegistry.Parse(name); }
+            catch (ArgumentException e) { throw new CliException($"option --activation: {e.Message.Split(" (Parameter")[0]}"); }
+            return new KernelOptions(new KernelSpec(depth, activation, beta, weightStd, k, q));
         }
 
         /// <summary>Kernel options together with --params are an error (which kernel would be meant?).</summary>
@@ -261,10 +262,14 @@ internal sealed partial class PredictCommand : ICommand
                 if (args.Has(name)) throw new CliException($"option --{name} describes an infinite-width kernel; it cannot be combined with {other}");
         }
 
+        /// <summary>Θ(X,X), Θ(X*,X), and for the ensemble Σ(X,X), Σ(X*,X) and diag Σ(X*,X*).</summary>
         public AnalyticKernels Compute(Matrix x, Matrix xt, bool withNngp)
         {
-            _ = x; _ = xt; _ = withNngp;
-            throw new CliException("the infinite-width kernels (branch kern) are not in this build yet; use --params", ExitCodes.Failure);
+            KernelOutputs what = withNngp ? KernelOutputs.Both : KernelOutputs.Ntk;
+            KernelResult train = InfiniteWidth.Compute(Spec, x, null, what);
+            KernelResult cross = InfiniteWidth.Compute(Spec, xt, x, what);
+            double[]? diag = withNngp ? InfiniteWidth.Diagonal(Spec, xt).Nngp : null;
+            return new AnalyticKernels(train.Ntk!, cross.Ntk!, withNngp ? train.Nngp : null, withNngp ? cross.Nngp : null, diag);
         }
     }
 

@@ -138,6 +138,53 @@ public sealed class PredictCommandTests : IDisposable
     }
 
     [Fact]
+    public void Analytic_MeanStartsAtZero_InterpolatesAtInfinity_EnsembleStdFollowsTheNngp()
+    {
+        Matrix x = RandomMatrix(7, 3, 60), y = RandomMatrix(7, 2, 61), xt = RandomMatrix(4, 3, 62);
+        Save("X.npy", x);
+        Save("Y.npy", y);
+        Save("XT.npy", xt);
+        string[] kernel = ["--depth", "3", "--activation", "relu", "--beta", "0.1"];
+        var (code, _, err) = Run(["predict", "--x", P("X.npy"), "--y", P("Y.npy"), "--x-test", P("X.npy"), .. kernel,
+            "--time", "0,5,inf", "--ensemble", "--out", P("M.npy"), "--quiet"]);
+        Assert.True(code == 0, err);
+        double[] mean = Npy.Read(P("M.npy")).ToDoubleArray();
+        double[] std = Npy.Read(P("M.std.npy")).ToDoubleArray();
+        Assert.Equal(3 * 7 * 2, mean.Length);
+        var spec = new NtkFast.Kernels.KernelSpec(3, ActivationRegistry.Parse("relu"), 0.1, 1.0);
+        double[] prior = NtkFast.Kernels.InfiniteWidth.Diagonal(spec, x).Nngp;
+        for (int i = 0; i < 7; i++)
+            for (int k = 0; k < 2; k++)
+            {
+                Assert.Equal(0.0, mean[i * 2 + k], 1e-14);                         // t = 0: E f_0 = 0
+                Assert.Equal(Math.Sqrt(prior[i]), std[i * 2 + k], 1e-10);           // t = 0: the NNGP prior
+                Assert.Equal(y[i, k], mean[2 * 14 + i * 2 + k], 1e-7);              // t = ∞: interpolation
+                Assert.True(std[2 * 14 + i * 2 + k] < 1e-4);                         // … by every member
+                Assert.True(std[14 + i * 2 + k] < std[i * 2 + k]);                   // variance shrinks with training
+            }
+
+        // Test points: the CLI equals the library, single time written 2-D.
+        (code, _, err) = Run(["predict", "--x", P("X.npy"), "--y", P("Y.npy"), "--x-test", P("XT.npy"), .. kernel,
+            "--time", "5", "--out", P("T.npy"), "--quiet"]);
+        Assert.True(code == 0, err);
+        NpyArray t = Npy.Read(P("T.npy"));
+        Assert.Equal([4, 2], t.Shape);
+        Matrix theta = NtkFast.Kernels.InfiniteWidth.Compute(spec, x, null, NtkFast.Kernels.KernelOutputs.Ntk).Ntk!;
+        Matrix cross = NtkFast.Kernels.InfiniteWidth.Compute(spec, xt, x, NtkFast.Kernels.KernelOutputs.Ntk).Ntk!;
+        Matrix expect = new KernelDynamics(theta, y).PredictTest(5, cross);
+        Assert.Equal(expect.Data, t.ToDoubleArray());
+
+        // Bad kernel options: one line, exit 2.
+        var (bad, _, e2) = Run(["predict", "--x", P("X.npy"), "--y", P("Y.npy"), "--x-test", P("XT.npy"), "--depth", "0", "--activation", "relu", "--out", P("B.npy")]);
+        Assert.Equal(2, bad);
+        Assert.Contains("--depth", e2);
+        var (bad2, _, e3) = Run(["predict", "--x", P("X.npy"), "--y", P("Y.npy"), "--x-test", P("XT.npy"), "--depth", "2", "--activation", "nope", "--out", P("B.npy")]);
+        Assert.Equal(2, bad2);
+        Assert.Contains("--activation", e3);
+        Assert.False(File.Exists(P("B.npy")));
+    }
+
+    [Fact]
     public void Labels_OneHotTargets_PrintAccuracy()
     {
         Mlp<double> net = Network([12, 12, 3], 8);
