@@ -208,7 +208,9 @@ public static class SymmetricEigen
         for (int sl = 0; sl <= SymvSlabs; sl++) bounds[sl] = r + (int)Math.Round(m * Math.Sqrt((double)sl / SymvSlabs));
         bounds[SymvSlabs] = n;
         var job = new SymvJob(a, lda, r, v, y, slabs, n, bounds[0], bounds[1], bounds[2], bounds[3], bounds[4], bounds[5], bounds[6], bounds[7], bounds[8]);
-        if ((long)m * m < 256 * 256 || NtkParallel.MaxThreads == 1)
+        // One parallel dispatch per column; below ~512 rows the pass is shorter than a dispatch
+        // can be on a busy machine.
+        if ((long)m * m < 512 * 512 || NtkParallel.MaxThreads == 1)
             for (int sl = 0; sl < SymvSlabs; sl++) job.Slab(sl);
         else SymvParallel(job);
         // y[j] += Σ_slabs partial[j] in slab order.
@@ -332,7 +334,8 @@ public static class SymmetricEigen
     {
         int len = n - s;
         int tiles = (len + RowTile - 1) / RowTile;
-        if ((long)len * len < 160 * 160 || NtkParallel.MaxThreads == 1)
+        // One dispatch per column: only worth it when a pass is long (see SymvLower).
+        if ((long)len * len < 512 * 512 || NtkParallel.MaxThreads == 1)
         {
             for (int tile = 0; tile < tiles; tile++) FusedRows(a, lda, s, n, s + tile * RowTile, Math.Min(n, s + (tile + 1) * RowTile), v, w, u, t, pout);
             return;
