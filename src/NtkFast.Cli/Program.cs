@@ -8,6 +8,8 @@ public static class Program
     internal static readonly ICommand[] Commands =
     [
         new VersionCommand(),
+        new InitCommand(),
+        new TrainCommand(),
     ];
 
     public static int Main(string[] args)
