@@ -200,7 +200,7 @@ public static class Npy
         ReadOnlySpan<char> t = d;
         char order = '=';
         if (t.Length > 0 && t[0] is '<' or '>' or '|' or '=') { order = t[0]; t = t[1..]; }
-        if (t.Length < 1) throw new InvalidDataException($"{name}: malformed .npy dtype '{d}'");
+        if (t.Length < 1) throw new InvalidDataException($"{name}: malformed .npy dtype '{Printable.Quote(d)}'");
         char kind = t[0];
         ReadOnlySpan<char> sizeText = t[1..];
         int size = -1;
@@ -231,12 +231,12 @@ public static class Npy
         if (kind == 'f' && size == 4) return new DType(NpyDType.Float32, 4, big, d);
         if (kind == 'U' && size >= 0)
         {
-            if (size > MaxHeaderLength) throw new InvalidDataException($"{name}: unicode dtype '{d}' is implausibly long");
+            if (size > MaxHeaderLength) throw new InvalidDataException($"{name}: unicode dtype '{Printable.Quote(d)}' is implausibly long");
             return new DType(NpyDType.Unicode, size * 4, big, d);
         }
         if (size < 0 && kind is 'f' or 'U' or 'i' or 'u' or 'c')
-            throw new InvalidDataException($"{name}: malformed .npy dtype '{d}'");
-        throw new InvalidDataException($"{name}: unsupported dtype '{d}' ({what}); expected float32 or float64");
+            throw new InvalidDataException($"{name}: malformed .npy dtype '{Printable.Quote(d)}'");
+        throw new InvalidDataException($"{name}: unsupported dtype '{Printable.Quote(d)}' ({what}); expected float32 or float64");
     }
 
     private static string DecodeUtf32(byte[] raw, bool bigEndian, string name)
