@@ -36,7 +36,8 @@ public static class AnalyticKernel
                 double theta = c;
                 for (int l = 1; l < depth; l++)
                 {
-                    DualValue e = activation.Dual(d1[i][l - 1], d2[j][l - 1], c);
+                    // Covariance [[Σ(x,x), Σ(x,x')], [Σ(x,x'), Σ(x',x')]]: Dual(a, b, c) takes b as the covariance.
+                    DualValue e = activation.Dual(d1[i][l - 1], c, d2[j][l - 1]);
                     c = s2 * e.Ess + b2;
                     theta = theta * s2 * e.Edd + c;
                 }

@@ -18,7 +18,7 @@ public static class ConvergenceExperiment
     public const string Name = "convergence";
 
     public sealed record Settings(int[] Widths, int Initialisations, int Steps, int TrainPoints, int GridPoints,
-        int Depth = 4, double LearningRate = 1.0, double Beta = 0.1)
+        int Depth = 4, double LearningRate = 1.0, double Beta = 0.1, string Activation = "relu")
     {
         /// <summary>The paper's settings (its training-set size is not stated; 100 inputs here).</summary>
         public static Settings Paper => new([500, 10000], 10, 200, 100, 201);
@@ -41,7 +41,7 @@ public static class ConvergenceExperiment
     {
         ArgumentNullException.ThrowIfNull(s);
         ArgumentNullException.ThrowIfNull(output);
-        Activation relu = ActivationRegistry.Parse("relu");
+        Activation activation = ActivationRegistry.Parse(s.Activation);
         int g = s.GridPoints;
 
         // Points: x0 = (1, 0) first, then the circle grid γ_j = −π + 2πj/(G−1).
@@ -62,7 +62,7 @@ public static class ConvergenceExperiment
         var yTrain = new float[s.TrainPoints];
         for (int i = 0; i < s.TrainPoints; i++) yTrain[i] = (float)(xs[2 * i] * xs[2 * i + 1]);
 
-        (Matrix theta, _) = AnalyticKernel.Compute(relu, s.Depth, s.Beta, 1.0, circle, circle);
+        (Matrix theta, _) = AnalyticKernel.Compute(activation, s.Depth, s.Beta, 1.0, circle, circle);
         double[] analytic = new double[g];
         for (int j = 0; j < g; j++) analytic[j] = theta[0, j + 1];
         Matrix thetaGrid = GridBlock(theta);
@@ -74,7 +74,7 @@ public static class ConvergenceExperiment
             for (int w = 0; w < s.Widths.Length; w++)
             {
                 int n = s.Widths[w];
-                var arch = new MlpArchitecture([2, .. Enumerable.Repeat(n, s.Depth - 1), 1], relu, s.Beta, 1.0);
+                var arch = new MlpArchitecture([2, .. Enumerable.Repeat(n, s.Depth - 1), 1], activation, s.Beta, 1.0);
                 int r = s.Initialisations;
                 var res = new WidthResult(n, new double[r][], new double[r][], new double[r], new double[r], new double[r], new double[r], new double[r]);
                 for (int k = 0; k < r; k++)
@@ -126,7 +126,7 @@ public static class ConvergenceExperiment
             r.Widths.SelectMany(w => Enumerable.Range(0, w.Drift.Length).Select(k => string.Create(CultureInfo.InvariantCulture,
                 $"{w.Width},{k},{w.ErrorStart[k]:R},{w.ErrorEnd[k]:R},{w.Drift[k]:R},{w.LossStart[k]:R},{w.LossEnd[k]:R}"))));
 
-        using var fig = new Figure($"NTK convergence: Θ̂(x₀, x) of ReLU nets, depth {s.Depth}, {s.Initialisations} inits per width",
+        using var fig = new Figure($"NTK convergence: Θ̂(x₀, x) of {s.Activation} nets, depth {s.Depth}, {s.Initialisations} inits per width",
             "γ   (x₀ = (1, 0), x = (cos γ, sin γ))", "Θ(x₀, x)");
         for (int w = 0; w < r.Widths.Length; w++)
         {

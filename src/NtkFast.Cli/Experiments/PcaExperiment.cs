@@ -26,7 +26,7 @@ public static class PcaExperiment
     public static readonly double[] PaperEigenvalues = [0.0457, 0.00108, 0.00078];
 
     public sealed record Settings(int Digits, int EigenWidth, int[] Widths, int Steps, double LearningRate,
-        int Depth = 4, double Beta = 0.1, int Components = 3)
+        int Depth = 4, double Beta = 0.1, int Components = 3, string Activation = "relu")
     {
         /// <summary>The paper's settings; its time horizon is not stated, t = 2000 here (≈ 2/λ₂).</summary>
         public static Settings Paper => new(512, 10000, [100, 1000, 10000], 2000, 1.0);
@@ -49,8 +49,8 @@ public static class PcaExperiment
     {
         ArgumentNullException.ThrowIfNull(s);
         ArgumentNullException.ThrowIfNull(output);
-        Activation relu = ActivationRegistry.Parse("relu");
         (IdxImages images, byte[] labels) = Idx.ReadMnist(imagesPath, labelsPath, s.Digits);
+        Activation activation = ActivationRegistry.Parse(s.Activation);
         if (images.Count < s.Digits)
             throw new CliException($"{imagesPath} holds {images.Count} digits; the pca experiment needs {s.Digits}");
         Matrix x = images.ToMatrix();   // N × 784, pixels / 255
@@ -61,14 +61,14 @@ public static class PcaExperiment
         KernelPca analytic;
         using (Progress p = output.Progress("analytic NTK Gram + PCA", 1))
         {
-            (Matrix theta, _) = AnalyticKernel.Compute(relu, s.Depth, s.Beta, 1.0, x, x);
+            (Matrix theta, _) = AnalyticKernel.Compute(activation, s.Depth, s.Beta, 1.0, x, x);
             analytic = KernelPca.Compute(theta, s.Components);
             p.Advance();
         }
         KernelPca wide;
         using (Progress p = output.Progress($"empirical NTK Gram of a width-{s.EigenWidth} net + PCA", 1))
         {
-            var arch = new MlpArchitecture([x.Cols, .. Enumerable.Repeat(s.EigenWidth, s.Depth - 1), 1], relu, s.Beta, 1.0);
+            var arch = new MlpArchitecture([x.Cols, .. Enumerable.Repeat(s.EigenWidth, s.Depth - 1), 1], activation, s.Beta, 1.0);
             var net = Mlp<float>.Initialize(arch, Seeds.Derive(seed, Seeds.Network, s.EigenWidth, -1));
             wide = KernelPca.Compute(EmpiricalKernel.Gram(net, xf), s.Components);
             p.Advance();
@@ -96,7 +96,7 @@ public static class PcaExperiment
             for (int w = 0; w < s.Widths.Length; w++)
             {
                 int width = s.Widths[w];
-                var arch = new MlpArchitecture([x.Cols, .. Enumerable.Repeat(width, s.Depth - 1), 1], relu, s.Beta, 1.0);
+                var arch = new MlpArchitecture([x.Cols, .. Enumerable.Repeat(width, s.Depth - 1), 1], activation, s.Beta, 1.0);
                 var net = Mlp<float>.Initialize(arch, Seeds.Derive(seed, Seeds.Network, width, 0));
                 MlpWorkspace<float> ws = net.CreateWorkspace(n);
                 net.Forward(xf, ws);

@@ -26,7 +26,7 @@ public static class RegressionExperiment
     public const double Z90 = 1.2815515655446004;
 
     public sealed record Settings(int[] Widths, int Initialisations, int Steps, int GridPoints,
-        int Depth = 4, double LearningRate = 1.0, double Beta = 0.1)
+        int Depth = 4, double LearningRate = 1.0, double Beta = 0.1, string Activation = "relu")
     {
         public static Settings Paper => new([50, 1000], 10, 1000, 201);
 
@@ -48,7 +48,7 @@ public static class RegressionExperiment
     {
         ArgumentNullException.ThrowIfNull(s);
         ArgumentNullException.ThrowIfNull(output);
-        Activation relu = ActivationRegistry.Parse("relu");
+        Activation activation = ActivationRegistry.Parse(s.Activation);
         int g = s.GridPoints, n = TrainAngles.Length;
         var gamma = new double[g];
         var grid = new Matrix(g, 2);
@@ -68,9 +68,9 @@ public static class RegressionExperiment
         }
 
         // The analytic Gaussian at t = ∞ (the paper's) and at the networks' own t = steps·lr.
-        (Matrix thetaTrain, Matrix sigmaTrain) = AnalyticKernel.Compute(relu, s.Depth, s.Beta, 1.0, train, train);
-        (Matrix thetaCross, Matrix sigmaCross) = AnalyticKernel.Compute(relu, s.Depth, s.Beta, 1.0, grid, train);
-        (_, Matrix sigmaGrid) = AnalyticKernel.Compute(relu, s.Depth, s.Beta, 1.0, grid, grid);
+        (Matrix thetaTrain, Matrix sigmaTrain) = AnalyticKernel.Compute(activation, s.Depth, s.Beta, 1.0, train, train);
+        (Matrix thetaCross, Matrix sigmaCross) = AnalyticKernel.Compute(activation, s.Depth, s.Beta, 1.0, grid, train);
+        (_, Matrix sigmaGrid) = AnalyticKernel.Compute(activation, s.Depth, s.Beta, 1.0, grid, grid);
         var sigmaDiag = new Matrix(g, 1);
         for (int j = 0; j < g; j++) sigmaDiag[j, 0] = sigmaGrid[j, j];
         var dynamics = new KernelDynamics(thetaTrain, y);
@@ -84,7 +84,7 @@ public static class RegressionExperiment
             for (int w = 0; w < s.Widths.Length; w++)
             {
                 int width = s.Widths[w];
-                var arch = new MlpArchitecture([2, .. Enumerable.Repeat(width, s.Depth - 1), 1], relu, s.Beta, 1.0);
+                var arch = new MlpArchitecture([2, .. Enumerable.Repeat(width, s.Depth - 1), 1], activation, s.Beta, 1.0);
                 var functions = new double[s.Initialisations][];
                 var loss = new double[s.Initialisations];
                 for (int k = 0; k < s.Initialisations; k++)
@@ -182,7 +182,7 @@ public static class RegressionExperiment
         output.WriteCsv("regression_train.csv", ["gamma", "x1", "x2", "y"],
             [TrainAngles, TrainAngles.Select(Math.Cos).ToArray(), TrainAngles.Select(Math.Sin).ToArray(), r.TrainTargets]);
 
-        using var fig = new Figure($"Regression on the circle: ReLU nets of depth {s.Depth}, {s.Steps} GD steps, {s.Initialisations} inits per width",
+        using var fig = new Figure($"Regression on the circle: {s.Activation} nets of depth {s.Depth}, {s.Steps} GD steps, {s.Initialisations} inits per width",
             "γ   (x = (cos γ, sin γ))", "f(x)");
         fig.Band(r.Gamma, r.Analytic[0], r.Analytic[2], "#000000", "n = ∞: 10th–90th percentile (t → ∞)", 0.13);
         for (int w = 0; w < r.Widths.Length; w++)
