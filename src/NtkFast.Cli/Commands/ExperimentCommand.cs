@@ -87,9 +87,16 @@ internal sealed class ExperimentCommand : ICommand
     internal static ExperimentOutput RunOne(string name, ExperimentSize size, ulong seed, string dir,
         (string Images, string Labels)? mnist, TextWriter? echo, TextWriter? progress)
     {
+        var clock = Stopwatch.StartNew();
+        // Read and check the data before anything is written or printed.
+        (Matrix Pixels, byte[] Labels)? digits = null;
+        if (name == PcaExperiment.Name)
+        {
+            (string images, string labels) = mnist ?? MnistFiles.Resolve(null, null);
+            digits = PcaExperiment.Load(PcaExperiment.Settings.For(size), images, labels);
+        }
         var output = new ExperimentOutput(dir, echo, progress);
         output.Line($"ntk experiment {name} — size {size.ToString().ToLowerInvariant()}, seed {seed}, threads {NtkParallel.MaxThreads}");
-        var clock = Stopwatch.StartNew();
         switch (name)
         {
             case ConvergenceExperiment.Name:
@@ -110,8 +117,7 @@ internal sealed class ExperimentCommand : ICommand
             {
                 var s = PcaExperiment.Settings.For(size);
                 Describe(output, s.ToString(), Reductions(s, PcaExperiment.Settings.Paper));
-                (string images, string labels) = mnist ?? MnistFiles.Resolve(null, null);
-                PcaExperiment.Run(s, seed, images, labels, output);
+                PcaExperiment.Run(s, seed, digits!.Value, output);
                 break;
             }
             default:

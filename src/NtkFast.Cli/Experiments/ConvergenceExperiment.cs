@@ -20,6 +20,10 @@ public static class ConvergenceExperiment
     public sealed record Settings(int[] Widths, int Initialisations, int Steps, int TrainPoints, int GridPoints,
         int Depth = 4, double LearningRate = 1.0, double Beta = 0.1, string Activation = "relu")
     {
+        public override string ToString() =>
+            $"depth {Depth}, {Activation}, beta {Beta}, widths {string.Join('/', Widths)}, {Initialisations} initialisations each, " +
+            $"{Steps} GD steps at learning rate {LearningRate} on {TrainPoints} N(0, I2) inputs, {GridPoints} circle points";
+
         /// <summary>The paper's settings (its training-set size is not stated; 100 inputs here).</summary>
         public static Settings Paper => new([500, 10000], 10, 200, 100, 201);
 
@@ -126,7 +130,7 @@ public static class ConvergenceExperiment
             r.Widths.SelectMany(w => Enumerable.Range(0, w.Drift.Length).Select(k => string.Create(CultureInfo.InvariantCulture,
                 $"{w.Width},{k},{w.ErrorStart[k]:R},{w.ErrorEnd[k]:R},{w.Drift[k]:R},{w.LossStart[k]:R},{w.LossEnd[k]:R}"))));
 
-        using var fig = new Figure($"NTK convergence: Θ̂(x₀, x) of {s.Activation} nets, depth {s.Depth}, {s.Initialisations} inits per width",
+        using var fig = new Figure($"Empirical NTK of {s.Activation} nets (depth {s.Depth}, {s.Initialisations} inits per width) vs the limit",
             "γ   (x₀ = (1, 0), x = (cos γ, sin γ))", "Θ(x₀, x)");
         for (int w = 0; w < r.Widths.Length; w++)
         {

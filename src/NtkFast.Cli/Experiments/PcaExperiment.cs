@@ -28,6 +28,10 @@ public static class PcaExperiment
     public sealed record Settings(int Digits, int EigenWidth, int[] Widths, int Steps, double LearningRate,
         int Depth = 4, double Beta = 0.1, int Components = 3, string Activation = "relu")
     {
+        public override string ToString() =>
+            $"{Digits} digits, depth {Depth}, {Activation}, beta {Beta}, eigenvalues from the analytic kernel and a width-{EigenWidth} net, " +
+            $"trained widths {string.Join('/', Widths)}, {Steps} steps at learning rate {LearningRate} (t = {Steps * LearningRate})";
+
         /// <summary>The paper's settings; its time horizon is not stated, t = 2000 here (≈ 2/λ₂).</summary>
         public static Settings Paper => new(512, 10000, [100, 1000, 10000], 2000, 1.0);
 
@@ -45,15 +49,26 @@ public static class PcaExperiment
     public sealed record Result(Settings Settings, double[] Analytic, double[] WideNet, Matrix Components, byte[] Labels,
         double[] Time, WidthResult[] Widths);
 
-    public static Result Run(Settings s, ulong seed, string imagesPath, string labelsPath, ExperimentOutput output)
+    /// <summary>The first <see cref="Settings.Digits"/> MNIST digits (pixels / 255) and their labels; bad files fail here, before any work.</summary>
+    public static (Matrix Pixels, byte[] Labels) Load(Settings s, string imagesPath, string labelsPath)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        (IdxImages images, byte[] labels) = Idx.ReadMnist(imagesPath, labelsPath, s.Digits);
+        if (images.Count < s.Digits)
+            throw new CliException($"{imagesPath} holds {images.Count} digits; the pca experiment needs {s.Digits}");
+        return (images.ToMatrix(), labels);
+    }
+
+    public static Result Run(Settings s, ulong seed, string imagesPath, string labelsPath, ExperimentOutput output) =>
+        Run(s, seed, Load(s, imagesPath, labelsPath), output);
+
+    public static Result Run(Settings s, ulong seed, (Matrix Pixels, byte[] Labels) data, ExperimentOutput output)
     {
         ArgumentNullException.ThrowIfNull(s);
         ArgumentNullException.ThrowIfNull(output);
-        (IdxImages images, byte[] labels) = Idx.ReadMnist(imagesPath, labelsPath, s.Digits);
         Activation activation = ActivationRegistry.Parse(s.Activation);
-        if (images.Count < s.Digits)
-            throw new CliException($"{imagesPath} holds {images.Count} digits; the pca experiment needs {s.Digits}");
-        Matrix x = images.ToMatrix();   // N × 784, pixels / 255
+        Matrix x = data.Pixels;   // N × 784, pixels / 255
+        byte[] labels = data.Labels;
         int n = x.Rows;
         float[] xf = ToFloat(x.Data);
 

@@ -28,6 +28,10 @@ public static class RegressionExperiment
     public sealed record Settings(int[] Widths, int Initialisations, int Steps, int GridPoints,
         int Depth = 4, double LearningRate = 1.0, double Beta = 0.1, string Activation = "relu")
     {
+        public override string ToString() =>
+            $"depth {Depth}, {Activation}, beta {Beta}, widths {string.Join('/', Widths)}, {Initialisations} initialisations each, " +
+            $"{Steps} GD steps at learning rate {LearningRate} on 4 circle points, {GridPoints} circle points drawn";
+
         public static Settings Paper => new([50, 1000], 10, 1000, 201);
 
         public static Settings For(ExperimentSize size) => size switch
