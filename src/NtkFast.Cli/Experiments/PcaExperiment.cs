@@ -37,7 +37,7 @@ public static class PcaExperiment
 
         public static Settings For(ExperimentSize size) => size switch
         {
-            ExperimentSize.Quick => new(128, 2000, [100, 1000], 100, 10.0),
+            ExperimentSize.Quick => new(128, 1000, [100, 1000], 100, 10.0),
             ExperimentSize.Default => new(512, 10000, [100, 500, 2000], 200, 10.0),
             _ => Paper,
         };

@@ -36,7 +36,7 @@ public static class RegressionExperiment
 
         public static Settings For(ExperimentSize size) => size switch
         {
-            ExperimentSize.Quick => new([50, 500], 16, 300, 61),
+            ExperimentSize.Quick => new([50, 500], 16, 150, 61),
             _ => Paper,
         };
     }
