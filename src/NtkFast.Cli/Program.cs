@@ -8,6 +8,7 @@ public static class Program
     internal static readonly ICommand[] Commands =
     [
         new VersionCommand(),
+        new KernelCommand(),
         new InitCommand(),
         new TrainCommand(),
         new ExperimentCommand(),

@@ -73,6 +73,8 @@ public static class Npz
                 string label = $"{name}[{Printable.Quote(key, 60)}]";
                 if (result.ContainsKey(key)) throw new InvalidDataException($"{name}: array '{Printable.Quote(key, 60)}' appears twice");
                 long declared = e.Length;
+                if (e.CompressedLength < 0 || e.CompressedLength > stream.Length)
+                    throw new InvalidDataException($"{label}: zip entry claims {e.CompressedLength} compressed bytes, the file has {stream.Length}");
                 if (declared < 0 || declared > e.CompressedLength * MaxDeflateRatio + 4096)
                     throw new InvalidDataException($"{label}: implausible uncompressed size {declared} for {e.CompressedLength} compressed bytes");
                 NpyArray a;

@@ -55,7 +55,12 @@ internal static unsafe class GemmDriver<T> where T : unmanaged, IFloatingPointIe
     /// <summary>K block: fixed per type, never per path (it shapes the FMA chains).</summary>
     public static int KC => typeof(T) == typeof(double) ? 256 : 512;
 
-    private const int MCMax = 480;
+    /// <summary>
+    /// Row block. The packed A block is not meant to stay in cache (each 16 KiB MR-panel is reused from
+    /// L1 across a whole column block), so a large MC only costs memory and saves re-packing B, which
+    /// happens once per row block. 1536 rows: 3 MiB per thread.
+    /// </summary>
+    private const int MCMax = 1536;
     private const int NCBytes = 480 * 1024;
 
     internal struct Problem
@@ -187,19 +192,20 @@ internal static unsafe class GemmDriver<T> where T : unmanaged, IFloatingPointIe
                     {
                         int nc = Math.Min(g.NC, jEnd - jc);
                         GemmPacking<T>.PackB(in p, pc, kc, jc, nc, pb, g.NR);
-                        Macro(in p, in g, ic, mc, jc, nc, kc, pa, pb, beta, mode, last && hasEp, ref ep);
+                        Macro(in p, in g, ic, mc, jc, nc, kc, pa, pb, beta, mode, last && hasEp, last && p.Lower, ref ep);
                     }
                 }
             }
         }
 
         private static void Macro(in Problem p, in Geometry g, int ic, int mc, int jc, int nc, int kc,
-            T* pa, T* pb, T beta, int mode, bool epilogue, ref TEp ep)
+            T* pa, T* pb, T beta, int mode, bool epilogue, bool mirror, ref TEp ep)
         {
             int MR = g.MR, NR = g.NR;
             T* tile = stackalloc T[8 * 48];
             T alpha = p.Alpha;
             nint ldc = p.Ldc;
+            bool lower = p.Lower;
             for (int ir = 0; ir < mc; ir += MR)
             {
                 int mr = Math.Min(MR, mc - ir);
@@ -208,31 +214,51 @@ internal static unsafe class GemmDriver<T> where T : unmanaged, IFloatingPointIe
                 for (int jr = 0; jr < nc; jr += NR)
                 {
                     int j = jc + jr;
-                    if (p.Lower && j > i + mr - 1) break; // tile strictly above the diagonal
+                    if (lower && j > i + mr - 1) break; // tile strictly above the diagonal
                     int nr = Math.Min(NR, nc - jr);
                     T* bp = pb + (nint)jr * kc;
                     T* cp = p.C + i * ldc + j;
-                    if (mr == MR && nr == NR)
+                    if (mr == MR && nr == NR && (!lower || j + nr - 1 <= i))
                     {
                         Kernel(g.Path, kc, ap, bp, cp, ldc, alpha, beta, mode);
                     }
                     else
                     {
+                        // Partial tile, or (SYRK) a tile crossing the diagonal: only c_ij with j ≤ i is
+                        // written, so the strict upper triangle belongs to the mirror alone.
                         Kernel(g.Path, kc, ap, bp, tile, NR, T.One, T.Zero, 0);
                         for (int r = 0; r < mr; r++)
                         {
                             T* crow = cp + r * ldc;
                             T* trow = tile + r * NR;
+                            int cols = lower ? Math.Min(nr, i + r - j + 1) : nr;
                             if (mode == 0)
-                                for (int c = 0; c < nr; c++) crow[c] = alpha * trow[c];
+                                for (int c = 0; c < cols; c++) crow[c] = alpha * trow[c];
                             else
-                                for (int c = 0; c < nr; c++) crow[c] = VectorMath.Fma(alpha, trow[c], beta * crow[c]);
+                                for (int c = 0; c < cols; c++) crow[c] = VectorMath.Fma(alpha, trow[c], beta * crow[c]);
                         }
                     }
                 }
                 if (epilogue)
                     for (int r = 0; r < mr; r++)
                         ep.Apply(i + r, jc, new Span<T>(p.C + (i + r) * ldc + jc, nc));
+                if (mirror)
+                    MirrorPanel(p.C, ldc, i, mr, jc, Math.Min(jc + nc, i + mr));
+            }
+        }
+
+        /// <summary>
+        /// SYRK: copies the finished lower part of rows [i, i+mr) × cols [j0, j1) to the upper triangle
+        /// (C[j, row] = C[row, j] for j &lt; row) while it is hot; each destination row segment is MR
+        /// consecutive values (one cache line for doubles).
+        /// </summary>
+        private static void MirrorPanel(T* c, nint ldc, int i, int mr, int j0, int j1)
+        {
+            for (int j = j0; j < j1; j++)
+            {
+                T* dst = c + j * ldc;
+                T* src = c + j;
+                for (int r = Math.Max(0, j - i + 1); r < mr; r++) dst[i + r] = src[(i + r) * ldc];
             }
         }
 
@@ -245,6 +271,7 @@ internal static unsafe class GemmDriver<T> where T : unmanaged, IFloatingPointIe
                 if (p.Beta == T.Zero) for (int j = c0; j < end; j++) row[j] = T.Zero;
                 else for (int j = c0; j < end; j++) row[j] = p.Beta * row[j];
                 if (hasEp && end > c0) ep.Apply(i, c0, new Span<T>(row + c0, end - c0));
+                if (p.Lower) for (int j = c0; j < Math.Min(end, i); j++) p.C[j * p.Ldc + i] = row[j];
             }
         }
     }
@@ -255,39 +282,6 @@ internal static unsafe class GemmDriver<T> where T : unmanaged, IFloatingPointIe
         if (path == GemmPath.Vector512) GemmKernels<T>.Kernel512(kc, ap, bp, c, ldc, alpha, beta, mode);
         else if (path == GemmPath.Vector256) GemmKernels<T>.Kernel256(kc, ap, bp, c, ldc, alpha, beta, mode);
         else GemmKernels<T>.KernelScalar(kc, ap, bp, c, ldc, alpha, beta, mode);
-    }
-
-    /// <summary>Copies the strictly upper triangle from the lower one: C[j, i] = C[i, j] for i &gt; j, in 64×64 blocks.</summary>
-    public static void MirrorLower(T* c, nint ldc, int n)
-    {
-        const int Block = 64;
-        int blocks = (n + Block - 1) / Block;
-        var mirror = new MirrorAction { C = c, Ldc = ldc, N = n };
-        if ((long)n * n < 1 << 18 || blocks == 1) for (int b = 0; b < blocks; b++) mirror.Invoke(b);
-        else NtkParallel.For(blocks, ref mirror);
-    }
-
-    private struct MirrorAction : IParallelAction
-    {
-        public T* C;
-        public nint Ldc;
-        public int N;
-
-        /// <summary>Destination block row bi (rows of the upper triangle), filled from the lower triangle.</summary>
-        public readonly void Invoke(int bi)
-        {
-            const int Block = 64;
-            int i0 = bi * Block, i1 = Math.Min(N, i0 + Block);
-            for (int j0 = i0; j0 < N; j0 += Block)
-            {
-                int j1 = Math.Min(N, j0 + Block);
-                for (int i = i0; i < i1; i++)
-                {
-                    T* dst = C + i * Ldc;
-                    for (int j = Math.Max(j0, i + 1); j < j1; j++) dst[j] = C[j * Ldc + i];
-                }
-            }
-        }
     }
 }
 

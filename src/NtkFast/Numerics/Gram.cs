@@ -73,7 +73,6 @@ public static class Gram
             };
             var none = default(NoEpilogue<T>);
             GemmDriver<T>.Run(ref p, ref none, false);
-            GemmDriver<T>.MirrorLower(pc, ldc, n);
         }
     }
 }

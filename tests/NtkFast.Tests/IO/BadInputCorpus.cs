@@ -129,6 +129,7 @@ public static class BadInputCorpus
         Add("npz_inner_truncated.npz", "npz", "error", "npz_inner_truncated.npz[W0]: truncated .npy data", Zip(("W0.npy", goodW0[..150])));
         Add("npz_inner_not_npy.npz", "npz", "error", "npz_inner_not_npy.npz[W0]: not a .npy file (bad magic", Zip(("W0.npy", "hello"u8.ToArray())));
         Add("npz_non_npy_entry.npz", "npz", "error", "entry 'notes.txt' is not a .npy array", Zip(("W0.npy", goodW0), ("notes.txt", "hi"u8.ToArray())));
+        Add("npz_lying_entry_sizes.npz", "npz", "error", "npz_lying_entry_sizes.npz[W0]: zip entry claims 2147483647 compressed bytes", LieInCentralDirectory(Zip(("W0.npy", goodW0))));
         Add("npz_lacks_weights.npz", "npz", "params-error", "W0", Zip(("beta.npy", NpyBytes("<f8", "()", F8Data([0.1]))), ("activation.npy", TextNpy("relu"))));
         Add("ok_npz_two_arrays.npz", "npz", "ok", "W0,b0", Zip(("W0.npy", goodW0), ("b0.npy", NpyBytes("<f4", "(3,)", F4Data(Arange8(3))))));
         Add("numpy/params_stored.npz", "npz", "ok", "W0,beta,activation", null);
@@ -292,6 +293,21 @@ public static class BadInputCorpus
             }
         }
         return ms.ToArray();
+    }
+
+    /// <summary>Sets the compressed and uncompressed sizes of every central-directory record to 2^31 - 1.</summary>
+    private static byte[] LieInCentralDirectory(byte[] zip)
+    {
+        byte[] b = (byte[])zip.Clone();
+        for (int i = 0; i + 46 <= b.Length; i++)
+        {
+            if (b[i] == 'P' && b[i + 1] == 'K' && b[i + 2] == 1 && b[i + 3] == 2)
+            {
+                BinaryPrimitives.WriteInt32LittleEndian(b.AsSpan(i + 20), int.MaxValue);
+                BinaryPrimitives.WriteInt32LittleEndian(b.AsSpan(i + 24), int.MaxValue);
+            }
+        }
+        return b;
     }
 
     internal static byte[] Images(int count, int rows, int cols)

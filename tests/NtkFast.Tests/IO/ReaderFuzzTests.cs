@@ -145,7 +145,7 @@ public sealed class ReaderFuzzTests : IDisposable
             ("idx-labels", ".idx", Seeds("idx-labels").ToList()),
         };
         string path = Path.Combine(_dir, "f");
-        for (int i = 0; i < 2400 * Scale; i++)
+        for (int i = 0; i < 1600 * Scale; i++)
         {
             var (kind, ext, seeds) = work[i % work.Length];
             byte[] input = Mutate(seeds[rng.Next(seeds.Count)], rng);
