@@ -11,6 +11,7 @@ public static class Program
         new KernelCommand(),
         new InitCommand(),
         new TrainCommand(),
+        new PredictCommand(),
         new ExperimentCommand(),
     ];
 

@@ -34,7 +34,13 @@ public sealed class KernelDynamics
     private Matrix? _cholesky;            // of Θ + ρI, for t = ∞ only
     private double _singularThreshold;
 
-    public KernelDynamics(Matrix thetaTrain, Matrix targets, Regularization regularization = default)
+    /// <param name="thetaTrain">Θ(X, X), N×N (symmetric; the lower triangle is read).</param>
+    /// <param name="targets">Y, N×K (one column per output).</param>
+    /// <param name="regularization">ρ added to Θ's diagonal (none by default).</param>
+    /// <param name="timeScale">The N of exp(−tΘ/N): the number of data points in the cost's average.
+    /// Defaults to the rows of Θ; pass the number of points when Θ is the full (N·nL)×(N·nL)
+    /// kernel of nL outputs flattened into one column of targets.</param>
+    public KernelDynamics(Matrix thetaTrain, Matrix targets, Regularization regularization = default, int timeScale = 0)
     {
         ArgumentNullException.ThrowIfNull(thetaTrain);
         ArgumentNullException.ThrowIfNull(targets);
@@ -45,14 +51,19 @@ public sealed class KernelDynamics
         if (thetaTrain.Rows == 0) throw new ArgumentException("the training set is empty.", nameof(thetaTrain));
         DynamicsChecks.Finite(thetaTrain, nameof(thetaTrain));
         DynamicsChecks.Finite(targets, nameof(targets));
+        if (timeScale < 0) throw new ArgumentOutOfRangeException(nameof(timeScale), timeScale, "timeScale must be positive (or 0 for the number of rows).");
         _theta = thetaTrain;
         _targets = targets;
+        TimeScale = timeScale == 0 ? thetaTrain.Rows : timeScale;
         Regularization = regularization;
         Rho = regularization.Amount(thetaTrain.Rows, thetaTrain.Data, thetaTrain.Cols);
     }
 
     /// <summary>Number of training points N.</summary>
     public int Points => _theta.Rows;
+
+    /// <summary>The N in exp(−tΘ/N).</summary>
+    public int TimeScale { get; }
 
     /// <summary>Number of outputs K (columns of Y).</summary>
     public int Outputs => _targets.Cols;
@@ -100,7 +111,7 @@ public sealed class KernelDynamics
                     throw new SingularKernelException($"the training kernel is numerically singular (eigenvalue {mu:G6} ≤ {_singularThreshold:G3}); t = ∞ needs regularisation (e.g. a relative 1e-10).");
                 gains[i] = 1 / mu;
             }
-            else gains[i] = zero ? t / n : -DynamicsChecks.ExpM1(-t * mu / n) / mu;
+            else gains[i] = zero ? t / TimeScale : -DynamicsChecks.ExpM1(-t * mu / TimeScale) / mu;
         }
     }
 
@@ -136,7 +147,7 @@ public sealed class KernelDynamics
                 // (μ_i − ρ)·g_i; for ρ = 0 exactly 1 − e^{−tμ/N} (1 at t = ∞) so f_∞(X) = Y.
                 double mu = e.Values[i];
                 double factor = Rho == 0
-                    ? (double.IsPositiveInfinity(times[q]) ? 1 : -DynamicsChecks.ExpM1(-times[q] * Math.Max(mu, 0) / n))
+                    ? (double.IsPositiveInfinity(times[q]) ? 1 : -DynamicsChecks.ExpM1(-times[q] * Math.Max(mu, 0) / TimeScale))
                     : (mu - Rho) * gains[i];
                 for (int j = 0; j < k; j++) scaled[i, j] = factor * c[i, j];
             }

@@ -6,7 +6,7 @@ namespace NtkFast.Tests.LinearAlgebra;
 
 public class SymmetricEigenTests
 {
-    public static TheoryData<int> Sizes => [1, 2, 3, 4, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 129, 257, 600];
+    public static TheoryData<int> Sizes => [1, 2, 3, 4, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 129, 193, 226, 257, 600];
 
     [Theory]
     [MemberData(nameof(Sizes))]
@@ -49,6 +49,41 @@ public class SymmetricEigenTests
         for (int i = 0; i < n; i++) Assert.Equal(lambda[i], e.Values[i], 1e-12);
         Assert.True(EigenResidual(a, e.Values, e.Vectors) <= 1e-13);
         Assert.True(OrthogonalityError(e.Vectors) <= 1e-12);
+    }
+
+    [Theory]
+    [InlineData(101)]
+    [InlineData(257)]
+    public void WilkinsonMatrix_NearlyEqualPairs_StayOrthogonal(int n)
+    {
+        // W⁺: d_i = |m − i|, off-diagonal 1 — pairs of eigenvalues equal to many digits, the
+        // classic stress test for divide and conquer's deflation and Gu–Eisenstat vectors.
+        int m = n / 2;
+        var a = new Matrix(n, n);
+        for (int i = 0; i < n; i++)
+        {
+            a[i, i] = Math.Abs(m - i);
+            if (i + 1 < n) { a[i, i + 1] = 1; a[i + 1, i] = 1; }
+        }
+        EigenDecomposition e = SymmetricEigen.Decompose(a);
+        Assert.True(EigenResidual(a, e.Values, e.Vectors) <= 1e-14 * n, $"residual {EigenResidual(a, e.Values, e.Vectors):E3}");
+        Assert.True(OrthogonalityError(e.Vectors) <= 1e-12, $"orthogonality {OrthogonalityError(e.Vectors):E3}");
+        double[] values = SymmetricEigen.Eigenvalues(a); // QL path
+        for (int i = 0; i < n; i++) Assert.Equal(values[i], e.Values[i], 1e-12 * m);
+    }
+
+    [Fact]
+    public void GeometricSpectrum_LikeAKernel()
+    {
+        int n = 200;
+        var lambda = new double[n];
+        for (int i = 0; i < n; i++) lambda[i] = Math.Pow(10, -14.0 * i / n);
+        Matrix a = WithSpectrum(RandomOrthogonal(n, 12), lambda);
+        EigenDecomposition e = SymmetricEigen.Decompose(a);
+        Assert.True(EigenResidual(a, e.Values, e.Vectors) <= 1e-14);
+        Assert.True(OrthogonalityError(e.Vectors) <= 1e-12);
+        Array.Sort(lambda);
+        for (int i = 0; i < n; i++) Assert.Equal(lambda[i], e.Values[i], 1e-14);
     }
 
     [Fact]

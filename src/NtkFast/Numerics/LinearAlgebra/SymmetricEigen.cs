@@ -25,18 +25,45 @@ public static class SymmetricEigen
     private const int RowTile = 16;
     private const int ColumnChunk = 16;
 
+    /// <summary>Diagnostics: plane rotations recorded by the QL phase since start-up (not thread-safe).</summary>
+    internal static long RotationsApplied;
+
     /// <summary>Doubles of workspace <see cref="Decompose(int, Span{double}, int, Span{double}, Span{double}, int, Span{double})"/> needs.</summary>
     public static long GetWorkspaceLength(int n, bool computeVectors)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(n);
-        long small = 6L * n + 16;
+        long small = 6L * n + 16 + 2L * PanelWidth * n;
         if (!computeVectors) return small;
-        long rotations = RotationCapacity(n);
         long back = 3L * n * ReflectorBlock + ReflectorBlock * ReflectorBlock * 2 + ReflectorBlock;
-        return small + (long)n * n + 4 * rotations + back;
+        return small + Math.Max(TridiagonalDivideAndConquer.WorkspaceLength(n), back);
     }
 
     private static int RotationCapacity(int n) => Math.Max(64, 32 * n);
+
+    // Zᵀ is stored in column chunks of 16: chunk c holds columns [16c, 16c+16) of all n rows
+    // contiguously (row r at offset 16r). A rotation sweep over one chunk then walks memory
+    // sequentially; with plain row-major storage the power-of-two row stride put every row of
+    // a chunk in the same few L2 sets (measured 1.8 s → see the benchmark notes at n = 1024).
+    private static long ChunkedLength(int n) => (long)((n + ColumnChunk - 1) / ColumnChunk) * ColumnChunk * n;
+
+    private static long ChunkedIndex(int n, int row, int col) => (long)(col / ColumnChunk) * ColumnChunk * n + (long)row * ColumnChunk + col % ColumnChunk;
+
+    private static unsafe void ChunkedIdentity(int n, double* z)
+    {
+        new Span<double>(z, checked((int)ChunkedLength(n))).Clear();
+        for (int i = 0; i < n; i++) z[ChunkedIndex(n, i, i)] = 1;
+    }
+
+    /// <summary>out[i·ld + j] = Zᵀ[j, i]: the eigenvector of d[j] becomes column j.</summary>
+    private static unsafe void ChunkedTransposeOut(int n, double* z, double* output, int ld)
+    {
+        for (int i = 0; i < n; i++)
+        {
+            double* src = z + (long)(i / ColumnChunk) * ColumnChunk * n + i % ColumnChunk;
+            double* dst = output + (long)i * ld;
+            for (int j = 0; j < n; j++) dst[j] = src[(long)j * ColumnChunk];
+        }
+    }
 
     /// <summary>
     /// Eigen-decomposes the symmetric n×n matrix in <paramref name="a"/> (lower triangle read, then
@@ -61,28 +88,18 @@ public static class SymmetricEigen
         fixed (double* pa = a, pd = eigenvalues, pw = workspace, pv = vectors)
         {
             double* e = pw, tau = pw + n, v1 = pw + 2 * n, v2 = pw + 3 * n, p1 = pw + 4 * n, p2 = pw + 5 * n;
-            Tridiagonalize(n, pa, lda, pd, e, tau, v1, v2, p1, p2);
+            double* vt = pw + 6 * n + 16, wt = vt + (long)PanelWidth * n;
+            Tridiagonalize(n, pa, lda, pd, e, tau, v1, v2, p1, p2, vt, wt);
             if (!wantVectors)
             {
                 TridiagonalQL(n, pd, e, null, null, 0, null);
                 new Span<double>(pd, n).Sort();
                 return;
             }
-            double* z = pw + 6 * n + 16;
-            int cap = RotationCapacity(n);
-            double* rot = z + (long)n * n;
-            double* back = rot + 4L * cap;
-            new Span<double>(z, n * n).Clear();
-            for (int i = 0; i < n; i++) z[(long)i * n + i] = 1;
-            var buffer = new RotationBatch(rot, cap, rot + 2L * cap, cap);
-            TridiagonalQL(n, pd, e, z, &buffer, n, null);
-            SortAscending(n, pd, z);
-            // V = Zᵀ, then V ← Q·V.
-            for (int i0 = 0; i0 < n; i0 += 32)
-                for (int j0 = 0; j0 < n; j0 += 32)
-                    for (int i = i0; i < Math.Min(n, i0 + 32); i++)
-                        for (int j = j0; j < Math.Min(n, j0 + 32); j++)
-                            pv[(long)i * ldv + j] = z[(long)j * n + i];
+            // Tridiagonal eigenvectors by divide and conquer straight into V, then V ← Q·V.
+            double* rest = pw + 6 * n + 16 + 2L * PanelWidth * n;
+            TridiagonalDivideAndConquer.Solve(n, pd, e, pv, ldv, rest);
+            double* back = rest;
             BackTransform(n, pa, lda, tau, pv, ldv, back);
         }
     }
@@ -97,25 +114,102 @@ public static class SymmetricEigen
     /// v = (0…0, 1 at k+1, A[k, k+2..]) stored in row k of A.
     /// </summary>
     private static unsafe void Tridiagonalize(int n, double* a, int lda, double* d, double* e, double* tau,
-        double* vcur, double* vnext, double* p, double* pnext)
+        double* vcur, double* vnext, double* p, double* pnext, double* vt, double* wt)
     {
         // Mirror the lower triangle so full rows can be streamed.
         for (int i = 0; i < n; i++)
             for (int j = 0; j < i; j++) a[(long)j * lda + i] = a[(long)i * lda + j];
         for (int i = 0; i < n; i++) { e[i] = 0; tau[i] = 0; }
-        d[0] = a[0];
-        if (n == 1) return;
-        if (n == 2)
+        int s = 0;
+        while (n - s > BlockedCrossover)
         {
-            d[1] = a[lda + 1];
-            e[0] = a[1];
+            ReducePanel(n, a, lda, s, d, e, tau, vcur, p, vt, wt);
+            s += PanelWidth;
+        }
+        TridiagonalizeUnblocked(n, a, lda, s, d, e, tau, vcur, vnext, p, pnext);
+    }
+
+    /// <summary>Columns at which the blocked reduction hands over to the fused unblocked one.</summary>
+    private const int BlockedCrossover = 192;
+    private const int PanelWidth = 32;
+
+    /// <summary>
+    /// dlatrd + dsyr2k (lower): reduces columns s … s+nb−1. Each column's matrix–vector product
+    /// reads the not-yet-updated trailing matrix once and is corrected with the panel's
+    /// reflectors V and vectors W; the trailing matrix is then updated by A −= V·Wᵀ + W·Vᵀ with two
+    /// GEMMs (compute-bound), so the memory traffic per column is one read instead of a read and
+    /// a write. vt, wt hold Vᵀ and Wᵀ (nb × n, absolute column index).
+    /// </summary>
+    private static unsafe void ReducePanel(int n, double* a, int lda, int s, double* d, double* e, double* tau,
+        double* v, double* y, double* vt, double* wt)
+    {
+        const int Nb = PanelWidth;
+        new Span<double>(vt, Nb * n).Clear();
+        new Span<double>(wt, Nb * n).Clear();
+        for (int i = 0; i < Nb; i++)
+        {
+            int c = s + i;
+            double* row = a + (long)c * lda;
+            int len = n - c;
+            // 1. Bring row c (= column c) up to date with the panel's earlier updates.
+            for (int q = 0; q < i; q++)
+            {
+                DenseKernels.Axpy(-vt[q * n + c], ref wt[q * n + c], ref row[c], len);
+                DenseKernels.Axpy(-wt[q * n + c], ref vt[q * n + c], ref row[c], len);
+            }
+            d[c] = row[c];
+            // 2. Reflector for row c, columns c+1 …
+            double t = Householder(row + c + 1, len - 1, out e[c]);
+            tau[c] = t;
+            int r = c + 1, m = n - r;
+            v[r] = 1;
+            for (int j = r + 1; j < n; j++) v[j] = row[j];
+            // 3. y = A·v on the stale trailing matrix, then the corrections −V(Wᵀv) − W(Vᵀv).
+            FusedPass(n, a, lda, r, null, null, v, 1.0, y);
+            for (int q = 0; q < i; q++)
+            {
+                double s1 = DenseKernels.Dot(ref wt[q * n + r], ref v[r], m);
+                double s2 = DenseKernels.Dot(ref vt[q * n + r], ref v[r], m);
+                DenseKernels.Axpy(-s1, ref vt[q * n + r], ref y[r], m);
+                DenseKernels.Axpy(-s2, ref wt[q * n + r], ref y[r], m);
+            }
+            // w = τ·y − (τ/2)(τ·yᵀv)·v
+            DenseKernels.Scale(t, ref y[r], m);
+            double kk = 0.5 * t * DenseKernels.Dot(ref y[r], ref v[r], m);
+            DenseKernels.Axpy(-kk, ref v[r], ref y[r], m);
+            new Span<double>(v + r, m).CopyTo(new Span<double>(vt + (long)i * n + r, m));
+            new Span<double>(y + r, m).CopyTo(new Span<double>(wt + (long)i * n + r, m));
+        }
+        // Trailing update A22 −= V·Wᵀ + W·Vᵀ for rows/columns ≥ s + nb.
+        int t0 = s + Nb, mt = n - t0;
+        if (mt <= 0) return;
+        var vts = new ReadOnlySpan<double>(vt + t0, (Nb - 1) * n + mt);
+        var wts = new ReadOnlySpan<double>(wt + t0, (Nb - 1) * n + mt);
+        var c22 = new Span<double>(a + (long)t0 * lda + t0, (mt - 1) * lda + mt);
+        Gemm.Multiply(Op.Transpose, Op.None, mt, mt, Nb, -1.0, vts, n, wts, n, 1.0, c22, lda);
+        Gemm.Multiply(Op.Transpose, Op.None, mt, mt, Nb, -1.0, wts, n, vts, n, 1.0, c22, lda);
+    }
+
+    /// <summary>Unblocked reduction of columns s … n−1 (the trailing matrix must be up to date).</summary>
+    private static unsafe void TridiagonalizeUnblocked(int n, double* a, int lda, int s0, double* d, double* e, double* tau,
+        double* vcur, double* vnext, double* p, double* pnext)
+    {
+        int rem = n - s0;
+        if (rem <= 0) return;
+        double* r0 = a + (long)s0 * lda;
+        d[s0] = r0[s0];
+        if (rem == 1) return;
+        if (rem == 2)
+        {
+            d[s0 + 1] = a[(long)(s0 + 1) * lda + s0 + 1];
+            e[s0] = r0[s0 + 1];
             return;
         }
-        tau[0] = Householder(a + 1, n - 1, out e[0]);
-        vcur[1] = 1;
-        for (int j = 2; j < n; j++) vcur[j] = a[j];
-        FusedPass(n, a, lda, 1, null, null, vcur, tau[0], p);
-        for (int k = 0; k <= n - 3; k++)
+        tau[s0] = Householder(r0 + s0 + 1, rem - 1, out e[s0]);
+        vcur[s0 + 1] = 1;
+        for (int j = s0 + 2; j < n; j++) vcur[j] = r0[j];
+        FusedPass(n, a, lda, s0 + 1, null, null, vcur, tau[s0], p);
+        for (int k = s0; k <= n - 3; k++)
         {
             double t = tau[k];
             int r = k + 1;
@@ -132,8 +226,8 @@ public static class SymmetricEigen
                 vnext[r + 1] = 1;
                 for (int j = r + 2; j < n; j++) vnext[j] = row[j];
                 FusedPass(n, a, lda, r + 1, vcur, p, vnext, tn, pnext);
-                double* s = vcur; vcur = vnext; vnext = s;
-                s = p; p = pnext; pnext = s;
+                double* sw = vcur; vcur = vnext; vnext = sw;
+                sw = p; p = pnext; pnext = sw;
             }
             else
             {
@@ -290,6 +384,7 @@ public static class SymmetricEigen
                     double* h = batch->Headers + 3L * batch->Sweeps;
                     h[0] = m - 1; h[1] = count; h[2] = batch->Count;
                     batch->Count += count;
+                    RotationsApplied += count;
                     batch->Sweeps++;
                 }
                 if (underflow) continue;
@@ -308,7 +403,7 @@ public static class SymmetricEigen
         int chunks = (n + ColumnChunk - 1) / ColumnChunk;
         if (chunks == 1 || (long)local.Count * n < 1 << 15 || NtkParallel.MaxThreads == 1)
         {
-            for (int ch = 0; ch < chunks; ch++) ApplyRotations(&local, z, n, ch * ColumnChunk, Math.Min(n, (ch + 1) * ColumnChunk));
+            for (int ch = 0; ch < chunks; ch++) ApplyRotations(&local, z + (long)ch * ColumnChunk * n);
         }
         else FlushParallel(&local, z, n, chunks);
         batch->Count = 0;
@@ -316,18 +411,19 @@ public static class SymmetricEigen
     }
 
     private static unsafe void FlushParallel(RotationBatch* pl, double* z, int n, int chunks) =>
-        NtkParallel.For(chunks, ch => ApplyRotations(pl, z, n, ch * ColumnChunk, Math.Min(n, (ch + 1) * ColumnChunk)));
+        NtkParallel.For(chunks, ch => ApplyRotations(pl, z + (long)ch * ColumnChunk * n));
 
     /// <summary>
-    /// Applies every recorded sweep, in order, to columns [c0, c1) of z. A sweep with top t and
-    /// count k applies rotations i = t, t−1, …, t−k+1: (z_i, z_{i+1}) ← (c·z_i − s·z_{i+1}, s·z_i + c·z_{i+1});
-    /// the running z_{i+1} stays in registers, so each rotation costs one load and one store per vector.
+    /// Applies every recorded sweep, in order, to one 16-column chunk of Zᵀ (row r at zc + 16r).
+    /// A sweep with top t and count k applies rotations i = t, t−1, …, t−k+1:
+    /// (z_i, z_{i+1}) ← (c·z_i − s·z_{i+1}, s·z_i + c·z_{i+1}); the running z_{i+1} stays in
+    /// registers, so each rotation costs one load and one store per vector.
     /// </summary>
-    private static unsafe void ApplyRotations(RotationBatch* batch, double* z, int n, int c0, int c1)
+    private static unsafe void ApplyRotations(RotationBatch* batch, double* zc)
     {
+        const int W = ColumnChunk;
         int sweeps = batch->Sweeps;
-        int width = c1 - c0;
-        bool vec = Vector256.IsHardwareAccelerated && width == ColumnChunk;
+        bool vec = Vector256.IsHardwareAccelerated;
         for (int sw = 0; sw < sweeps; sw++)
         {
             double* h = batch->Headers + 3L * sw;
@@ -335,47 +431,46 @@ public static class SymmetricEigen
             double* cs = batch->Cs + 2L * (long)h[2];
             if (vec)
             {
-                double* zt = z + (long)(top + 1) * n + c0;
+                double* zt = zc + (long)(top + 1) * W;
                 var x0 = Vector256.Load(zt);
                 var x1 = Vector256.Load(zt + 4);
                 var x2 = Vector256.Load(zt + 8);
                 var x3 = Vector256.Load(zt + 12);
-                for (int q = 0; q < count; q++)
+                double* lo = zc + (long)top * W;
+                for (int q = 0; q < count; q++, lo -= W)
                 {
                     var c = Vector256.Create(cs[2 * q]);
                     var s = Vector256.Create(cs[2 * q + 1]);
-                    double* lo = z + (long)(top - q) * n + c0;
-                    double* hi = lo + n;
                     var l0 = Vector256.Load(lo);
                     var l1 = Vector256.Load(lo + 4);
                     var l2 = Vector256.Load(lo + 8);
                     var l3 = Vector256.Load(lo + 12);
-                    (s * l0 + c * x0).Store(hi);
-                    (s * l1 + c * x1).Store(hi + 4);
-                    (s * l2 + c * x2).Store(hi + 8);
-                    (s * l3 + c * x3).Store(hi + 12);
+                    (s * l0 + c * x0).Store(lo + W);
+                    (s * l1 + c * x1).Store(lo + W + 4);
+                    (s * l2 + c * x2).Store(lo + W + 8);
+                    (s * l3 + c * x3).Store(lo + W + 12);
                     x0 = c * l0 - s * x0;
                     x1 = c * l1 - s * x1;
                     x2 = c * l2 - s * x2;
                     x3 = c * l3 - s * x3;
                 }
-                double* bottom = z + (long)(top - count + 1) * n + c0;
+                double* bottom = zc + (long)(top - count + 1) * W;
                 x0.Store(bottom); x1.Store(bottom + 4); x2.Store(bottom + 8); x3.Store(bottom + 12);
             }
             else
             {
-                for (int col = c0; col < c1; col++)
+                for (int col = 0; col < W; col++)
                 {
-                    double x = z[(long)(top + 1) * n + col];
+                    double x = zc[(long)(top + 1) * W + col];
                     for (int q = 0; q < count; q++)
                     {
                         double c = cs[2 * q], s = cs[2 * q + 1];
-                        double* lo = z + (long)(top - q) * n + col;
+                        double* lo = zc + (long)(top - q) * W + col;
                         double l = *lo;
-                        lo[n] = s * l + c * x;
+                        lo[W] = s * l + c * x;
                         x = c * l - s * x;
                     }
-                    z[(long)(top - count + 1) * n + col] = x;
+                    zc[(long)(top - count + 1) * W + col] = x;
                 }
             }
         }
@@ -390,8 +485,11 @@ public static class SymmetricEigen
             for (int j = i + 1; j < n; j++) if (d[j] < d[k]) k = j;
             if (k == i) continue;
             (d[i], d[k]) = (d[k], d[i]);
-            double* zi = z + (long)i * n, zk = z + (long)k * n;
-            for (int j = 0; j < n; j++) (zi[j], zk[j]) = (zk[j], zi[j]);
+            for (long c0 = 0; c0 < ChunkedLength(n); c0 += (long)ColumnChunk * n)
+            {
+                double* zi = z + c0 + (long)i * ColumnChunk, zk = z + c0 + (long)k * ColumnChunk;
+                for (int j = 0; j < ColumnChunk; j++) (zi[j], zk[j]) = (zk[j], zi[j]);
+            }
         }
     }
 
@@ -495,18 +593,16 @@ public static class SymmetricEigen
             }
             double* w = pw;
             int cap = RotationCapacity(n);
-            double* rot = w + (long)n * n;
-            new Span<double>(w, n * n).Clear();
-            for (int i = 0; i < n; i++) w[(long)i * n + i] = 1;
+            double* rot = w + ChunkedLength(n);
+            ChunkedIdentity(n, w);
             var batch = new RotationBatch(rot, cap, rot + 2L * cap, cap);
             TridiagonalQL(n, pd, pe, w, &batch, n, null);
             SortAscending(n, pd, w);
-            for (int i = 0; i < n; i++)
-                for (int j = 0; j < n; j++) pz[(long)i * n + j] = w[(long)j * n + i];
+            ChunkedTransposeOut(n, w, pz, n);
         }
     }
 
-    internal static long TridiagonalWorkspaceLength(int n) => (long)n * n + 4L * RotationCapacity(n);
+    internal static long TridiagonalWorkspaceLength(int n) => ChunkedLength(n) + 4L * RotationCapacity(n);
 }
 
 /// <summary>Eigenvalues (ascending) and orthonormal eigenvectors (columns of <see cref="Vectors"/>).</summary>
