@@ -38,6 +38,12 @@ public static class Program
         // --quiet is global: it silences progress reports of every command (errors are still printed).
         Progress.Quiet = rest.Contains("--quiet");
         if (Progress.Quiet) rest = Array.FindAll(rest, a => a != "--quiet");
+        // Killed by Ctrl+C or SIGTERM: finally blocks will not run, so remove partial outputs here
+        // (the default action, terminating the process, still follows).
+        using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create(
+            System.Runtime.InteropServices.PosixSignal.SIGINT, _ => NtkFast.IO.AtomicFile.AbandonAll());
+        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(
+            System.Runtime.InteropServices.PosixSignal.SIGTERM, _ => NtkFast.IO.AtomicFile.AbandonAll());
         try
         {
             var parsed = new CliArgs(rest, cmd.Flags);

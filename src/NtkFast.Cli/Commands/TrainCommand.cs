@@ -76,20 +76,26 @@ internal sealed class TrainCommand : ICommand
         T[] ys = Convert<T>(y.Data);
         MlpWorkspace<T> ws = net.CreateWorkspace(x.Rows);
         var costs = new double[steps + 1];
-        var progress = new Progress(steps, net.Architecture.TrainingStepFlops(x.Rows));
-        for (int s = 0; s < steps; s++)
+        // Progress on stderr only for long runs: started once 2 s have passed, so short runs stay silent.
+        var clock = Stopwatch.StartNew();
+        Progress? progress = null;
+        try
         {
-            double c = net.TrainStep(xs, ys, lr, ws, trainableFrom);
-            CheckFinite(c, s, lr);
-            costs[s] = c;
-            progress.Report(s + 1, c);
+            for (int s = 0; s < steps; s++)
+            {
+                double c = net.TrainStep(xs, ys, lr, ws, trainableFrom);
+                CheckFinite(c, s, lr);
+                costs[s] = c;
+                if (progress is null && clock.Elapsed.TotalSeconds > 2) progress = new Progress("train", steps);
+                progress?.Report(s + 1);
+            }
+            net.Forward(xs, ws);
+            costs[steps] = net.MseCost(ys, ws);
+            CheckFinite(costs[steps], steps, lr);
+            if (!AllFinite(net.Parameters))
+                throw new CliException($"training diverged (non-finite parameters after {steps} steps); try a smaller --lr than {lr.ToString(CultureInfo.InvariantCulture)}", ExitCodes.Failure);
         }
-        net.Forward(xs, ws);
-        costs[steps] = net.MseCost(ys, ws);
-        CheckFinite(costs[steps], steps, lr);
-        if (!NetworkOpsFinite(net.Parameters))
-            throw new CliException($"training diverged (non-finite parameters after {steps} steps); try a smaller --lr than {lr.ToString(CultureInfo.InvariantCulture)}", ExitCodes.Failure);
-        progress.Done(costs[steps]);
+        finally { progress?.Finish(); }
 
         using var outputs = new AtomicOutputs();
         MlpFile.Write(outputs.Open(outPath), net);
@@ -111,7 +117,7 @@ internal sealed class TrainCommand : ICommand
             throw new CliException($"training diverged: the cost is {cost.ToString(CultureInfo.InvariantCulture)} at step {step}; try a smaller --lr than {lr.ToString(CultureInfo.InvariantCulture)}", ExitCodes.Failure);
     }
 
-    private static bool NetworkOpsFinite<T>(T[] theta) where T : unmanaged, IFloatingPointIeee754<T>
+    private static bool AllFinite<T>(T[] theta) where T : unmanaged, IFloatingPointIeee754<T>
     {
         foreach (T v in theta) if (!T.IsFinite(v)) return false;
         return true;
@@ -131,35 +137,5 @@ internal sealed class TrainCommand : ICommand
         if (Directory.Exists(full)) throw new CliException($"option {option}: '{path}' is a directory");
         string? dir = Path.GetDirectoryName(full);
         if (dir is not null && !Directory.Exists(dir)) throw new CliException($"option {option}: folder does not exist: {dir}");
-    }
-
-    /// <summary>Step counter on stderr: shown only once a run has taken more than 2 s, refreshed at most twice a second.</summary>
-    private sealed class Progress(int steps, double flopsPerStep)
-    {
-        private readonly Stopwatch _clock = Stopwatch.StartNew();
-        private readonly bool _interactive = !Console.IsErrorRedirected;
-        private double _lastShown = -1;
-        private bool _shown;
-
-        public void Report(int done, double cost)
-        {
-            double t = _clock.Elapsed.TotalSeconds;
-            if (t < 2 || t - _lastShown < (_interactive ? 0.5 : 10)) return;
-            _lastShown = t;
-            _shown = true;
-            double eta = t / done * (steps - done);
-            string line = string.Create(CultureInfo.InvariantCulture,
-                $"train: step {done}/{steps}  cost {cost:G6}  {flopsPerStep * done / t / 1e9:F1} GFLOP/s  {t:F0} s elapsed, ~{eta:F0} s left");
-            if (_interactive) Console.Error.Write("\r" + line.PadRight(100));
-            else Console.Error.WriteLine(line);
-        }
-
-        public void Done(double cost)
-        {
-            if (!_shown) return;
-            string line = string.Create(CultureInfo.InvariantCulture, $"train: {steps} steps in {_clock.Elapsed.TotalSeconds:F1} s, final cost {cost:G6}");
-            if (_interactive) Console.Error.WriteLine("\r" + line.PadRight(100));
-            else Console.Error.WriteLine(line);
-        }
     }
 }

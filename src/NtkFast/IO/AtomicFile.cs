@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+
 namespace NtkFast.IO;
 
 /// <summary>
@@ -23,6 +25,28 @@ public static class AtomicFile
     /// Use this form when the content comes from spans (which cannot be captured by a lambda).
     /// </summary>
     public static AtomicFileWriter Create(string path) => new(path);
+
+    private static readonly ConcurrentDictionary<string, byte> s_live = new(StringComparer.Ordinal);
+
+    internal static void Track(string tempPath) => s_live.TryAdd(tempPath, 0);
+
+    internal static void Untrack(string tempPath) => s_live.TryRemove(tempPath, out _);
+
+    /// <summary>
+    /// Deletes every temporary file still being written in this process. For a process that is being
+    /// killed (SIGINT/SIGTERM handlers in <c>ntk</c>): finally blocks do not run then, and without this
+    /// a hidden ".name.tmp" would be left next to the destination. Destinations are never touched.
+    /// </summary>
+    public static void AbandonAll()
+    {
+        foreach (string p in s_live.Keys)
+        {
+            try { File.Delete(p); }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+            s_live.TryRemove(p, out _);
+        }
+    }
 
     /// <summary>The temporary name used for <paramref name="fullPath"/>: hidden, same folder, unique.</summary>
     internal static string TempPathFor(string fullPath)
@@ -50,6 +74,7 @@ public sealed class AtomicFileWriter : IDisposable
         DestinationPath = full;
         TempPath = AtomicFile.TempPathFor(full);
         _stream = new FileStream(TempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+        AtomicFile.Track(TempPath);
     }
 
     /// <summary>The destination (full path).</summary>
@@ -76,6 +101,7 @@ public sealed class AtomicFileWriter : IDisposable
         Seal();
         File.Move(TempPath, DestinationPath, overwrite: true);
         _committed = true;
+        AtomicFile.Untrack(TempPath);
     }
 
     /// <summary>Makes the content visible at the destination.</summary>
@@ -102,6 +128,7 @@ public sealed class AtomicFileWriter : IDisposable
             try { File.Delete(TempPath); }
             catch (IOException) { /* best effort: never mask the original error */ }
             catch (UnauthorizedAccessException) { }
+            AtomicFile.Untrack(TempPath);
         }
     }
 

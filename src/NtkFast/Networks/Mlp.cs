@@ -87,22 +87,17 @@ public sealed class Mlp<T> where T : unmanaged, IFloatingPointIeee754<T>
         MlpArchitecture a = Architecture;
         int depth = a.Depth;
         T beta = T.CreateTruncating(a.Beta);
-        Span<T> biasRow = workspace.Scratch;
+        T[] biasRow = workspace.Scratch;
         for (int l = 0; l < depth; l++)
         {
             int nIn = a.Width(l), nOut = a.Width(l + 1);
             ReadOnlySpan<T> input = l == 0 ? x[..(n * nIn)] : workspace.ActRaw(l, n);
-            Span<T> z = workspace.PreRaw(l + 1, n);
-            double gemmBeta = 0;
-            if (a.Beta != 0)
-            {
-                TensorPrimitives.Multiply(Bias(l), beta, biasRow[..nOut]);
-                NetworkOps.BroadcastRows<T>(biasRow[..nOut], z, n);
-                gemmBeta = 1;
-            }
+            if (a.Beta != 0) TensorPrimitives.Multiply(Bias(l), beta, biasRow.AsSpan(0, nOut));
+            // Bias and σ are applied by the GEMM epilogue on each finished block of Z (still in cache).
+            var epilogue = new BiasActivationEpilogue<T>(a.Beta != 0 ? biasRow : null,
+                l + 1 < depth ? workspace.ActArray : null, workspace.ActOffset(l + 1), nOut, a.Activation);
             NetworkOps.Gemm<T>(Op.None, Op.Transpose, n, nOut, nIn, a.WeightScale(l),
-                input, nIn, Weights(l), nIn, gemmBeta, z, nOut);
-            if (l + 1 < depth) NetworkOps.Forward<T>(a.Activation, z, workspace.ActRaw(l + 1, n));
+                input, nIn, Weights(l), nIn, 0, workspace.PreRaw(l + 1, n), nOut, ref epilogue);
         }
     }
 
@@ -169,10 +164,10 @@ public sealed class Mlp<T> where T : unmanaged, IFloatingPointIeee754<T>
         for (int l = a.Depth - 1; l > trainableFrom; l--)
         {
             int nIn = a.Width(l), nOut = a.Width(l + 1);
-            Span<T> d = workspace.CotRaw(l, n);
+            // δ(l) = D ⊙ σ'(Z(l)) is applied by the GEMM epilogue on each finished block of D.
+            var epilogue = new DerivativeEpilogue<T>(workspace.PreArray, workspace.PreOffset(l), nIn, a.Activation);
             NetworkOps.Gemm<T>(Op.None, Op.None, n, nIn, nOut, a.WeightScale(l),
-                workspace.CotRaw(l + 1, n), nOut, Weights(l), nIn, 0, d, nIn);
-            NetworkOps.MultiplyByDerivative<T>(a.Activation, workspace.PreRaw(l, n), d, workspace.Scratch);
+                workspace.CotRaw(l + 1, n), nOut, Weights(l), nIn, 0, workspace.CotRaw(l, n), nIn, ref epilogue);
         }
     }
 
@@ -200,9 +195,8 @@ public sealed class Mlp<T> where T : unmanaged, IFloatingPointIeee754<T>
             NetworkOps.Gemm<T>(Op.Transpose, Op.None, nOut, nIn, n, a.WeightScale(l),
                 delta, nOut, workspace.Activation(l, x), nIn, 0,
                 gradient.Slice(a.WeightOffset(l), a.WeightLength(l)), nIn);
-            Span<T> gb = gradient.Slice(a.BiasOffset(l), nOut);
-            NetworkOps.ColumnSums<T>(delta, n, nOut, gb);
-            TensorPrimitives.Multiply(gb, beta, gb);
+            NetworkOps.ColumnSums(workspace.CotArray, workspace.PreOffset(l + 1), n, nOut, workspace.Scratch);
+            TensorPrimitives.Multiply(workspace.Scratch.AsSpan(0, nOut), beta, gradient.Slice(a.BiasOffset(l), nOut));
         }
     }
 
@@ -219,7 +213,6 @@ public sealed class Mlp<T> where T : unmanaged, IFloatingPointIeee754<T>
         CheckLearningRate(learningRate);
         MlpArchitecture a = Architecture;
         int n = workspace.BatchSize;
-        Span<T> sums = workspace.Scratch;
         T biasStep = T.CreateTruncating(-learningRate * a.Beta);
         for (int l = trainableFrom; l < a.Depth; l++)
         {
@@ -227,8 +220,8 @@ public sealed class Mlp<T> where T : unmanaged, IFloatingPointIeee754<T>
             ReadOnlySpan<T> delta = workspace.CotRaw(l + 1, n);
             NetworkOps.Gemm<T>(Op.Transpose, Op.None, nOut, nIn, n, -learningRate * a.WeightScale(l),
                 delta, nOut, workspace.Activation(l, x), nIn, 1, Weights(l), nIn);
-            NetworkOps.ColumnSums<T>(delta, n, nOut, sums);
-            NetworkOps.Axpy(biasStep, sums[..nOut], Bias(l));
+            NetworkOps.ColumnSums(workspace.CotArray, workspace.PreOffset(l + 1), n, nOut, workspace.Scratch);
+            NetworkOps.Axpy(biasStep, workspace.Scratch.AsSpan(0, nOut), Bias(l));
         }
     }
 

@@ -18,9 +18,6 @@ namespace NtkFast.Networks;
 /// </summary>
 public sealed class MlpWorkspace<T> where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
 {
-    /// <summary>Chunk length of the σ' scratch (cache-resident; 16 KiB of doubles).</summary>
-    internal const int ScratchLength = 2048;
-
     private readonly T[] _pre;       // α~(1) … α~(L)
     private readonly T[] _act;       // α(1) … α(L−1)
     private readonly T[] _cot;       // δ(1) … δ(L)
@@ -48,7 +45,7 @@ public sealed class MlpWorkspace<T> where T : unmanaged, System.Numerics.IFloati
         _pre = new T[p];
         _act = new T[a];
         _cot = new T[p];
-        Scratch = new T[Math.Max(ScratchLength, architecture.MaxWidth)];
+        Scratch = new T[architecture.MaxWidth];
     }
 
     public MlpArchitecture Architecture { get; }
@@ -59,7 +56,7 @@ public sealed class MlpWorkspace<T> where T : unmanaged, System.Numerics.IFloati
     /// <summary>Number of points of the last forward pass (N).</summary>
     public int BatchSize { get; internal set; }
 
-    /// <summary>Scratch of at least max(2048, max width) elements, for σ' chunks and bias sums.</summary>
+    /// <summary>Scratch of max-width elements: the scaled bias row β·b(l) and the bias-gradient column sums.</summary>
     internal T[] Scratch { get; }
 
     /// <summary>α~(l), N×n_l, for 1 ≤ l ≤ L (α~(L) = f).</summary>
@@ -104,6 +101,12 @@ public sealed class MlpWorkspace<T> where T : unmanaged, System.Numerics.IFloati
     public Span<T> Output => PreActivation(Architecture.Depth);
 
     /// <summary>Capacity-sized spans of layer l (internal: the passes set <see cref="BatchSize"/> first).</summary>
+    internal T[] PreArray => _pre;
+    internal T[] ActArray => _act;
+    internal T[] CotArray => _cot;
+    internal int PreOffset(int l) => (int)_preOffset[l];
+    internal int ActOffset(int l) => (int)_actOffset[l];
+
     internal Span<T> PreRaw(int l, int n) => _pre.AsSpan((int)_preOffset[l], n * Architecture.Width(l));
     internal Span<T> ActRaw(int l, int n) => _act.AsSpan((int)_actOffset[l], n * Architecture.Width(l));
     internal Span<T> CotRaw(int l, int n) => _cot.AsSpan((int)_preOffset[l], n * Architecture.Width(l));

@@ -35,6 +35,37 @@ internal static class NetworkOps
         else throw new NotSupportedException();
     }
 
+    /// <summary>GEMM whose finished row segments of C get β·b added and σ applied (forward layer).</summary>
+    public static void Gemm<T>(Op opA, Op opB, int m, int n, int k, double alpha,
+        ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, double beta, Span<T> c, int ldc, ref BiasActivationEpilogue<T> epilogue)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        // Unsafe.As only renames the type: the branch taken has T = double (or float) exactly.
+        if (typeof(T) == typeof(double))
+            Numerics.Gemm.Multiply(opA, opB, m, n, k, alpha, MemoryMarshal.Cast<T, double>(a), lda,
+                MemoryMarshal.Cast<T, double>(b), ldb, beta, MemoryMarshal.Cast<T, double>(c), ldc,
+                ref Unsafe.As<BiasActivationEpilogue<T>, BiasActivationEpilogue<double>>(ref epilogue));
+        else
+            Numerics.Gemm.Multiply(opA, opB, m, n, k, (float)alpha, MemoryMarshal.Cast<T, float>(a), lda,
+                MemoryMarshal.Cast<T, float>(b), ldb, (float)beta, MemoryMarshal.Cast<T, float>(c), ldc,
+                ref Unsafe.As<BiasActivationEpilogue<T>, BiasActivationEpilogue<float>>(ref epilogue));
+    }
+
+    /// <summary>GEMM whose finished row segments of C are multiplied by σ'(Z) (backward layer).</summary>
+    public static void Gemm<T>(Op opA, Op opB, int m, int n, int k, double alpha,
+        ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, double beta, Span<T> c, int ldc, ref DerivativeEpilogue<T> epilogue)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(double))
+            Numerics.Gemm.Multiply(opA, opB, m, n, k, alpha, MemoryMarshal.Cast<T, double>(a), lda,
+                MemoryMarshal.Cast<T, double>(b), ldb, beta, MemoryMarshal.Cast<T, double>(c), ldc,
+                ref Unsafe.As<DerivativeEpilogue<T>, DerivativeEpilogue<double>>(ref epilogue));
+        else
+            Numerics.Gemm.Multiply(opA, opB, m, n, k, (float)alpha, MemoryMarshal.Cast<T, float>(a), lda,
+                MemoryMarshal.Cast<T, float>(b), ldb, (float)beta, MemoryMarshal.Cast<T, float>(c), ldc,
+                ref Unsafe.As<DerivativeEpilogue<T>, DerivativeEpilogue<float>>(ref epilogue));
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Forward<T>(Activation act, ReadOnlySpan<T> x, Span<T> y) where T : unmanaged
     {
@@ -55,37 +86,32 @@ internal static class NetworkOps
         else throw new NotSupportedException();
     }
 
-    /// <summary>Every row of the rows×row.Length matrix <paramref name="z"/> := <paramref name="row"/>.</summary>
-    public static void BroadcastRows<T>(ReadOnlySpan<T> row, Span<T> z, int rows)
-    {
-        int w = row.Length;
-        for (int i = 0; i < rows; i++) row.CopyTo(z.Slice(i * w, w));
-    }
-
     /// <summary>
-    /// sums[j] = Σ_i a[i, j] over the rows×cols matrix a, summing rows in order 0, 1, …
-    /// (a fixed order: the result does not depend on threads or alignment).
+    /// sums[j] = Σ_i a[offset + i·cols + j] over a rows×cols matrix, summing rows in order 0, 1, …
+    /// for every column (a fixed order: the result does not depend on threads or alignment).
+    /// Large matrices are split into fixed blocks of 256 columns run in parallel.
     /// </summary>
-    public static void ColumnSums<T>(ReadOnlySpan<T> a, int rows, int cols, Span<T> sums)
+    public static void ColumnSums<T>(T[] a, int offset, int rows, int cols, T[] sums)
         where T : unmanaged, INumberBase<T>
     {
-        Span<T> s = sums[..cols];
-        s.Clear();
-        for (int i = 0; i < rows; i++) TensorPrimitives.Add(s, a.Slice(i * cols, cols), s);
+        var action = new ColumnSumAction<T>(a, offset, rows, cols, sums);
+        int blocks = (cols + ColumnSumAction<T>.Block - 1) / ColumnSumAction<T>.Block;
+        if ((long)rows * cols < 1 << 18 || blocks == 1)
+            for (int b = 0; b < blocks; b++) action.Invoke(b);
+        else NtkParallel.For(blocks, ref action);
     }
 
-    /// <summary>delta[i] *= σ'(z[i]), evaluating σ' in cache-sized chunks into <paramref name="scratch"/>.</summary>
-    public static void MultiplyByDerivative<T>(Activation act, ReadOnlySpan<T> z, Span<T> delta, Span<T> scratch)
+    private readonly struct ColumnSumAction<T>(T[] a, int offset, int rows, int cols, T[] sums) : IParallelAction
         where T : unmanaged, INumberBase<T>
     {
-        int chunk = scratch.Length;
-        for (int off = 0; off < z.Length; off += chunk)
+        public const int Block = 256;
+
+        public void Invoke(int index)
         {
-            int len = Math.Min(chunk, z.Length - off);
-            Span<T> d = scratch[..len];
-            Derivative(act, z.Slice(off, len), d);
-            Span<T> dst = delta.Slice(off, len);
-            TensorPrimitives.Multiply(dst, d, dst);
+            int c0 = index * Block, len = Math.Min(Block, cols - c0);
+            Span<T> s = sums.AsSpan(c0, len);
+            s.Clear();
+            for (int i = 0; i < rows; i++) TensorPrimitives.Add(s, a.AsSpan(offset + i * cols + c0, len), s);
         }
     }
 

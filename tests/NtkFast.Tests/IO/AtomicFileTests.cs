@@ -92,3 +92,25 @@ public sealed class AtomicFileTests : IDisposable
         Assert.Throws<ArgumentException>(() => outs.Open(Path.Combine(_dir, ".", "a.npy")));
     }
 }
+
+/// <summary>AbandonAll is process-wide: it would delete other tests' temporary files, so it runs alone.</summary>
+[Collection("Console")]
+public sealed class AtomicAbandonTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("ntk-abandon").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, true);
+
+    [Fact]
+    public void AbandonAll_deletes_live_temporary_files_only()
+    {
+        File.WriteAllBytes(Path.Combine(_dir, "old.npy"), [1]);
+        AtomicFileWriter w = AtomicFile.Create(Path.Combine(_dir, "old.npy"));
+        w.Stream.Write([2, 2]);
+        Assert.Equal(2, Directory.GetFiles(_dir).Length);
+        AtomicFile.AbandonAll(); // what the SIGINT/SIGTERM handler does
+        Assert.Equal([Path.Combine(_dir, "old.npy")], Directory.GetFiles(_dir));
+        Assert.Equal([1], File.ReadAllBytes(Path.Combine(_dir, "old.npy")));
+        w.Dispose(); // still safe afterwards
+    }
+}

@@ -51,7 +51,7 @@ public class GaussianStreamTests
     public void Portable_log_and_sincos_agree_with_libm_to_a_few_ulps()
     {
         var rng = new Random(7);
-        for (int i = 0; i < 100_000; i++)
+        for (int i = 0; i < 30_000; i++)
         {
             double u = i < 10 ? Math.Pow(2, -53 + 5 * i) : rng.NextDouble();
             if (u == 0) u = 1;
@@ -101,10 +101,10 @@ public class GaussianStreamTests
     [Fact]
     public void Random_access_offsets_and_thread_count_do_not_change_the_stream()
     {
-        const int n = 200_003;
+        const int n = 140_003; // > 2 parallel chunks of 65 536
         var whole = new double[n];
         GaussianStream.Fill(9UL, 0, whole);
-        foreach (int start in new[] { 0, 1, 2, 7, 65_535, 65_536, 131_073 })
+        foreach (int start in new[] { 0, 1, 2, 7, 65_535, 65_536, 131_073, 140_000 })
         {
             var part = new double[Math.Min(1001, n - start)];
             GaussianStream.Fill(9UL, start, part);

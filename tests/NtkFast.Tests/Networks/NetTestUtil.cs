@@ -6,8 +6,21 @@ namespace NtkFast.Tests.Networks;
 internal static class NetTestUtil
 {
     /// <summary>Every registered activation except sign (whose derivative is 0 almost everywhere but whose value jumps).</summary>
+    /// <remarks>Registry names like "leaky_relu[:A]" are taken with their default parameter, plus one explicit parameter each.</remarks>
     public static IEnumerable<object[]> DifferentiableActivations() =>
-        ActivationRegistry.KnownNames.Where(n => !n.StartsWith("sign", StringComparison.Ordinal)).Select(n => new object[] { n });
+        AllActivations().Where(a => !((string)a[0]).StartsWith("sign", StringComparison.Ordinal));
+
+    public static IEnumerable<object[]> AllActivations()
+    {
+        foreach (string known in ActivationRegistry.KnownNames)
+        {
+            int bracket = known.IndexOf('[', StringComparison.Ordinal);
+            if (bracket < 0) { yield return [known]; continue; }
+            string name = known[..bracket];
+            yield return [name];
+            yield return [name + ":0.3"];
+        }
+    }
 
     public static double[] RandomArray(int n, int seed, double scale = 1.0)
     {
