@@ -118,16 +118,17 @@ public sealed class ExperimentScienceTests : IDisposable
         double lambda2 = r.Analytic[1];
         PcaExperiment.WidthResult widest = r.Widths[^1], narrowest = r.Widths[0];
         Assert.Equal(0.5, widest.G[0], 6);
-        // Finite-width kernels mix component 2 with its neighbours (λ₃ is close to λ₂): the rate error is
-        // O(1/√n) — about 1.1 at width 100 and 0.25 at width 1000 on 128 digits — so ask for the trend
-        // and for the widest net within 35 %. (Kernel gradient descent with the analytic Θ itself is exact.)
-        Assert.InRange(widest.FittedRate / lambda2, 0.65, 1.35);
+        // At the start the widest net learns component 2 at rate λ₂ (its kernel's Rayleigh quotient on f(2),
+        // within the O(1/√n) fluctuation); later its kernel grows along the target (a finite-width drift that
+        // vanishes as n → ∞), so the whole-run rate is larger: ~1.1–1.4·λ₂ at width 1000, ~2·λ₂ at width 100.
+        Assert.InRange(widest.InitialRate / lambda2, 0.85, 1.15);
+        Assert.InRange(widest.FittedRate / lambda2, 0.8, 1.6);
         Assert.True(Math.Abs(widest.FittedRate / lambda2 - 1) < Math.Abs(narrowest.FittedRate / lambda2 - 1),
             $"rate/λ₂: width {widest.Width} {widest.FittedRate / lambda2}, width {narrowest.Width} {narrowest.FittedRate / lambda2}");
         double decay = Math.Exp(-lambda2 * r.Time[^1]);
         Assert.True(decay < 0.5, $"the run should cover at least one half-life; e^(−λ₂t) = {decay}");
         for (int k = 0; k < r.Time.Length; k++)
-            Assert.True(Math.Abs(widest.G[k] - 0.5 * Math.Exp(-lambda2 * r.Time[k])) < 0.06, $"step {k}: g = {widest.G[k]}");
+            Assert.True(Math.Abs(widest.G[k] - 0.5 * Math.Exp(-lambda2 * r.Time[k])) < 0.08, $"step {k}: g = {widest.G[k]}");
         Assert.True(widest.H[^1] < narrowest.H[^1], $"‖h_T‖: width {widest.Width} {widest.H[^1]}, width {narrowest.Width} {narrowest.H[^1]}");
 
         AssertPng(o.PathOf("pca_components.png"));
