@@ -30,7 +30,7 @@ public static class ConvergenceExperiment
         public static Settings For(ExperimentSize size) => size switch
         {
             ExperimentSize.Quick => new([50, 1000], 4, 60, 16, 41),
-            ExperimentSize.Default => new([500, 2000], 10, 200, 100, 201),
+            ExperimentSize.Default => new([500, 2000], 10, 200, 50, 201),
             _ => Paper,
         };
     }
