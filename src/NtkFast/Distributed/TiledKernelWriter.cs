@@ -104,7 +104,35 @@ public static class TiledKernelWriter
         }
         int rank = comm.Rank, size = comm.Size;
         int done = 0;
-        Numerics.NtkParallel.ForWithWorker(mine, workers, (w, k) =>
+        bool failed = false;
+        try
+        {
+            Numerics.NtkParallel.ForWithWorker(mine, workers, (w, k) =>
+            {
+                if (Volatile.Read(ref failed)) return; // a sibling failed: stop early, the run is lost anyway
+                try
+                {
+                    ComputeAndWrite(w, k);
+                }
+                catch
+                {
+                    Volatile.Write(ref failed, true);
+                    throw;
+                }
+            });
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+        {
+            // Report the tile's own error (one line for the CLI), not the task wrapper.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.Flatten().InnerExceptions[0]).Throw();
+        }
+        if (mine == 0) fault.AfterFirstTile();
+
+        if (!outputs.Commit())
+            throw new IOException("another rank failed; no output was written");
+        return new TiledRunReport(tile, grid.Count, mine, comm.Size, workers, predicted, sw.Elapsed.TotalSeconds);
+
+        void ComputeAndWrite(int w, int k)
         {
             Tile t = grid[rank + (k * size)];
             int n = t.Rows * t.Cols;
@@ -118,12 +146,7 @@ public static class TiledKernelWriter
                 if (t.Mirror) file.WriteBlockTransposed(t.Row0 - r0, t.Col0 - c0, t.Rows, t.Cols, block, t.Cols, scratch[w]);
             }
             if (Interlocked.Increment(ref done) == 1) fault.AfterFirstTile();
-        });
-        if (mine == 0) fault.AfterFirstTile();
-
-        if (!outputs.Commit())
-            throw new IOException("another rank failed; no output was written");
-        return new TiledRunReport(tile, grid.Count, mine, comm.Size, workers, predicted, sw.Elapsed.TotalSeconds);
+        }
     }
 }
 
