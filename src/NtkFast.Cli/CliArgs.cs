@@ -87,6 +87,36 @@ public sealed class CliArgs
         return v;
     }
 
+    /// <summary>Reads the data matrix named by option --<paramref name="name"/> (.npy or .csv; see <see cref="NtkFast.IO.MatrixFile"/>).</summary>
+    public NtkFast.Numerics.Matrix ReadMatrix(string name) => NtkFast.IO.MatrixFile.Read(Required(name), "--" + name);
+
+    /// <summary>Like <see cref="ReadMatrix"/>, or null when the option is absent.</summary>
+    public NtkFast.Numerics.Matrix? ReadOptionalMatrix(string name) =>
+        Optional(name) is string path ? NtkFast.IO.MatrixFile.Read(path, "--" + name) : null;
+
+    /// <summary>
+    /// The output path of option --<paramref name="name"/>, checked before any work starts (so a long
+    /// computation never fails at the end): its extension is one of <paramref name="extensions"/>
+    /// (e.g. ".npy"), its folder exists, and it is not a folder.
+    /// </summary>
+    public string OutputPath(string name, params string[] extensions) =>
+        OptionalOutputPath(name, extensions) ?? throw new CliException($"missing required option --{name}");
+
+    /// <summary>Like <see cref="OutputPath"/>, or null when the option is absent.</summary>
+    public string? OptionalOutputPath(string name, params string[] extensions)
+    {
+        ArgumentNullException.ThrowIfNull(extensions);
+        string? path = Optional(name);
+        if (path is null) return null;
+        string ext = Path.GetExtension(path);
+        if (extensions.Length > 0 && !extensions.Any(e => string.Equals(e, ext, StringComparison.OrdinalIgnoreCase)))
+            throw new CliException($"option --{name}: '{path}' must end in {string.Join(" or ", extensions)}");
+        if (Directory.Exists(path)) throw new CliException($"option --{name}: '{path}' is a folder");
+        string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (dir is not null && !Directory.Exists(dir)) throw new CliException($"option --{name}: folder '{dir}' does not exist");
+        return path;
+    }
+
     /// <summary>Throws for any option the command did not read.</summary>
     public void EnsureAllUsed()
     {

@@ -8,6 +8,7 @@ public static class Program
     internal static readonly ICommand[] Commands =
     [
         new VersionCommand(),
+        new KernelCommand(),
     ];
 
     public static int Main(string[] args)

@@ -69,7 +69,8 @@ public static class Idx
             if (rows == 0 || cols == 0) throw new InvalidDataException($"{path}: IDX images of size {rows}×{cols}");
             if (count == 0) throw new InvalidDataException($"{path}: IDX file holds no images");
             long per = (long)rows * cols;
-            long total = count * per;
+            // per < 2^62 and count < 2^31; check per first so count·per cannot overflow a long
+            long total = per > int.MaxValue ? long.MaxValue : count * per;
             if (total > int.MaxValue) throw new InvalidDataException($"{path}: IDX header claims {count} images of {rows}×{cols}, too large");
             int take = maxCount is int m ? Math.Min(m, count) : count;
             byte[] pixels = ReadData(s, path, total, take * per, plainLength, 16, "images");

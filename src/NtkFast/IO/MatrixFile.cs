@@ -102,11 +102,11 @@ public static class MatrixFile
                 if (!double.TryParse(f, NumberStyles.Float, CultureInfo.InvariantCulture, out double v))
                 {
                     if (IsNonFiniteWord(f))
-                        throw new InvalidDataException($"{label}: line {lineNo}, column {j + 1}: {Shorten(f)} is not allowed (values must be finite)");
-                    throw new InvalidDataException($"{label}: line {lineNo}, column {j + 1}: '{Shorten(f)}' is not a number");
+                        throw new InvalidDataException($"{label}: line {lineNo}, column {j + 1}: {Printable.Quote(f)} is not allowed (values must be finite)");
+                    throw new InvalidDataException($"{label}: line {lineNo}, column {j + 1}: '{Printable.Quote(f)}' is not a number");
                 }
                 if (!double.IsFinite(v))
-                    throw new InvalidDataException($"{label}: line {lineNo}, column {j + 1}: {Shorten(f)} is not allowed (values must be finite)");
+                    throw new InvalidDataException($"{label}: line {lineNo}, column {j + 1}: {Printable.Quote(f)} is not allowed (values must be finite)");
                 values.Add(v);
             }
         }
@@ -167,8 +167,6 @@ public static class MatrixFile
         return f.Equals("nan", StringComparison.OrdinalIgnoreCase) || f.Equals("inf", StringComparison.OrdinalIgnoreCase)
             || f.Equals("infinity", StringComparison.OrdinalIgnoreCase);
     }
-
-    private static string Shorten(ReadOnlySpan<char> f) => f.Length <= 40 ? f.ToString() : f[..40].ToString() + "…";
 
     // ------------------------------------------------------------------ writing
 

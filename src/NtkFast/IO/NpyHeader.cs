@@ -37,7 +37,7 @@ internal ref struct NpyHeaderParser
             p.SkipSpace();
             if (p.TryConsume('}')) break;
             string key = p.ParseString();
-            if (!seen.Add(key)) throw Bad($"key '{key}' appears twice");
+            if (!seen.Add(key)) throw Bad($"key '{Printable.Quote(key)}' appears twice");
             p.SkipSpace();
             p.Expect(':');
             p.SkipSpace();
@@ -55,7 +55,7 @@ internal ref struct NpyHeaderParser
                     shape = p.ParseShape();
                     break;
                 default:
-                    throw Bad($"unexpected key '{Truncate(key)}' (expected 'descr', 'fortran_order', 'shape')");
+                    throw Bad($"unexpected key '{Printable.Quote(key)}' (expected 'descr', 'fortran_order', 'shape')");
             }
             p.SkipSpace();
             if (p.TryConsume(',')) continue;
@@ -73,8 +73,6 @@ internal ref struct NpyHeaderParser
 
     private static InvalidDataException Bad(string why) => new($"malformed .npy header: {why}");
 
-    private static string Truncate(string s) => s.Length <= 40 ? s : s[..40] + "…";
-
     private char Peek() => _pos < _s.Length ? _s[_pos] : '\0';
 
     private void SkipSpace()
@@ -91,7 +89,7 @@ internal ref struct NpyHeaderParser
     private void Expect(char c)
     {
         if (!TryConsume(c))
-            throw Bad(_pos < _s.Length ? $"expected '{c}' at offset {_pos}, found '{_s[_pos]}'" : $"expected '{c}' at offset {_pos}, found the end");
+            throw Bad(_pos < _s.Length ? $"expected '{c}' at offset {_pos}, found '{Printable.Quote(_s.Slice(_pos, 1))}'" : $"expected '{c}' at offset {_pos}, found the end");
     }
 
     private string ParseString()
@@ -148,7 +146,7 @@ internal ref struct NpyHeaderParser
         ReadOnlySpan<char> digits = _s[start.._pos];
         if (Peek() == 'L') _pos++;
         if (!long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out long v) || v > int.MaxValue)
-            throw Bad($"dimension {Truncate(digits.ToString())} is too large");
+            throw Bad($"dimension {Printable.Quote(digits)} is too large");
         return (int)v;
     }
 

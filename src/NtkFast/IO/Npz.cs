@@ -68,11 +68,13 @@ public static class Npz
             {
                 if (e.FullName.EndsWith('/')) continue; // a directory entry holds nothing
                 if (!e.FullName.EndsWith(".npy", StringComparison.Ordinal))
-                    throw new InvalidDataException($"{name}: entry '{Short(e.FullName)}' is not a .npy array");
+                    throw new InvalidDataException($"{name}: entry '{Printable.Quote(e.FullName, 60)}' is not a .npy array");
                 string key = e.FullName[..^4];
-                string label = $"{name}[{Short(key)}]";
-                if (result.ContainsKey(key)) throw new InvalidDataException($"{name}: array '{Short(key)}' appears twice");
+                string label = $"{name}[{Printable.Quote(key, 60)}]";
+                if (result.ContainsKey(key)) throw new InvalidDataException($"{name}: array '{Printable.Quote(key, 60)}' appears twice");
                 long declared = e.Length;
+                if (e.CompressedLength < 0 || e.CompressedLength > stream.Length)
+                    throw new InvalidDataException($"{label}: zip entry claims {e.CompressedLength} compressed bytes, the file has {stream.Length}");
                 if (declared < 0 || declared > e.CompressedLength * MaxDeflateRatio + 4096)
                     throw new InvalidDataException($"{label}: implausible uncompressed size {declared} for {e.CompressedLength} compressed bytes");
                 NpyArray a;
@@ -103,7 +105,7 @@ public static class Npz
         ArgumentNullException.ThrowIfNull(arrays);
         ArgumentNullException.ThrowIfNull(key);
         if (arrays.TryGetValue(key, out NpyArray? a)) return a;
-        string have = string.Join(", ", arrays.Keys.Take(20));
+        string have = string.Join(", ", arrays.Keys.Take(20).Select(k => Printable.Quote(k, 60)));
         if (arrays.Count > 20) have += ", …";
         throw new InvalidDataException($"{fileName}: missing array '{key}' (has: {have})");
     }
@@ -146,8 +148,6 @@ public static class Npz
             if (!seen.Add(key)) throw new ArgumentException($"Array name '{key}' is given twice.", nameof(list));
         }
     }
-
-    private static string Short(string s) => s.Length <= 60 ? s : s[..60] + "…";
 
     private static string FirstLine(string s)
     {

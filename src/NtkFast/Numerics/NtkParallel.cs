@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
+
 namespace NtkFast.Numerics;
 
 /// <summary>
@@ -7,6 +10,14 @@ namespace NtkFast.Numerics;
 /// whatever <see cref="MaxThreads"/> is. Set it from code, or with the environment
 /// variable <c>NTKFAST_THREADS</c> (read once at start-up).
 /// </summary>
+/// <remarks>
+/// Loops run on a small pool of persistent background threads (created on first use, never more
+/// than <see cref="MaxThreads"/> − 1) plus the calling thread. The struct-action overloads
+/// (<see cref="For{TAction}(int, ref TAction)"/>, <see cref="ForWithWorker{TAction}(int, int, ref TAction)"/>)
+/// allocate nothing. One loop runs on the pool at a time: a loop started from inside a loop body, or
+/// from a second thread while the pool is busy, runs serially on its own thread — same results, no
+/// deadlock. An exception thrown by a body is rethrown on the calling thread after all workers stop.
+/// </remarks>
 public static class NtkParallel
 {
     private static int s_maxThreads = ReadEnvironment();
@@ -34,14 +45,8 @@ public static class NtkParallel
     public static void For(int count, Action<int> body)
     {
         ArgumentNullException.ThrowIfNull(body);
-        if (count <= 0) return;
-        int threads = Math.Min(MaxThreads, count);
-        if (threads <= 1)
-        {
-            for (int i = 0; i < count; i++) body(i);
-            return;
-        }
-        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = threads }, body);
+        var action = new DelegateAction(body);
+        For(count, ref action);
     }
 
     /// <summary>
@@ -52,26 +57,151 @@ public static class NtkParallel
     public static void ForWithWorker(int count, int workers, Action<int, int> body)
     {
         ArgumentNullException.ThrowIfNull(body);
+        var action = new DelegateWorkerAction(body);
+        ForWithWorker(count, workers, ref action);
+    }
+
+    /// <summary>
+    /// Allocation-free parallel loop: <c>action.Invoke(i)</c> for every i in [0, count), on up to
+    /// <see cref="MaxThreads"/> threads, indices claimed dynamically. Runs inline for one thread.
+    /// </summary>
+    public static unsafe void For<TAction>(int count, ref TAction action) where TAction : struct, IParallelAction
+    {
         if (count <= 0) return;
-        workers = Math.Max(1, Math.Min(workers, count));
-        if (workers == 1)
+        int threads = Math.Min(MaxThreads, count);
+        if (threads <= 1 || !WorkerPool.TryEnter())
         {
-            for (int i = 0; i < count; i++) body(0, i);
+            for (int i = 0; i < count; i++) action.Invoke(i);
             return;
         }
-        int next = -1;
-        var tasks = new Task[workers - 1];
-        for (int w = 1; w < workers; w++)
+        // Copy to this frame: the workers get a pointer, which must not point into a movable object.
+        TAction local = action;
+        WorkerPool.Run(threads, count, Unsafe.AsPointer(ref local), &InvokeAction<TAction>);
+        action = local;
+    }
+
+    /// <summary>
+    /// Allocation-free parallel loop with worker indices in [0, min(workers, MaxThreads, count)).
+    /// </summary>
+    public static unsafe void ForWithWorker<TAction>(int count, int workers, ref TAction action) where TAction : struct, IParallelWorkerAction
+    {
+        if (count <= 0) return;
+        int threads = Math.Max(1, Math.Min(Math.Min(workers, MaxThreads), count));
+        if (threads <= 1 || !WorkerPool.TryEnter())
         {
-            int worker = w;
-            tasks[w - 1] = Task.Factory.StartNew(() =>
-            {
-                int t;
-                while ((t = Interlocked.Increment(ref next)) < count) body(worker, t);
-            }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            for (int i = 0; i < count; i++) action.Invoke(0, i);
+            return;
         }
-        int tile;
-        while ((tile = Interlocked.Increment(ref next)) < count) body(0, tile);
-        Task.WaitAll(tasks);
+        TAction local = action;
+        WorkerPool.Run(threads, count, Unsafe.AsPointer(ref local), &InvokeWorkerAction<TAction>);
+        action = local;
+    }
+
+    private static unsafe void InvokeAction<TAction>(void* state, int worker, int index) where TAction : struct, IParallelAction
+        => Unsafe.AsRef<TAction>(state).Invoke(index);
+
+    private static unsafe void InvokeWorkerAction<TAction>(void* state, int worker, int index) where TAction : struct, IParallelWorkerAction
+        => Unsafe.AsRef<TAction>(state).Invoke(worker, index);
+
+    private readonly struct DelegateAction(Action<int> body) : IParallelAction
+    {
+        public void Invoke(int index) => body(index);
+    }
+
+    private readonly struct DelegateWorkerAction(Action<int, int> body) : IParallelWorkerAction
+    {
+        public void Invoke(int worker, int index) => body(worker, index);
+    }
+
+    /// <summary>Persistent worker threads; one job at a time (guarded by s_busy).</summary>
+    private static unsafe class WorkerPool
+    {
+        private static readonly object s_threadsGate = new();
+        private static readonly SemaphoreSlim s_wake = new(0);
+        private static readonly ManualResetEventSlim s_done = new(false);
+        private static int s_threadCount;
+        private static int s_busy;
+        private static int s_active;
+        private static int s_workerSeq;
+        private static int s_next;
+        private static int s_count;
+        private static void* s_state;
+        private static delegate*<void*, int, int, void> s_body;
+        private static ExceptionDispatchInfo? s_error;
+
+        [ThreadStatic] private static bool t_inLoop;
+
+        public static bool TryEnter()
+        {
+            if (t_inLoop) return false;
+            return Interlocked.CompareExchange(ref s_busy, 1, 0) == 0;
+        }
+
+        public static void Run(int threads, int count, void* state, delegate*<void*, int, int, void> body)
+        {
+            try
+            {
+                EnsureThreads(threads - 1);
+                s_state = state;
+                s_body = body;
+                s_count = count;
+                s_error = null;
+                Volatile.Write(ref s_next, -1);
+                Volatile.Write(ref s_workerSeq, 0);
+                s_done.Reset();
+                Volatile.Write(ref s_active, threads - 1);
+                s_wake.Release(threads - 1);
+                t_inLoop = true;
+                try { Work(0); }
+                finally { t_inLoop = false; }
+                if (Volatile.Read(ref s_active) != 0) s_done.Wait();
+                s_state = null;
+                s_error?.Throw();
+            }
+            finally
+            {
+                Volatile.Write(ref s_busy, 0);
+            }
+        }
+
+        private static void Work(int worker)
+        {
+            try
+            {
+                int i;
+                while ((i = Interlocked.Increment(ref s_next)) < s_count) s_body(s_state, worker, i);
+            }
+            catch (Exception e)
+            {
+                Interlocked.CompareExchange(ref s_error, ExceptionDispatchInfo.Capture(e), null);
+                Volatile.Write(ref s_next, s_count); // stop handing out tiles
+            }
+        }
+
+        private static void EnsureThreads(int needed)
+        {
+            if (Volatile.Read(ref s_threadCount) >= needed) return;
+            lock (s_threadsGate)
+            {
+                while (s_threadCount < needed)
+                {
+                    var t = new Thread(WorkerLoop, 256 * 1024) { IsBackground = true, Name = $"NtkParallel worker {s_threadCount + 1}" };
+                    t.Start();
+                    s_threadCount++;
+                }
+            }
+        }
+
+        private static void WorkerLoop()
+        {
+            t_inLoop = true;
+            while (true)
+            {
+                s_wake.Wait();
+                int worker = Interlocked.Increment(ref s_workerSeq);
+                Work(worker);
+                if (Interlocked.Decrement(ref s_active) == 0) s_done.Set();
+            }
+        }
     }
 }

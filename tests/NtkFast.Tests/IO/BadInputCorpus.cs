@@ -46,6 +46,7 @@ public static class BadInputCorpus
         Add("npy_header_garbage.npy", "matrix", "error", "malformed .npy header", RawNpy("hello, world", good34));
         Add("npy_header_missing_shape.npy", "matrix", "error", "missing key 'shape'", RawNpy("{'descr': '<f8', 'fortran_order': False, }", good34));
         Add("npy_header_extra_key.npy", "matrix", "error", "unexpected key 'order'", RawNpy("{'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), 'order': 1, }", good34));
+        Add("npy_header_control_chars.npy", "matrix", "error", "unexpected key 'fort\\x0Aran\\x1B[2J'", RawNpy("{'descr': '<f8', 'fort\nran\u001b[2J': False, 'shape': (3, 4), }", good34)); // found by fuzzing: file text quoted in messages must stay one line
         Add("npy_header_bad_fortran.npy", "matrix", "error", "'fortran_order' is not True or False", RawNpy("{'descr': '<f8', 'fortran_order': 'no', 'shape': (3, 4), }", good34));
         Add("npy_header_shape_not_tuple.npy", "matrix", "error", "expected '('", RawNpy("{'descr': '<f8', 'fortran_order': False, 'shape': [3, 4], }", good34));
         Add("npy_header_unterminated.npy", "matrix", "error", "malformed .npy header", RawNpy("{'descr': '<f8', 'fortran_order': False, 'shape': (3, 4", good34));
@@ -128,6 +129,7 @@ public static class BadInputCorpus
         Add("npz_inner_truncated.npz", "npz", "error", "npz_inner_truncated.npz[W0]: truncated .npy data", Zip(("W0.npy", goodW0[..150])));
         Add("npz_inner_not_npy.npz", "npz", "error", "npz_inner_not_npy.npz[W0]: not a .npy file (bad magic", Zip(("W0.npy", "hello"u8.ToArray())));
         Add("npz_non_npy_entry.npz", "npz", "error", "entry 'notes.txt' is not a .npy array", Zip(("W0.npy", goodW0), ("notes.txt", "hi"u8.ToArray())));
+        Add("npz_lying_entry_sizes.npz", "npz", "error", "npz_lying_entry_sizes.npz[W0]: zip entry claims 2147483647 compressed bytes", LieInCentralDirectory(Zip(("W0.npy", goodW0))));
         Add("npz_lacks_weights.npz", "npz", "params-error", "W0", Zip(("beta.npy", NpyBytes("<f8", "()", F8Data([0.1]))), ("activation.npy", TextNpy("relu"))));
         Add("ok_npz_two_arrays.npz", "npz", "ok", "W0,b0", Zip(("W0.npy", goodW0), ("b0.npy", NpyBytes("<f4", "(3,)", F4Data(Arange8(3))))));
         Add("numpy/params_stored.npz", "npz", "ok", "W0,beta,activation", null);
@@ -139,6 +141,7 @@ public static class BadInputCorpus
         Add("idx_images_header_truncated.idx", "idx-images", "error", "truncated IDX header", Images(2, 3, 3)[..10]);
         Add("idx_images_truncated.idx", "idx-images", "error", "truncated IDX file: the header promises 18 bytes of images, the file has 10", Images(2, 3, 3)[..26]);
         Add("idx_images_extra.idx", "idx-images", "error", "IDX size mismatch", [.. Images(2, 3, 3), 0]);
+        Add("idx_images_size_overflow.idx", "idx-images", "error", "too large", Replace(Images(2, 3, 3), 4, [0x08, 0x12, 0x9B, 0xF8, 0x01, 0x00, 0x00, 0x70, 0x00, 0x40, 0x00, 0x70])); // found by fuzzing
         Add("idx_images_zero.idx", "idx-images", "error", "holds no images", Images(0, 3, 3));
         Add("idx_images_zero_size.idx", "idx-images", "error", "IDX images of size 0×3", Images(2, 0, 3));
         Add("idx_images_truncated.gz", "idx-images", "error", "truncated IDX file: the header promises 18 bytes of images, the data ends after 10", Gzip(Images(2, 3, 3)[..26]));
@@ -290,6 +293,21 @@ public static class BadInputCorpus
             }
         }
         return ms.ToArray();
+    }
+
+    /// <summary>Sets the compressed and uncompressed sizes of every central-directory record to 2^31 - 1.</summary>
+    private static byte[] LieInCentralDirectory(byte[] zip)
+    {
+        byte[] b = (byte[])zip.Clone();
+        for (int i = 0; i + 46 <= b.Length; i++)
+        {
+            if (b[i] == 'P' && b[i + 1] == 'K' && b[i + 2] == 1 && b[i + 3] == 2)
+            {
+                BinaryPrimitives.WriteInt32LittleEndian(b.AsSpan(i + 20), int.MaxValue);
+                BinaryPrimitives.WriteInt32LittleEndian(b.AsSpan(i + 24), int.MaxValue);
+            }
+        }
+        return b;
     }
 
     internal static byte[] Images(int count, int rows, int cols)

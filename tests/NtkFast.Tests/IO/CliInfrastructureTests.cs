@@ -55,3 +55,33 @@ public class CliInfrastructureTests
         Assert.Equal("1h01m", Progress.FormatTime(3660));
     }
 }
+
+public sealed class CliArgsIoTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("ntk-args").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, true);
+
+    [Fact]
+    public void ReadMatrix_labels_errors_with_the_option()
+    {
+        string x = Path.Combine(_dir, "x.csv");
+        File.WriteAllText(x, "1,2\n3,abc\n");
+        var a = new CliArgs(["--x", x]);
+        var e = Assert.Throws<InvalidDataException>(() => a.ReadMatrix("x"));
+        Assert.Equal($"--x {x}: line 2, column 2: 'abc' is not a number", e.Message);
+        Assert.Null(new CliArgs([]).ReadOptionalMatrix("x2"));
+    }
+
+    [Fact]
+    public void OutputPath_is_checked_up_front()
+    {
+        string ok = Path.Combine(_dir, "t.npy");
+        Assert.Equal(ok, new CliArgs(["--out", ok]).OutputPath("out", ".npy"));
+        Assert.Contains("must end in .npy or .csv", Assert.Throws<CliException>(() => new CliArgs(["--out", Path.Combine(_dir, "t.txt")]).OutputPath("out", ".npy", ".csv")).Message, StringComparison.Ordinal);
+        Assert.Contains("does not exist", Assert.Throws<CliException>(() => new CliArgs(["--out", Path.Combine(_dir, "no", "t.npy")]).OutputPath("out", ".npy")).Message, StringComparison.Ordinal);
+        Assert.Contains("is a folder", Assert.Throws<CliException>(() => new CliArgs(["--out", _dir]).OutputPath("out")).Message, StringComparison.Ordinal);
+        Assert.Contains("missing required option --out", Assert.Throws<CliException>(() => new CliArgs([]).OutputPath("out", ".npy")).Message, StringComparison.Ordinal);
+        Assert.Null(new CliArgs([]).OptionalOutputPath("log", ".csv"));
+    }
+}

@@ -169,3 +169,23 @@ public class NpyTests
         public override long Seek(long offset, SeekOrigin loc) => throw new NotSupportedException();
     }
 }
+
+public class FortranOrderTests
+{
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(1, 40)]
+    [InlineData(33, 1)]
+    [InlineData(31, 33)]
+    [InlineData(64, 65)]
+    [InlineData(97, 15)]
+    public void Two_d_conversion_matches_the_definition_at_tile_edges(int rows, int cols)
+    {
+        // Fortran element (r, c) is at c·rows + r; store r·cols + c there and expect 0, 1, 2, … back.
+        var f = new long[rows * cols];
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++)
+                f[c * rows + r] = r * cols + c;
+        Assert.Equal(Enumerable.Range(0, rows * cols).Select(i => (long)i).ToArray(), NtkFast.IO.Npy.FortranToC(f, [rows, cols]));
+    }
+}

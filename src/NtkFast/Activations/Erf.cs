@@ -1,0 +1,57 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using NtkFast.Numerics;
+
+namespace NtkFast.Activations;
+
+/// <summary>
+/// erf(x); erf'(x) = (2/√π)·e^{−x²}. Dual kernel (Williams 1997), with D = ac − b² (Kahan):
+///   E[erf u · erf v]   = (2/π)·asin(2b/√((1 + 2a)(1 + 2c))) = (2/π)·atan2(2b, √(1 + 2a + 2c + 4D))
+///   E[erf' u · erf' v] = (4/π)/√(1 + 2a + 2c + 4D)
+/// The atan2 form is exact where asin of the rounded ratio loses digits (ratio → ±1).
+/// </summary>
+public sealed class Erf : Activation
+{
+    public static Erf Instance { get; } = new();
+    public override string Name => "erf";
+    public override bool HasClosedFormDual => true;
+    public override double Value(double x) => SpecialFunctions.Erf(x);
+    public override double Derivative(double x) => SpecialFunctions.TwoOverSqrtPi * Math.Exp(-x * x);
+    public override void Forward(ReadOnlySpan<double> x, Span<double> y) => ElementwiseDriver.Map<ErfOp<double>, double>(x, y);
+    public override void Forward(ReadOnlySpan<float> x, Span<float> y) => ElementwiseDriver.Map<ErfOp<float>, float>(x, y);
+    public override void Derivative(ReadOnlySpan<double> x, Span<double> d) => ElementwiseDriver.Map<ErfDerivativeOp<double>, double>(x, d);
+    public override void Derivative(ReadOnlySpan<float> x, Span<float> d) => ElementwiseDriver.Map<ErfDerivativeOp<float>, float>(x, d);
+
+    public override DualValue Dual(double a, double b, double c)
+    {
+        a = a > 0 ? a : 0.0;
+        c = c > 0 ? c : 0.0;
+        double sac = Math.Sqrt(a) * Math.Sqrt(c);
+        b = Math.Clamp(b, -sac, sac);
+        double q = 1.0 + 2.0 * (a + c) + 4.0 * SpecialFunctions.Discriminant(a, b, c);
+        double r = Math.Sqrt(q);
+        return new DualValue((2.0 / Math.PI) * Math.Atan2(2.0 * b, r), (4.0 / Math.PI) / r);
+    }
+}
+
+/// <summary>erf(x) (scalar series / continued fraction; see <see cref="SpecialFunctions.Erf"/>).</summary>
+internal readonly struct ErfOp<T> : IUnaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public static bool Vectorizable => false;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Invoke(T x) => ActivationMath.Erf(x);
+    public static Vector128<T> Invoke(Vector128<T> x) => throw new NotSupportedException();
+    public static Vector256<T> Invoke(Vector256<T> x) => throw new NotSupportedException();
+    public static Vector512<T> Invoke(Vector512<T> x) => throw new NotSupportedException();
+}
+
+/// <summary>erf'(x) = (2/√π)·e^{−x²}.</summary>
+internal readonly struct ErfDerivativeOp<T> : IUnaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private static T C => T.CreateTruncating(SpecialFunctions.TwoOverSqrtPi);
+    public static bool Vectorizable => true;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Invoke(T x) => C * T.Exp(-(x * x));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<T> Invoke(Vector128<T> x) => Vector128.Create(C) * ActivationMath.Exp(-(x * x));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Invoke(Vector256<T> x) => Vector256.Create(C) * ActivationMath.Exp(-(x * x));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Invoke(Vector512<T> x) => Vector512.Create(C) * ActivationMath.Exp(-(x * x));
+}

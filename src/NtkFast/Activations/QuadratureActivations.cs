@@ -1,0 +1,128 @@
+using NtkFast.Numerics;
+using NtkFast.Quadrature;
+
+namespace NtkFast.Activations;
+
+/// <summary>An activation whose dual kernel comes from <see cref="BivariateGaussian"/> quadrature.</summary>
+public abstract class QuadratureActivation : Activation
+{
+    /// <summary>Quadrature used by <see cref="Dual(double, double, double)"/>.</summary>
+    public virtual BivariateQuadrature Quadrature => BivariateQuadrature.Default;
+    public override DualValue Dual(double a, double b, double c) => NumericDual(a, b, c, Quadrature);
+    public override void Dual(double a, ReadOnlySpan<double> b, ReadOnlySpan<double> c, Span<double> ess, Span<double> edd)
+        => NumericDual(a, b, c, ess, edd, Quadrature);
+}
+
+/// <summary>tanh(x); tanh'(x) = sech²(x). Dual kernel by quadrature.</summary>
+public sealed class Tanh : QuadratureActivation
+{
+    public static Tanh Instance { get; } = new();
+    public override string Name => "tanh";
+    public override double Value(double x) => Math.Tanh(x);
+    public override double Derivative(double x) => TanhDerivativeOp<double>.Invoke(x);
+    public override void Forward(ReadOnlySpan<double> x, Span<double> y) => ElementwiseDriver.Map<TanhOp<double>, double>(x, y);
+    public override void Forward(ReadOnlySpan<float> x, Span<float> y) => ElementwiseDriver.Map<TanhOp<float>, float>(x, y);
+    public override void Derivative(ReadOnlySpan<double> x, Span<double> d) => ElementwiseDriver.Map<TanhDerivativeOp<double>, double>(x, d);
+    public override void Derivative(ReadOnlySpan<float> x, Span<float> d) => ElementwiseDriver.Map<TanhDerivativeOp<float>, float>(x, d);
+}
+
+/// <summary>sigmoid(x) = 1/(1 + e^{−x}); derivative e^{−|x|}/(1 + e^{−|x|})². Dual kernel by quadrature.</summary>
+public sealed class Sigmoid : QuadratureActivation
+{
+    public static Sigmoid Instance { get; } = new();
+    public override string Name => "sigmoid";
+    public override double Value(double x) => SigmoidOp<double>.Invoke(x);
+    public override double Derivative(double x) => SigmoidDerivativeOp<double>.Invoke(x);
+    public override void Forward(ReadOnlySpan<double> x, Span<double> y) => ElementwiseDriver.Map<SigmoidOp<double>, double>(x, y);
+    public override void Forward(ReadOnlySpan<float> x, Span<float> y) => ElementwiseDriver.Map<SigmoidOp<float>, float>(x, y);
+    public override void Derivative(ReadOnlySpan<double> x, Span<double> d) => ElementwiseDriver.Map<SigmoidDerivativeOp<double>, double>(x, d);
+    public override void Derivative(ReadOnlySpan<float> x, Span<float> d) => ElementwiseDriver.Map<SigmoidDerivativeOp<float>, float>(x, d);
+}
+
+/// <summary>softplus(x) = log(1 + eˣ) (no cut-off, computed as max(x, 0) + log1p(e^{−|x|})); derivative sigmoid(x).</summary>
+public sealed class Softplus : QuadratureActivation
+{
+    public static Softplus Instance { get; } = new();
+    public override string Name => "softplus";
+    public override double Value(double x) => SoftplusOp<double>.Invoke(x);
+    public override double Derivative(double x) => SigmoidOp<double>.Invoke(x);
+    public override void Forward(ReadOnlySpan<double> x, Span<double> y) => ElementwiseDriver.Map<SoftplusOp<double>, double>(x, y);
+    public override void Forward(ReadOnlySpan<float> x, Span<float> y) => ElementwiseDriver.Map<SoftplusOp<float>, float>(x, y);
+    public override void Derivative(ReadOnlySpan<double> x, Span<double> d) => ElementwiseDriver.Map<SigmoidOp<double>, double>(x, d);
+    public override void Derivative(ReadOnlySpan<float> x, Span<float> d) => ElementwiseDriver.Map<SigmoidOp<float>, float>(x, d);
+}
+
+/// <summary>silu(x) = x·sigmoid(x) (swish); derivative s(1 + x(1 − s)). Dual kernel by quadrature.</summary>
+public sealed class Silu : QuadratureActivation
+{
+    public static Silu Instance { get; } = new();
+    public override string Name => "silu";
+    public override double Value(double x) => SiluOp<double>.Invoke(x);
+    public override double Derivative(double x) => SiluDerivativeOp<double>.Invoke(x);
+    public override void Forward(ReadOnlySpan<double> x, Span<double> y) => ElementwiseDriver.Map<SiluOp<double>, double>(x, y);
+    public override void Forward(ReadOnlySpan<float> x, Span<float> y) => ElementwiseDriver.Map<SiluOp<float>, float>(x, y);
+    public override void Derivative(ReadOnlySpan<double> x, Span<double> d) => ElementwiseDriver.Map<SiluDerivativeOp<double>, double>(x, d);
+    public override void Derivative(ReadOnlySpan<float> x, Span<float> d) => ElementwiseDriver.Map<SiluDerivativeOp<float>, float>(x, d);
+}
+
+/// <summary>gelu(x) = x·Φ(x) exactly (not the tanh approximation); derivative Φ(x) + x·φ(x). Dual kernel by quadrature.</summary>
+public sealed class Gelu : QuadratureActivation
+{
+    public static Gelu Instance { get; } = new();
+    public override string Name => "gelu";
+    public override double Value(double x) => GeluOp<double>.Invoke(x);
+    public override double Derivative(double x) => GeluDerivativeOp<double>.Invoke(x);
+    public override void Forward(ReadOnlySpan<double> x, Span<double> y) => ElementwiseDriver.Map<GeluOp<double>, double>(x, y);
+    public override void Forward(ReadOnlySpan<float> x, Span<float> y) => ElementwiseDriver.Map<GeluOp<float>, float>(x, y);
+    public override void Derivative(ReadOnlySpan<double> x, Span<double> d) => ElementwiseDriver.Map<GeluDerivativeOp<double>, double>(x, d);
+    public override void Derivative(ReadOnlySpan<float> x, Span<float> d) => ElementwiseDriver.Map<GeluDerivativeOp<float>, float>(x, d);
+}
+
+/// <summary>
+/// elu(x) = x for x &gt; 0, A·(eˣ − 1) otherwise (default A = 1); elu'(x) = 1 for x &gt; 0, A·eˣ otherwise,
+/// so elu'(0) = A (torch). The derivative jumps at 0 unless A = 1; the polar rule splits there.
+/// </summary>
+public sealed class Elu : QuadratureActivation
+{
+    public const double DefaultAlpha = 1.0;
+
+    public Elu(double alpha = DefaultAlpha)
+    {
+        if (!double.IsFinite(alpha)) throw new ArgumentException($"elu alpha must be finite, got {alpha}.", nameof(alpha));
+        Alpha = alpha;
+    }
+
+    public double Alpha { get; }
+    public override string Name => "elu:" + Alpha.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+    public override double Value(double x) => EluOp<double>.Invoke(x, Alpha);
+    public override double Derivative(double x) => EluDerivativeOp<double>.Invoke(x, Alpha);
+    public override void Forward(ReadOnlySpan<double> x, Span<double> y) => ElementwiseDriver.MapScalar<EluOp<double>, double>(x, Alpha, y);
+    public override void Forward(ReadOnlySpan<float> x, Span<float> y) => ElementwiseDriver.MapScalar<EluOp<float>, float>(x, (float)Alpha, y);
+    public override void Derivative(ReadOnlySpan<double> x, Span<double> d) => ElementwiseDriver.MapScalar<EluDerivativeOp<double>, double>(x, Alpha, d);
+    public override void Derivative(ReadOnlySpan<float> x, Span<float> d) => ElementwiseDriver.MapScalar<EluDerivativeOp<float>, float>(x, (float)Alpha, d);
+}
+
+/// <summary>A user activation from scalar delegates (see <see cref="Activation.Custom"/>).</summary>
+internal sealed class CustomActivation(string name, Func<double, double> value, Func<double, double> derivative) : QuadratureActivation
+{
+    public override string Name => name;
+    public override double Value(double x) => value(x);
+    public override double Derivative(double x) => derivative(x);
+    public override void Forward(ReadOnlySpan<double> x, Span<double> y) { CheckLength(x.Length, y.Length); for (int i = 0; i < x.Length; i++) y[i] = value(x[i]); }
+    public override void Forward(ReadOnlySpan<float> x, Span<float> y) { CheckLength(x.Length, y.Length); for (int i = 0; i < x.Length; i++) y[i] = (float)value(x[i]); }
+    public override void Derivative(ReadOnlySpan<double> x, Span<double> d) { CheckLength(x.Length, d.Length); for (int i = 0; i < x.Length; i++) d[i] = derivative(x[i]); }
+    public override void Derivative(ReadOnlySpan<float> x, Span<float> d) { CheckLength(x.Length, d.Length); for (int i = 0; i < x.Length; i++) d[i] = (float)derivative(x[i]); }
+}
+
+/// <summary>Wraps an activation, forcing its dual kernel through quadrature (see <see cref="Activation.WithNumericDual"/>).</summary>
+internal sealed class NumericDualActivation(Activation inner, BivariateQuadrature quadrature) : QuadratureActivation
+{
+    public override BivariateQuadrature Quadrature => quadrature;
+    public override string Name => inner.Name;
+    public override double Value(double x) => inner.Value(x);
+    public override double Derivative(double x) => inner.Derivative(x);
+    public override void Forward(ReadOnlySpan<double> x, Span<double> y) => inner.Forward(x, y);
+    public override void Forward(ReadOnlySpan<float> x, Span<float> y) => inner.Forward(x, y);
+    public override void Derivative(ReadOnlySpan<double> x, Span<double> d) => inner.Derivative(x, d);
+    public override void Derivative(ReadOnlySpan<float> x, Span<float> d) => inner.Derivative(x, d);
+}

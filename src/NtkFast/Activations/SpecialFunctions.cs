@@ -1,0 +1,119 @@
+namespace NtkFast.Activations;
+
+/// <summary>
+/// Scalar special functions the activations need and .NET lacks (erf, erfc, Φ, expm1, log1p),
+/// written here from their defining series / continued fractions, plus the accurate 2×2
+/// discriminant ac − b² (Kahan's FMA trick) the closed-form dual kernels are built on.
+/// Accuracy (checked in the tests against independent evaluations): erf a few ulps everywhere,
+/// erfc a few ulps for x ≥ 2 and ≤ 1e−13 relative on [0.5, 2).
+/// </summary>
+internal static class SpecialFunctions
+{
+    public const double TwoOverSqrtPi = 1.1283791670955126;      // 2/√π
+    public const double InvSqrt2 = 0.70710678118654752440;       // 1/√2
+    public const double InvSqrt2Pi = 0.39894228040143267794;     // 1/√(2π)
+
+    /// <summary>ac − b² with one rounding error in total (Kahan), clamped at 0.</summary>
+    public static double Discriminant(double a, double b, double c)
+    {
+        double w = b * b;
+        double d = Math.FusedMultiplyAdd(a, c, -w) + Math.FusedMultiplyAdd(-b, b, w);
+        return d > 0 ? d : 0.0;
+    }
+
+    /// <summary>erf(x) = (2/√π)∫₀ˣ e^{−t²} dt.</summary>
+    public static double Erf(double x)
+    {
+        if (double.IsNaN(x)) return x;
+        double ax = Math.Abs(x);
+        double r;
+        if (ax < 2.0) r = ErfSeries(ax);
+        else if (ax < 6.0) r = 1.0 - ErfcFraction(ax);
+        else r = 1.0;
+        return x < 0 ? -r : r;
+    }
+
+    /// <summary>erfc(x) = 1 − erf(x), accurate in the upper tail.</summary>
+    public static double Erfc(double x)
+    {
+        if (double.IsNaN(x)) return x;
+        if (x < 0.5) return 1.0 - Erf(x);
+        if (x < 2.0) return 1.0 - ErfSeries(x);
+        if (x > 27.3) return 0.0;
+        return ErfcFraction(x);
+    }
+
+    /// <summary>Standard normal CDF Φ(x) = erfc(−x/√2)/2.</summary>
+    public static double Phi(double x) => 0.5 * Erfc(-x * InvSqrt2);
+
+    /// <summary>Standard normal density φ(x).</summary>
+    public static double PhiDensity(double x) => InvSqrt2Pi * Math.Exp(-0.5 * x * x);
+
+    /// <summary>
+    /// erf for 0 ≤ x &lt; 2 from the positive series erf x = (2/√π)·x·e^{−x²}·Σ (2x²)ⁿ/(1·3·…·(2n+1)):
+    /// no cancellation, so a few ulps.
+    /// </summary>
+    private static double ErfSeries(double x)
+    {
+        double x2 = x * x;
+        double term = 1.0, sum = 1.0;
+        for (int n = 1; n < 200; n++)
+        {
+            term *= 2.0 * x2 / (2 * n + 1);
+            sum += term;
+            if (term < 1e-17 * sum) break;
+        }
+        return TwoOverSqrtPi * x * Math.Exp(-x2) * sum;
+    }
+
+    /// <summary>
+    /// erfc for x ≥ 2 from the continued fraction e^{−x²}/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …))))
+    /// evaluated by the modified Lentz method.
+    /// </summary>
+    private static double ErfcFraction(double x)
+    {
+        const double tiny = 1e-300;
+        double f = x, c = x, d = 0.0;
+        for (int k = 1; k < 500; k++)
+        {
+            double ak = 0.5 * k;
+            d = x + ak * d;
+            if (d == 0) d = tiny;
+            c = x + ak / c;
+            if (c == 0) c = tiny;
+            d = 1.0 / d;
+            double delta = c * d;
+            f *= delta;
+            if (Math.Abs(delta - 1.0) < 1e-16) break;
+        }
+        return Math.Exp(-x * x) / (f * 1.7724538509055160273);
+    }
+
+    /// <summary>eˣ − 1 without cancellation near 0.</summary>
+    public static double Expm1(double x)
+    {
+        if (Math.Abs(x) < 0.5)
+        {
+            // Taylor to x^16/16!: truncation < 0.5^17/17! ≈ 2e−20.
+            double s = 1.0 / Factorial(16);
+            for (int k = 16; k >= 2; k--) s = Math.FusedMultiplyAdd(s, x, 1.0 / Factorial(k - 1));
+            return s * x;
+        }
+        return Math.Exp(x) - 1.0;
+    }
+
+    private static double Factorial(int k)
+    {
+        double f = 1;
+        for (int i = 2; i <= k; i++) f *= i;
+        return f;
+    }
+
+    /// <summary>log(1 + y) without cancellation for small y (y &gt; −1).</summary>
+    public static double Log1p(double y)
+    {
+        double u = 1.0 + y;
+        if (u == 1.0) return y;
+        return Math.Log(u) * (y / (u - 1.0));
+    }
+}

@@ -1,0 +1,315 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace NtkFast.Numerics;
+
+/// <summary>Which micro-kernel family runs (tests pin each one in turn and compare bitwise).</summary>
+internal enum GemmPath
+{
+    Scalar = 0,
+    Vector256 = 1,
+    Vector512 = 2,
+}
+
+internal static class GemmConfig
+{
+    /// <summary>Widest path the hardware (and the DOTNET_Enable* switches) accelerate.</summary>
+    public static GemmPath Best { get; } =
+        Vector512.IsHardwareAccelerated ? GemmPath.Vector512
+        : Vector256.IsHardwareAccelerated && Fma.IsSupported ? GemmPath.Vector256
+        : GemmPath.Scalar;
+
+    private static GemmPath s_path = Best;
+
+    /// <summary>The path in use; can be lowered (never raised above <see cref="Best"/>) for tests and benchmarks.</summary>
+    public static GemmPath Path
+    {
+        get => s_path;
+        set => s_path = value <= Best ? value : throw new ArgumentOutOfRangeException(nameof(value), $"{value} is not accelerated here.");
+    }
+
+    /// <summary>Below this many multiply-adds a product runs on the calling thread only (waking a worker costs ~10–50 µs).</summary>
+    public const long ParallelThreshold = 1L << 21;
+}
+
+/// <summary>
+/// BLIS-style blocked GEMM for row-major storage. Loop nest (outside in):
+/// row block ic (MC rows, ≤ 480) → K block pc (KC) → pack A block (MC×KC, MR-row panels) →
+/// column block jc (NC ≈ 480 KiB of packed B, kept in L2) → pack B block (KC×NC, NR-column panels) →
+/// ir (MR rows; the A panel, 16 KiB, stays in L1) → jr (NR columns, B streamed from L2) → micro-kernel.
+/// This is BLIS's col-major nest applied to Cᵀ = Bᵀ·Aᵀ: the vector direction runs along rows of C,
+/// so stores to row-major C are contiguous.
+/// </summary>
+/// <remarks>
+/// Determinism: every c_ij is the same chain of IEEE operations whatever the path (scalar, 256, 512),
+/// the tile it lands in, the task split or the thread count: per K block [pc, pc+KC) an accumulator
+/// starts at 0 and takes fma(a_ip, b_pj, acc) for p in order; the first block writes α·acc (β = 0) or
+/// fma(α, acc, β·c), later blocks fma(α, acc, c). KC depends only on T (256 for double, 512 for float).
+/// Padded rows/columns of partial tiles only add into accumulators that are thrown away.
+/// </remarks>
+[SkipLocalsInit]
+internal static unsafe class GemmDriver<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>K block: fixed per type, never per path (it shapes the FMA chains).</summary>
+    public static int KC => typeof(T) == typeof(double) ? 256 : 512;
+
+    /// <summary>
+    /// Row block. The packed A block is not meant to stay in cache (each 16 KiB MR-panel is reused from
+    /// L1 across a whole column block), so a large MC only costs memory and saves re-packing B, which
+    /// happens once per row block. 1536 rows: 3 MiB per thread.
+    /// </summary>
+    private const int MCMax = 1536;
+    private const int NCBytes = 480 * 1024;
+
+    internal struct Problem
+    {
+        public T* A; public nint Lda; public bool TransA;
+        public T* B; public nint Ldb; public bool TransB;
+        public T* C; public nint Ldc;
+        public int M, N, K;
+        public T Alpha, Beta;
+        /// <summary>SYRK: compute only tiles touching the lower triangle (B is A).</summary>
+        public bool Lower;
+    }
+
+    private readonly struct Geometry
+    {
+        public readonly GemmPath Path;
+        public readonly int MR, NR, NC;
+
+        public Geometry(GemmPath path)
+        {
+            Path = path;
+            (MR, NR) = path switch
+            {
+                GemmPath.Vector512 => (8, 3 * Vector512<T>.Count),
+                GemmPath.Vector256 => (6, 2 * Vector256<T>.Count),
+                _ => (4, 4),
+            };
+            int nc = NCBytes / (KC * sizeof(T));
+            NC = Math.Max(NR, nc / NR * NR);
+        }
+    }
+
+    public static void Run<TEp>(ref Problem p, ref TEp epilogue, bool hasEpilogue) where TEp : struct, IGemmEpilogue<T>
+    {
+        if (p.M == 0 || p.N == 0) return;
+        var g = new Geometry(GemmConfig.Path);
+        TEp ep = epilogue; // on this stack frame: workers receive its address
+        var action = new Action<TEp> { P = p, G = g, Ep = Unsafe.AsPointer(ref ep), HasEp = hasEpilogue };
+
+        long work = (long)p.M * p.N * Math.Max(p.K, 1);
+        if (p.Lower) work /= 2;
+        int threads = work < GemmConfig.ParallelThreshold ? 1 : NtkParallel.MaxThreads;
+        if (p.Lower)
+        {
+            action.Tasks = threads == 1 ? 1 : Math.Min(4 * threads, (p.M + g.MR - 1) / g.MR);
+            action.Mode = SplitMode.Triangle;
+        }
+        else
+        {
+            int panelsM = (p.M + g.MR - 1) / g.MR, panelsN = (p.N + g.NR - 1) / g.NR;
+            action.Mode = panelsM >= panelsN ? SplitMode.Rows : SplitMode.Cols;
+            int unit = action.Mode == SplitMode.Rows ? g.MR : g.NR;
+            int extent = action.Mode == SplitMode.Rows ? p.M : p.N;
+            int panels = action.Mode == SplitMode.Rows ? panelsM : panelsN;
+            int tasks = threads == 1 ? 1 : Math.Min(panels, 2 * threads);
+            int chunk = ((extent + tasks - 1) / tasks + unit - 1) / unit * unit;
+            action.Chunk = chunk;
+            action.Tasks = (extent + chunk - 1) / chunk;
+        }
+
+        if (action.Tasks == 1) action.Invoke(0);
+        else NtkParallel.For(action.Tasks, ref action);
+        epilogue = ep;
+    }
+
+    private enum SplitMode { Rows, Cols, Triangle }
+
+    private struct Action<TEp> : IParallelAction where TEp : struct, IGemmEpilogue<T>
+    {
+        public Problem P;
+        public Geometry G;
+        public void* Ep;
+        public bool HasEp;
+        public SplitMode Mode;
+        public int Tasks, Chunk;
+
+        public readonly void Invoke(int t)
+        {
+            switch (Mode)
+            {
+                case SplitMode.Rows:
+                    Compute(in P, in G, t * Chunk, Math.Min(P.M, (t + 1) * Chunk), 0, P.N, Ep, HasEp);
+                    break;
+                case SplitMode.Cols:
+                    Compute(in P, in G, 0, P.M, t * Chunk, Math.Min(P.N, (t + 1) * Chunk), Ep, HasEp);
+                    break;
+                default:
+                    // Equal-area row bands of the triangle, handed out largest (last) first.
+                    int band = Tasks - 1 - t;
+                    Compute(in P, in G, TriangleBound(band), TriangleBound(band + 1), 0, P.N, Ep, HasEp);
+                    break;
+            }
+        }
+
+        private readonly int TriangleBound(int band)
+        {
+            if (band >= Tasks) return P.M;
+            int r = (int)Math.Ceiling(P.M * Math.Sqrt((double)band / Tasks));
+            r = (r + G.MR - 1) / G.MR * G.MR;
+            return Math.Min(r, P.M);
+        }
+
+        private static void Compute(in Problem p, in Geometry g, int r0, int r1, int c0, int c1, void* epPtr, bool hasEp)
+        {
+            if (r0 >= r1 || c0 >= c1) return;
+            ref TEp ep = ref Unsafe.AsRef<TEp>(epPtr);
+            if (p.K == 0 || p.Alpha == T.Zero)
+            {
+                ScaleOnly(in p, r0, r1, c0, c1, ref ep, hasEp);
+                return;
+            }
+            int kcMax = KC;
+            int rows = r1 - r0;
+            int nIc = (rows + MCMax - 1) / MCMax;
+            int mcStep = ((rows + nIc - 1) / nIc + g.MR - 1) / g.MR * g.MR;
+            T* pa = PackBuffers<T>.Get((MCMax + 8) * kcMax, g.NC * kcMax, out T* pb);
+            for (int ic = r0; ic < r1; ic += mcStep)
+            {
+                int mc = Math.Min(mcStep, r1 - ic);
+                int jEnd = p.Lower ? Math.Min(c1, ic + mc) : c1;
+                for (int pc = 0; pc < p.K; pc += kcMax)
+                {
+                    int kc = Math.Min(kcMax, p.K - pc);
+                    int mode = pc == 0 && p.Beta == T.Zero ? 0 : 1;
+                    T beta = pc == 0 ? p.Beta : T.One;
+                    bool last = pc + kc == p.K;
+                    GemmPacking<T>.PackA(in p, ic, mc, pc, kc, pa, g.MR);
+                    for (int jc = c0; jc < jEnd; jc += g.NC)
+                    {
+                        int nc = Math.Min(g.NC, jEnd - jc);
+                        GemmPacking<T>.PackB(in p, pc, kc, jc, nc, pb, g.NR);
+                        Macro(in p, in g, ic, mc, jc, nc, kc, pa, pb, beta, mode, last && hasEp, last && p.Lower, ref ep);
+                    }
+                }
+            }
+        }
+
+        private static void Macro(in Problem p, in Geometry g, int ic, int mc, int jc, int nc, int kc,
+            T* pa, T* pb, T beta, int mode, bool epilogue, bool mirror, ref TEp ep)
+        {
+            int MR = g.MR, NR = g.NR;
+            T* tile = stackalloc T[8 * 48];
+            T alpha = p.Alpha;
+            nint ldc = p.Ldc;
+            bool lower = p.Lower;
+            for (int ir = 0; ir < mc; ir += MR)
+            {
+                int mr = Math.Min(MR, mc - ir);
+                int i = ic + ir;
+                T* ap = pa + (nint)ir * kc;
+                for (int jr = 0; jr < nc; jr += NR)
+                {
+                    int j = jc + jr;
+                    if (lower && j > i + mr - 1) break; // tile strictly above the diagonal
+                    int nr = Math.Min(NR, nc - jr);
+                    T* bp = pb + (nint)jr * kc;
+                    T* cp = p.C + i * ldc + j;
+                    if (mr == MR && nr == NR && (!lower || j + nr - 1 <= i))
+                    {
+                        Kernel(g.Path, kc, ap, bp, cp, ldc, alpha, beta, mode);
+                    }
+                    else
+                    {
+                        // Partial tile, or (SYRK) a tile crossing the diagonal: only c_ij with j ≤ i is
+                        // written, so the strict upper triangle belongs to the mirror alone.
+                        Kernel(g.Path, kc, ap, bp, tile, NR, T.One, T.Zero, 0);
+                        for (int r = 0; r < mr; r++)
+                        {
+                            T* crow = cp + r * ldc;
+                            T* trow = tile + r * NR;
+                            int cols = lower ? Math.Min(nr, i + r - j + 1) : nr;
+                            if (mode == 0)
+                                for (int c = 0; c < cols; c++) crow[c] = alpha * trow[c];
+                            else
+                                for (int c = 0; c < cols; c++) crow[c] = VectorMath.Fma(alpha, trow[c], beta * crow[c]);
+                        }
+                    }
+                }
+                if (epilogue)
+                    for (int r = 0; r < mr; r++)
+                        ep.Apply(i + r, jc, new Span<T>(p.C + (i + r) * ldc + jc, nc));
+                if (mirror)
+                    MirrorPanel(p.C, ldc, i, mr, jc, Math.Min(jc + nc, i + mr));
+            }
+        }
+
+        /// <summary>
+        /// SYRK: copies the finished lower part of rows [i, i+mr) × cols [j0, j1) to the upper triangle
+        /// (C[j, row] = C[row, j] for j &lt; row) while it is hot; each destination row segment is MR
+        /// consecutive values (one cache line for doubles).
+        /// </summary>
+        private static void MirrorPanel(T* c, nint ldc, int i, int mr, int j0, int j1)
+        {
+            for (int j = j0; j < j1; j++)
+            {
+                T* dst = c + j * ldc;
+                T* src = c + j;
+                for (int r = Math.Max(0, j - i + 1); r < mr; r++) dst[i + r] = src[(i + r) * ldc];
+            }
+        }
+
+        private static void ScaleOnly(in Problem p, int r0, int r1, int c0, int c1, ref TEp ep, bool hasEp)
+        {
+            for (int i = r0; i < r1; i++)
+            {
+                int end = p.Lower ? Math.Min(c1, i + 1) : c1;
+                T* row = p.C + i * p.Ldc;
+                if (p.Beta == T.Zero) for (int j = c0; j < end; j++) row[j] = T.Zero;
+                else for (int j = c0; j < end; j++) row[j] = p.Beta * row[j];
+                if (hasEp && end > c0) ep.Apply(i, c0, new Span<T>(row + c0, end - c0));
+                if (p.Lower) for (int j = c0; j < Math.Min(end, i); j++) p.C[j * p.Ldc + i] = row[j];
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Kernel(GemmPath path, int kc, T* ap, T* bp, T* c, nint ldc, T alpha, T beta, int mode)
+    {
+        if (path == GemmPath.Vector512) GemmKernels<T>.Kernel512(kc, ap, bp, c, ldc, alpha, beta, mode);
+        else if (path == GemmPath.Vector256) GemmKernels<T>.Kernel256(kc, ap, bp, c, ldc, alpha, beta, mode);
+        else GemmKernels<T>.KernelScalar(kc, ap, bp, c, ldc, alpha, beta, mode);
+    }
+}
+
+/// <summary>
+/// Per-thread packing buffers, allocated once per thread on the pinned heap and reused, so after the
+/// first call on a thread a GEMM allocates nothing. Both blocks start on 64-byte boundaries.
+/// </summary>
+internal static unsafe class PackBuffers<T> where T : unmanaged
+{
+    [ThreadStatic] private static T[]? t_buffer;
+    [ThreadStatic] private static int t_aLength;
+
+    public static T* Get(int aLength, int bLength, out T* b)
+    {
+        int align = 64 / sizeof(T);
+        aLength = (aLength + align - 1) / align * align;
+        T[]? buf = t_buffer;
+        if (buf is null || t_aLength < aLength || buf.Length < aLength + bLength + align)
+        {
+            int aCap = Math.Max(aLength, t_aLength);
+            int bCap = Math.Max(bLength, buf is null ? 0 : buf.Length - align - t_aLength);
+            buf = GC.AllocateUninitializedArray<T>(aCap + bCap + align, pinned: true);
+            t_buffer = buf;
+            t_aLength = aCap;
+        }
+        T* p = (T*)Unsafe.AsPointer(ref buf[0]);
+        p = (T*)(((nint)p + 63) & ~(nint)63);
+        b = p + t_aLength;
+        return p;
+    }
+}

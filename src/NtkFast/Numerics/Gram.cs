@@ -1,0 +1,78 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+
+namespace NtkFast.Numerics;
+
+/// <summary>
+/// Gram matrices of row-major point sets (rows = points): <see cref="Syrk(int, int, double, ReadOnlySpan{double}, int, double, Span{double}, int)"/>
+/// C = α·A·Aᵀ + β·C computing only the tiles on or below the diagonal (about half the work of a GEMM)
+/// and mirroring them, and <see cref="Cross(int, int, int, double, ReadOnlySpan{double}, int, ReadOnlySpan{double}, int, double, Span{double}, int)"/>
+/// C = α·A·Bᵀ + β·C.
+/// </summary>
+/// <remarks>
+/// Both run the GEMM engine, so for the same two rows x_i, x_j (wherever they sit in their matrices)
+/// Syrk, Cross and <see cref="Gemm"/>.Multiply(None, Transpose, …) give bitwise identical c_ij —
+/// kernel code may assemble a Gram matrix from blocks computed either way.
+/// </remarks>
+public static class Gram
+{
+    /// <summary>
+    /// C[n×n] = α·A·Aᵀ + β·C for A n×k (leading dimension lda). The whole of C is written and is exactly
+    /// symmetric; β·C uses the lower triangle of the input C (as BLAS dsyrk with uplo = L), the strict
+    /// upper triangle of the input is ignored. β = 0: C is not read.
+    /// </summary>
+    public static void Syrk(int n, int k, double alpha, ReadOnlySpan<double> a, int lda, double beta, Span<double> c, int ldc)
+        => SyrkCore(n, k, alpha, a, lda, beta, c, ldc);
+
+    /// <inheritdoc cref="Syrk(int, int, double, ReadOnlySpan{double}, int, double, Span{double}, int)"/>
+    public static void Syrk(int n, int k, float alpha, ReadOnlySpan<float> a, int lda, float beta, Span<float> c, int ldc)
+        => SyrkCore(n, k, alpha, a, lda, beta, c, ldc);
+
+    /// <summary>C[n×m] = α·A·Bᵀ + β·C for A n×k, B m×k (rows are points). β = 0: C is not read.</summary>
+    public static void Cross(int n, int m, int k, double alpha, ReadOnlySpan<double> a, int lda,
+        ReadOnlySpan<double> b, int ldb, double beta, Span<double> c, int ldc)
+    {
+        ValidateCross(n, m, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
+        Gemm.Multiply(Op.None, Op.Transpose, n, m, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+
+    /// <inheritdoc cref="Cross(int, int, int, double, ReadOnlySpan{double}, int, ReadOnlySpan{double}, int, double, Span{double}, int)"/>
+    public static void Cross(int n, int m, int k, float alpha, ReadOnlySpan<float> a, int lda,
+        ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
+    {
+        ValidateCross(n, m, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
+        Gemm.Multiply(Op.None, Op.Transpose, n, m, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+
+    private static void ValidateCross(int n, int m, int k, int aLength, int lda, int bLength, int ldb, int cLength, int ldc)
+    {
+        if (n < 0) throw new ArgumentOutOfRangeException(nameof(n), n, "n must be non-negative.");
+        if (m < 0) throw new ArgumentOutOfRangeException(nameof(m), m, "m must be non-negative.");
+        if (k < 0) throw new ArgumentOutOfRangeException(nameof(k), k, "k must be non-negative.");
+        Gemm.CheckOperand("a", "lda", n, k, aLength, lda);
+        Gemm.CheckOperand("b", "ldb", m, k, bLength, ldb);
+        Gemm.CheckOperand("c", "ldc", n, m, cLength, ldc);
+    }
+
+    private static unsafe void SyrkCore<T>(int n, int k, T alpha, ReadOnlySpan<T> a, int lda, T beta, Span<T> c, int ldc)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (n < 0) throw new ArgumentOutOfRangeException(nameof(n), n, "n must be non-negative.");
+        if (k < 0) throw new ArgumentOutOfRangeException(nameof(k), k, "k must be non-negative.");
+        Gemm.CheckOperand("a", "lda", n, k, a.Length, lda);
+        Gemm.CheckOperand("c", "ldc", n, n, c.Length, ldc);
+        if (n == 0) return;
+        fixed (T* pa = &MemoryMarshal.GetReference(a))
+        fixed (T* pc = &MemoryMarshal.GetReference(c))
+        {
+            var p = new GemmDriver<T>.Problem
+            {
+                A = pa, Lda = lda, TransA = false,
+                B = pa, Ldb = lda, TransB = true,
+                C = pc, Ldc = ldc, M = n, N = n, K = k, Alpha = alpha, Beta = beta, Lower = true,
+            };
+            var none = default(NoEpilogue<T>);
+            GemmDriver<T>.Run(ref p, ref none, false);
+        }
+    }
+}
