@@ -9,6 +9,7 @@ public static class Program
     [
         new VersionCommand(),
         new KernelCommand(),
+        new MpiInfoCommand(),
     ];
 
     public static int Main(string[] args)

@@ -120,13 +120,17 @@ public static class TiledKernelWriter
                     throw;
                 }
             });
+            if (mine == 0) fault.AfterFirstTile();
         }
-        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+        catch (Exception e)
         {
-            // Report the tile's own error (one line for the CLI), not the task wrapper.
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.Flatten().InnerExceptions[0]).Throw();
+            // This rank's run is lost: remove the partial files now (the caller is about to abort the
+            // job, so no collective clean-up will happen), and report the tile's own error.
+            outputs.Abandon();
+            if (e is AggregateException { InnerExceptions.Count: > 0 } ae)
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ae.Flatten().InnerExceptions[0]).Throw();
+            throw;
         }
-        if (mine == 0) fault.AfterFirstTile();
 
         if (!outputs.Commit())
             throw new IOException("another rank failed; no output was written");
