@@ -18,7 +18,8 @@ internal sealed record TiledOutputOptions(long MemoryLimitBytes, bool MemoryLimi
         "                         when the outputs do not fit, they are computed tile by tile straight into\n" +
         "                         the .npy files (out of core), with tiles sized to stay under SIZE\n" +
         "  --out-of-core          always write tile by tile (default: only when needed, or under MPI)\n" +
-        "  --tile T               tile edge for out-of-core/MPI runs (default: largest fitting, at most 1024)\n" +
+        "  --tile T               tile edge for out-of-core/MPI runs (default: the largest that fits, at most 2048,\n" +
+        "                         with at least 3 tiles per thread and rank)\n" +
         "  MPI: mpirun -np P ntk ... splits the tiles among the ranks (block-cyclic over the upper triangle\n" +
         "       when symmetric); every rank writes its tiles into the shared output; rank 0 renames it into\n" +
         "       place when all are done. The output folder must be visible to every rank.\n";
