@@ -46,6 +46,7 @@ internal sealed class KernelCommand : ICommand
         Results are identical for every NTKFAST_THREADS.
 
         Out of core and MPI (results bitwise identical to the in-memory run):
+
         """ + TiledOutputOptions.Help;
 
     // Under mpirun every rank runs the whole command; KernelOutputWriter splits the tiles among them.
