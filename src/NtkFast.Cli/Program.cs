@@ -13,6 +13,7 @@ public static class Program
         new TrainCommand(),
         new PredictCommand(),
         new ExperimentCommand(),
+        new MpiInfoCommand(),
     ];
 
     public static int Main(string[] args)

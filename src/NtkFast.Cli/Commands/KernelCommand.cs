@@ -1,5 +1,7 @@
 using System.Globalization;
 using NtkFast.Activations;
+using NtkFast.Cli.Distributed;
+using NtkFast.Distributed;
 using NtkFast.IO;
 using NtkFast.Kernels;
 using NtkFast.Numerics;
@@ -11,7 +13,7 @@ internal sealed class KernelCommand : ICommand
 {
     public string Name => "kernel";
     public string Summary => "infinite-width NTK and NNGP kernel matrices of a data set";
-    public IReadOnlySet<string> Flags { get; } = new HashSet<string>();
+    public IReadOnlySet<string> Flags { get; } = new HashSet<string>(TiledOutputOptions.FlagNames);
 
     public string Help =>
         """
@@ -43,9 +45,14 @@ internal sealed class KernelCommand : ICommand
         For n_L outputs the kernels are Θ ⊗ Id and Σ ⊗ Id; the scalar kernels are written.
         Results are identical for every NTKFAST_THREADS.
 
-        """;
+        Out of core and MPI (results bitwise identical to the in-memory run):
 
-    public int Run(CliArgs args)
+        """ + TiledOutputOptions.Help;
+
+    // Under mpirun every rank runs the whole command; KernelOutputWriter splits the tiles among them.
+    public int Run(CliArgs args) => MpiJob.Run(Name, comm => Run(args, comm));
+
+    private static int Run(CliArgs args, Communicator comm)
     {
         ArgumentNullException.ThrowIfNull(args);
         string xPath = args.Required("x");
@@ -59,6 +66,7 @@ internal sealed class KernelCommand : ICommand
         string? rowsSpec = args.Optional("rows"), colsSpec = args.Optional("cols");
         string? ntkPath = args.OptionalOutputPath("out-ntk", ".npy");
         string? nngpPath = args.OptionalOutputPath("out-nngp", ".npy");
+        TiledOutputOptions tiled = TiledOutputOptions.Parse(args);
         args.EnsureAllUsed();
         if (ntkPath is null && nngpPath is null) throw new CliException("nothing to write: give --out-ntk and/or --out-nngp");
         if (ntkPath is not null && nngpPath is not null && Path.GetFullPath(ntkPath) == Path.GetFullPath(nngpPath))
@@ -77,6 +85,16 @@ internal sealed class KernelCommand : ICommand
         (int r0, int r1) = ParseRange("rows", rowsSpec, x.Rows);
         (int c0, int c1) = ParseRange("cols", colsSpec, other.Rows);
         int rows = r1 - r0, cols = c1 - c0;
+
+        int outputs = (ntkPath is null ? 0 : 1) + (nngpPath is null ? 0 : 1);
+        long inMemory = KernelOutputWriter.MatrixBytes(rows, cols, outputs) + (InfiniteWidth.GetWorkspaceLength(spec, rows, cols) * sizeof(double))
+            + ((long)(x.Data.Length + (x2?.Data.Length ?? 0)) * sizeof(double));
+        if (KernelOutputWriter.ShouldTile(tiled, comm, inMemory))
+        {
+            var source = new AnalyticKernelSource(spec, x, x2, ntkPath is not null, nngpPath is not null);
+            string?[] paths = ntkPath is null ? [nngpPath] : nngpPath is null ? [ntkPath] : [ntkPath, nngpPath];
+            return KernelOutputWriter.Write(source, paths, tiled, comm, r0, r1, c0, c1);
+        }
 
         long size = (long)rows * cols;
         if (size > Array.MaxLength) throw new CliException($"the block {rows}×{cols} is too large for one array; use --rows/--cols tiles");

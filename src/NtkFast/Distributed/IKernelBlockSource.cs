@@ -1,0 +1,33 @@
+namespace NtkFast.Distributed;
+
+/// <summary>
+/// Something that computes any block of one or more same-shaped matrices on its own, bitwise identical
+/// to the same block of the full matrices (the analytic Θ and Σ, the empirical Θ̂ and its NNGP).
+/// </summary>
+public interface IKernelBlockSource
+{
+    /// <summary>Rows of the full matrices (points of X).</summary>
+    int Rows { get; }
+
+    /// <summary>Columns of the full matrices (points of X2, or of X).</summary>
+    int Cols { get; }
+
+    /// <summary>True when columns are the same points as rows, so the matrices are symmetric.</summary>
+    bool IsSymmetric { get; }
+
+    /// <summary>Matrices filled per block (e.g. 2: NTK then NNGP).</summary>
+    int Outputs { get; }
+
+    /// <summary>Memory held for the whole run (inputs, per-point precomputations), in bytes.</summary>
+    long FixedBytes { get; }
+
+    /// <summary>Scratch one <see cref="ComputeBlock"/> call of the given shape needs, in bytes.</summary>
+    long WorkspaceBytes(int rows, int cols);
+
+    /// <summary>
+    /// Fills <paramref name="destination"/> with <see cref="Outputs"/> consecutive row-major blocks of
+    /// rows×cols (leading dimension cols): rows [row0, row0+rows), columns [col0, col0+cols) of each matrix.
+    /// Called concurrently from several threads for different blocks; it must not use more threads itself.
+    /// </summary>
+    void ComputeBlock(int row0, int rows, int col0, int cols, Span<double> destination);
+}

@@ -1,0 +1,215 @@
+using System.IO.MemoryMappedFiles;
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+using NtkFast.IO;
+
+namespace NtkFast.Distributed;
+
+/// <summary>How tiles reach the file.</summary>
+public enum TileWriteMode
+{
+    /// <summary>
+    /// One positioned write (pwrite) per tile row, from the tile buffer. The default: pages go through
+    /// the page cache, which the kernel writes back and evicts on its own, so the process's resident
+    /// memory stays at its buffers whatever the file size (see docs/notes/mpi.md for the measurement).
+    /// </summary>
+    Positioned,
+
+    /// <summary>
+    /// A memory-mapped view over the tile's byte range, rows copied in, view flushed and unmapped.
+    /// Mapped file pages count in the process's RSS while mapped (VmHWM), so peak RSS grows with
+    /// tile rows × N.
+    /// </summary>
+    MemoryMapped,
+}
+
+/// <summary>
+/// A float64, C-order, 2-D .npy file of its final shape, written block by block in place: the header
+/// is written first, the file is extended to its final length (sparse where the file system allows),
+/// then any number of writers — threads of this process or other processes (MPI ranks) that opened the
+/// same file — write disjoint blocks at their offsets. Reading it back with numpy gives the matrix.
+/// This type does not decide when the file is complete; <see cref="TiledOutputs"/> does the naming and
+/// the final rename.
+/// </summary>
+public sealed class NpyTileFile : IDisposable
+{
+    private readonly FileStream _stream;
+    private readonly SafeFileHandle _handle;
+    private readonly MemoryMappedFile? _map;
+
+    private NpyTileFile(FileStream stream, int rows, int cols, long dataOffset, TileWriteMode mode)
+    {
+        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("Out-of-core .npy writing assumes a little-endian host.");
+        _stream = stream;
+        _handle = stream.SafeFileHandle;
+        Rows = rows;
+        Cols = cols;
+        DataOffset = dataOffset;
+        Mode = mode;
+        if (mode == TileWriteMode.MemoryMapped && Length > dataOffset)
+            _map = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: true);
+    }
+
+    public int Rows { get; }
+    public int Cols { get; }
+    public TileWriteMode Mode { get; }
+
+    /// <summary>Byte offset of element (0, 0) (the header length, a multiple of 64).</summary>
+    public long DataOffset { get; }
+
+    /// <summary>Total file length in bytes.</summary>
+    public long Length => DataOffset + (long)Rows * Cols * sizeof(double);
+
+    /// <summary>The header bytes numpy writes for a (rows, cols) float64 array.</summary>
+    public static byte[] Header(int rows, int cols) => Npy.BuildHeader("<f8", [rows, cols]);
+
+    /// <summary>Size in bytes of the .npy file holding a rows×cols float64 matrix.</summary>
+    public static long FileLength(int rows, int cols) => Header(rows, cols).Length + (long)rows * cols * sizeof(double);
+
+    /// <summary>Creates (or truncates) <paramref name="path"/>: header, then the data area extended to its final length.</summary>
+    public static NpyTileFile Create(string path, int rows, int cols, TileWriteMode mode = TileWriteMode.Positioned)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        ArgumentOutOfRangeException.ThrowIfNegative(cols);
+        byte[] header = Header(rows, cols);
+        var fs = new FileStream(path, FileMode.Create, FileAccess.ReadWrite, FileShare.ReadWrite, 1, FileOptions.None);
+        try
+        {
+            fs.SetLength(0);
+            fs.SetLength(header.Length + (long)rows * cols * sizeof(double));
+            RandomAccess.Write(fs.SafeFileHandle, header, 0);
+            return new NpyTileFile(fs, rows, cols, header.Length, mode);
+        }
+        catch
+        {
+            fs.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Opens a file made by <see cref="Create"/> (e.g. by another rank) and checks its header and length.</summary>
+    public static NpyTileFile Open(string path, int rows, int cols, TileWriteMode mode = TileWriteMode.Positioned)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        byte[] header = Header(rows, cols);
+        var fs = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, 1, FileOptions.None);
+        try
+        {
+            long expected = header.Length + (long)rows * cols * sizeof(double);
+            if (fs.Length != expected)
+                throw new IOException($"{path}: is {fs.Length} bytes, expected {expected} for a ({rows}, {cols}) float64 .npy (is the folder shared between the ranks?)");
+            byte[] got = new byte[header.Length];
+            RandomAccess.Read(fs.SafeFileHandle, got, 0);
+            if (!got.AsSpan().SequenceEqual(header))
+                throw new IOException($"{path}: header is not that of a ({rows}, {cols}) float64 .npy");
+            return new NpyTileFile(fs, rows, cols, header.Length, mode);
+        }
+        catch
+        {
+            fs.Dispose();
+            throw;
+        }
+    }
+
+    private void CheckBlock(int row0, int col0, int rows, int cols, int blockLength, int ld)
+    {
+        if (row0 < 0 || rows < 0 || row0 > Rows - rows) throw new ArgumentOutOfRangeException(nameof(row0), $"rows [{row0}, {row0 + rows}) outside [0, {Rows})");
+        if (col0 < 0 || cols < 0 || col0 > Cols - cols) throw new ArgumentOutOfRangeException(nameof(col0), $"columns [{col0}, {col0 + cols}) outside [0, {Cols})");
+        if (ld < cols) throw new ArgumentOutOfRangeException(nameof(ld), $"leading dimension {ld} < {cols} columns");
+        if (rows > 0 && cols > 0 && (long)(rows - 1) * ld + cols > blockLength)
+            throw new ArgumentException($"block of {blockLength} elements too short for {rows}×{cols} with leading dimension {ld}", "block");
+    }
+
+    /// <summary>
+    /// Writes <paramref name="block"/> (rows×cols, row-major, leading dimension <paramref name="ld"/>)
+    /// at rows [row0, row0+rows), columns [col0, col0+cols). Thread-safe for disjoint blocks.
+    /// </summary>
+    public void WriteBlock(int row0, int col0, int rows, int cols, ReadOnlySpan<double> block, int ld)
+    {
+        CheckBlock(row0, col0, rows, cols, block.Length, ld);
+        if (rows == 0 || cols == 0) return;
+        long rowBytes = (long)Cols * sizeof(double);
+        long first = DataOffset + (row0 * rowBytes) + ((long)col0 * sizeof(double));
+        if (Mode == TileWriteMode.Positioned)
+        {
+            if (cols == Cols && ld == cols)
+            {
+                // Whole rows: one contiguous write (in chunks below 2 GiB).
+                ReadOnlySpan<byte> bytes = MemoryMarshal.AsBytes(block[..(rows * cols)]);
+                const int Chunk = 1 << 30;
+                for (int o = 0; o < bytes.Length; o += Chunk)
+                    RandomAccess.Write(_handle, bytes.Slice(o, Math.Min(Chunk, bytes.Length - o)), first + o);
+                return;
+            }
+            for (int r = 0; r < rows; r++)
+                RandomAccess.Write(_handle, MemoryMarshal.AsBytes(block.Slice(r * ld, cols)), first + (r * rowBytes));
+            return;
+        }
+        long span = ((rows - 1) * rowBytes) + ((long)cols * sizeof(double));
+        using MemoryMappedViewAccessor view = _map!.CreateViewAccessor(first, span, MemoryMappedFileAccess.Write);
+        unsafe
+        {
+            byte* p = null;
+            view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
+            try
+            {
+                p += view.PointerOffset;
+                for (int r = 0; r < rows; r++)
+                    block.Slice(r * ld, cols).CopyTo(new Span<double>(p + (r * rowBytes), cols));
+            }
+            finally
+            {
+                view.SafeMemoryMappedViewHandle.ReleasePointer();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes the transpose of <paramref name="block"/> (rows×cols) at rows [col0, col0+cols), columns
+    /// [row0, row0+rows): the mirror image of a block of a symmetric matrix. <paramref name="scratch"/>
+    /// needs rows×cols elements.
+    /// </summary>
+    public void WriteBlockTransposed(int row0, int col0, int rows, int cols, ReadOnlySpan<double> block, int ld, Span<double> scratch)
+    {
+        CheckBlock(col0, row0, cols, rows, int.MaxValue, rows);
+        if (ld < cols) throw new ArgumentOutOfRangeException(nameof(ld));
+        if (rows == 0 || cols == 0) return;
+        if ((long)(rows - 1) * ld + cols > block.Length) throw new ArgumentException("block too short", nameof(block));
+        if (scratch.Length < rows * cols) throw new ArgumentException($"scratch needs {rows * cols} elements", nameof(scratch));
+        Transpose(block, ld, rows, cols, scratch);
+        WriteBlock(col0, row0, cols, rows, scratch, rows);
+    }
+
+    /// <summary>dst (cols×rows, ld = rows) = srcᵀ, in 32×32 cache blocks.</summary>
+    internal static void Transpose(ReadOnlySpan<double> src, int ld, int rows, int cols, Span<double> dst)
+    {
+        const int B = 32;
+        for (int i0 = 0; i0 < rows; i0 += B)
+        {
+            int i1 = Math.Min(rows, i0 + B);
+            for (int j0 = 0; j0 < cols; j0 += B)
+            {
+                int j1 = Math.Min(cols, j0 + B);
+                for (int i = i0; i < i1; i++)
+                {
+                    ReadOnlySpan<double> srow = src.Slice(i * ld, cols);
+                    for (int j = j0; j < j1; j++) dst[(j * rows) + i] = srow[j];
+                }
+            }
+        }
+    }
+
+    /// <summary>Pushes written data to the file (and to the disk when <paramref name="toDisk"/>).</summary>
+    public void Flush(bool toDisk)
+    {
+        // Positioned writes are already in the page cache; mapped views are flushed and unmapped per block.
+        if (toDisk) _stream.Flush(flushToDisk: true);
+    }
+
+    public void Dispose()
+    {
+        _map?.Dispose();
+        _stream.Dispose();
+    }
+}

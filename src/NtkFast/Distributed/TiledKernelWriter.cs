@@ -1,0 +1,205 @@
+using System.Diagnostics;
+
+namespace NtkFast.Distributed;
+
+/// <summary>Settings of a tiled run.</summary>
+public sealed record TiledRunOptions
+{
+    /// <summary>Bytes the process may use in total (see <see cref="MemoryBudget"/>); 0 = the default.</summary>
+    public long MemoryLimitBytes { get; init; }
+
+    /// <summary>Tile edge; 0 = the largest that fits the memory limit (at most <see cref="TiledKernelWriter.MaxAutoTile"/>), shrunk for balance.</summary>
+    public int TileSize { get; init; }
+
+    /// <summary>Threads computing tiles on this rank; 0 = NtkParallel.MaxThreads.</summary>
+    public int Threads { get; init; }
+
+    public TileWriteMode WriteMode { get; init; } = TileWriteMode.Positioned;
+
+    /// <summary>Rows [RowStart, RowEnd) and columns [ColStart, ColEnd) of the full matrix to write (-1 = all).</summary>
+    public int RowStart { get; init; }
+    public int RowEnd { get; init; } = -1;
+    public int ColStart { get; init; }
+    public int ColEnd { get; init; } = -1;
+}
+
+/// <summary>What a tiled run did on this rank.</summary>
+public sealed record TiledRunReport(int TileSize, int Tiles, int TilesOfThisRank, int Ranks, int Workers, long PredictedBytes, double Seconds);
+
+/// <summary>
+/// Computes kernel matrices tile by tile straight into their .npy files (out of core), the tiles split
+/// block-cyclically among the ranks of <see cref="Communicator"/>. Memory is bounded by the tile buffers
+/// (threads × outputs × T² doubles) plus the source's fixed data, whatever N is. Every tile is computed
+/// by the block API and written where it belongs, so the file is bitwise the in-memory matrix for any
+/// tile size, thread count and number of ranks.
+/// </summary>
+public static class TiledKernelWriter
+{
+    /// <summary>
+    /// Largest automatic tile edge: 2048² doubles = 32 MiB per output and worker. Large tiles pay off:
+    /// every block recomputes its points' layer variances and pays one write call per row, and measured
+    /// (N = 4096, d = 784, depth 4, one thread, CPU time) tiles of 512/1024/2048/4096 cost 1.32/1.15/1.05/1.01×
+    /// the in-memory computation.
+    /// </summary>
+    public const int MaxAutoTile = 2048;
+
+    /// <summary>Smallest tile the balance rule shrinks to (below it the per-tile costs dominate).</summary>
+    public const int MinBalancedTile = 256;
+
+    /// <summary>Tiles wanted per worker (all ranks) so that block-cyclic assignment is balanced.</summary>
+    public const int TilesPerWorker = 3;
+
+    /// <summary>
+    /// Bytes per worker for a tile edge: the output blocks, the transpose scratch of a symmetric run,
+    /// and the source's workspace.
+    /// </summary>
+    public static long PerWorkerBytes(IKernelBlockSource source, int tile, bool symmetric)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        long t2 = (long)tile * tile * sizeof(double);
+        return (source.Outputs * t2) + (symmetric ? t2 : 0) + source.WorkspaceBytes(tile, tile);
+    }
+
+    /// <summary>
+    /// Collective over <paramref name="comm"/>: computes the window of the source's matrices and writes
+    /// output k to <paramref name="paths"/>[k] (null = not wanted). Throws on a local error (the caller
+    /// aborts the job); returns only when every file is complete and in place.
+    /// </summary>
+    public static TiledRunReport Run(IKernelBlockSource source, IReadOnlyList<string?> paths, TiledRunOptions options, Communicator comm)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(paths);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(comm);
+        if (paths.Count != source.Outputs) throw new ArgumentException($"{paths.Count} paths for {source.Outputs} outputs", nameof(paths));
+        var sw = Stopwatch.StartNew();
+
+        int r0 = options.RowStart, r1 = options.RowEnd < 0 ? source.Rows : options.RowEnd;
+        int c0 = options.ColStart, c1 = options.ColEnd < 0 ? source.Cols : options.ColEnd;
+        if (r0 < 0 || r1 > source.Rows || r0 >= r1) throw new ArgumentException($"rows {r0}:{r1} are not a non-empty range within 0:{source.Rows}", nameof(options));
+        if (c0 < 0 || c1 > source.Cols || c0 >= c1) throw new ArgumentException($"columns {c0}:{c1} are not a non-empty range within 0:{source.Cols}", nameof(options));
+        bool symmetric = source.IsSymmetric && r0 == c0 && r1 == c1;
+
+        int threads = options.Threads > 0 ? options.Threads : Numerics.NtkParallel.MaxThreads;
+        long limit = options.MemoryLimitBytes > 0 ? options.MemoryLimitBytes : MemoryBudget.DefaultLimit();
+        long fixedBytes = MemoryBudget.RuntimeBaselineBytes + source.FixedBytes;
+        int tile = options.TileSize;
+        if (tile <= 0)
+        {
+            tile = MemoryBudget.ChooseTileSize(limit, fixedBytes, threads, t => PerWorkerBytes(source, t, symmetric), MaxAutoTile);
+            if (tile == 0)
+            {
+                // Fewer workers before giving up: one thread with 64-wide tiles is the floor.
+                threads = 1;
+                tile = MemoryBudget.ChooseTileSize(limit, fixedBytes, 1, t => PerWorkerBytes(source, t, symmetric), MaxAutoTile);
+            }
+            if (tile == 0)
+                throw new ArgumentException(
+                    $"--memory-limit {MemoryBudget.Format(limit)} is too small: this run needs at least {MemoryBudget.Format(fixedBytes + PerWorkerBytes(source, 64, symmetric))} (runtime, inputs and one 64×64 tile)");
+            // Balance: enough tiles for every worker of every rank, without going below MinBalancedTile.
+            long wanted = (long)TilesPerWorker * comm.Size * threads;
+            while (tile > MinBalancedTile && new TileGrid(r1 - r0, c1 - c0, tile, symmetric).Count < wanted)
+                tile = Math.Max(MinBalancedTile, tile / 2 / 64 * 64);
+        }
+        var grid = new TileGrid(r1 - r0, c1 - c0, tile, symmetric, r0, c0);
+        int mine = grid.CountOf(comm.Rank, comm.Size);
+        int workers = Math.Max(1, Math.Min(threads, mine));
+        long predicted = fixedBytes + (workers * PerWorkerBytes(source, tile, symmetric));
+
+        using var outputs = new TiledOutputs(comm, paths, r1 - r0, c1 - c0, options.WriteMode);
+        FaultInjection fault = FaultInjection.FromEnvironment(comm.Rank);
+
+        int outs = source.Outputs;
+        var buffers = new double[workers][];
+        var scratch = new double[workers][];
+        for (int w = 0; w < workers; w++)
+        {
+            buffers[w] = GC.AllocateUninitializedArray<double>(outs * tile * tile);
+            scratch[w] = symmetric ? GC.AllocateUninitializedArray<double>(tile * tile) : [];
+        }
+        int rank = comm.Rank, size = comm.Size;
+        int done = 0;
+        bool failed = false;
+        try
+        {
+            Numerics.NtkParallel.ForWithWorker(mine, workers, (w, k) =>
+            {
+                if (Volatile.Read(ref failed)) return; // a sibling failed: stop early, the run is lost anyway
+                try
+                {
+                    ComputeAndWrite(w, k);
+                }
+                catch
+                {
+                    Volatile.Write(ref failed, true);
+                    throw;
+                }
+            });
+            if (mine == 0) fault.AfterFirstTile();
+        }
+        catch (Exception e)
+        {
+            // This rank's run is lost: remove the partial files now (the caller is about to abort the
+            // job, so no collective clean-up will happen), and report the tile's own error.
+            outputs.Abandon();
+            if (e is AggregateException { InnerExceptions.Count: > 0 } ae)
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ae.Flatten().InnerExceptions[0]).Throw();
+            throw;
+        }
+
+        if (!outputs.Commit())
+            throw new IOException("another rank failed; no output was written");
+        return new TiledRunReport(tile, grid.Count, mine, comm.Size, workers, predicted, sw.Elapsed.TotalSeconds);
+
+        void ComputeAndWrite(int w, int k)
+        {
+            Tile t = grid[rank + (k * size)];
+            int n = t.Rows * t.Cols;
+            Span<double> buf = buffers[w].AsSpan(0, outs * n);
+            source.ComputeBlock(t.Row0, t.Rows, t.Col0, t.Cols, buf);
+            for (int o = 0; o < outs; o++)
+            {
+                if (outputs[o] is not { } file) continue;
+                ReadOnlySpan<double> block = buf.Slice(o * n, n);
+                file.WriteBlock(t.Row0 - r0, t.Col0 - c0, t.Rows, t.Cols, block, t.Cols);
+                if (t.Mirror) file.WriteBlockTransposed(t.Row0 - r0, t.Col0 - c0, t.Rows, t.Cols, block, t.Cols, scratch[w]);
+            }
+            if (Interlocked.Increment(ref done) == 1) fault.AfterFirstTile();
+        }
+    }
+}
+
+/// <summary>
+/// Test hook: NTKFAST_FAULT=&lt;rank&gt;:throw makes that rank fail with an error after its first tile,
+/// NTKFAST_FAULT=&lt;rank&gt;:kill kills it (SIGKILL) there. Used by the failure tests; documented in docs/notes/mpi.md.
+/// </summary>
+internal readonly struct FaultInjection
+{
+    private readonly string? _action;
+
+    private FaultInjection(string? action) => _action = action;
+
+    public static FaultInjection FromEnvironment(int rank)
+    {
+        string? s = Environment.GetEnvironmentVariable("NTKFAST_FAULT");
+        if (string.IsNullOrEmpty(s)) return default;
+        int colon = s.IndexOf(':', StringComparison.Ordinal);
+        if (colon < 0 || !int.TryParse(s.AsSpan(0, colon), out int r) || r != rank) return default;
+        return new FaultInjection(s[(colon + 1)..]);
+    }
+
+    public void AfterFirstTile()
+    {
+        switch (_action)
+        {
+            case null: return;
+            case "kill":
+                Console.Error.Flush();
+                Process.GetCurrentProcess().Kill();
+                Thread.Sleep(Timeout.Infinite);
+                return;
+            default:
+                throw new InvalidDataException($"injected failure (NTKFAST_FAULT={_action})");
+        }
+    }
+}
