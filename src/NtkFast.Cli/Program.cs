@@ -10,6 +10,7 @@ public static class Program
         new VersionCommand(),
         new InitCommand(),
         new TrainCommand(),
+        new KernelCommand(),
     ];
 
     public static int Main(string[] args)

@@ -1,0 +1,113 @@
+using System.Globalization;
+using NtkFast.Activations;
+using NtkFast.IO;
+using NtkFast.Kernels;
+using NtkFast.Numerics;
+
+namespace NtkFast.Cli.Commands;
+
+/// <summary><c>ntk kernel</c>: the infinite-width NTK Θ(L) and NNGP Σ(L) Gram matrices (design.md §1, §3).</summary>
+internal sealed class KernelCommand : ICommand
+{
+    public string Name => "kernel";
+    public string Summary => "infinite-width NTK and NNGP kernel matrices of a data set";
+    public IReadOnlySet<string> Flags { get; } = new HashSet<string>();
+
+    public string Help =>
+        """
+        usage: ntk kernel --x X.npy [--x2 X2.npy] --depth L --activation NAME
+                          [--beta 0.1] [--weight-std 1] [--trainable-from K]
+                          [--quadrature-degree Q] [--rows a:b --cols c:d]
+                          --out-ntk T.npy [--out-nngp S.npy]
+
+        Computes the infinite-width kernels of a fully connected network with L weight layers
+        (Jacot et al. 2018): the NTK Θ(L)(x_i, x2_j) and/or the NNGP kernel Σ(L)(x_i, x2_j).
+
+          --x FILE               points, one per row: 2-D .npy (float32/float64) or .csv
+          --x2 FILE              second point set (same number of columns); default: --x itself
+          --depth L              number of weight layers, ≥ 1
+          --activation NAME      relu, leaky_relu:A, abs, erf, identity, sign, sin, cos, gelu,
+                                 tanh, sigmoid, softplus, silu, elu:A, …
+          --beta B               bias standard deviation (default 0.1)
+          --weight-std S         weight standard deviation σw (default 1)
+          --trainable-from K     NTK of a network whose first K weight layers are frozen (0 … L−1; default 0)
+          --quadrature-degree Q  nodes per piece of the dual kernel's quadrature (2 … 64) for
+                                 activations without a closed form (default: the activation's own, 12)
+          --rows a:b, --cols c:d only this block: rows a … b−1 of X, columns c … d−1 of X2
+                                 (either side may be omitted: ':b', 'a:'); bitwise identical to
+                                 the same block of the full matrix
+          --out-ntk FILE         Θ(L) as float64 .npy, shape (rows, cols)
+          --out-nngp FILE        Σ(L) as float64 .npy, shape (rows, cols)
+                                 (at least one of --out-ntk, --out-nngp)
+
+        For n_L outputs the kernels are Θ ⊗ Id and Σ ⊗ Id; the scalar kernels are written.
+        Results are identical for every NTKFAST_THREADS.
+
+        """;
+
+    public int Run(CliArgs args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        string xPath = args.Required("x");
+        string? x2Path = args.Optional("x2");
+        int depth = args.Int("depth", min: 1);
+        string activationName = args.Required("activation");
+        double beta = args.Double("beta", 0.1, min: 0);
+        double weightStd = args.Double("weight-std", 1.0, min: 0);
+        int trainableFrom = args.Int("trainable-from", 0, min: 0, max: depth - 1);
+        int? quadratureDegree = args.Has("quadrature-degree") ? args.Int("quadrature-degree", min: KernelSpec.MinQuadratureDegree, max: KernelSpec.MaxQuadratureDegree) : null;
+        string? rowsSpec = args.Optional("rows"), colsSpec = args.Optional("cols");
+        string? ntkPath = args.OptionalOutputPath("out-ntk", ".npy");
+        string? nngpPath = args.OptionalOutputPath("out-nngp", ".npy");
+        args.EnsureAllUsed();
+        if (ntkPath is null && nngpPath is null) throw new CliException("nothing to write: give --out-ntk and/or --out-nngp");
+        if (ntkPath is not null && nngpPath is not null && Path.GetFullPath(ntkPath) == Path.GetFullPath(nngpPath))
+            throw new CliException("--out-ntk and --out-nngp name the same file");
+
+        Activation activation;
+        try { activation = ActivationRegistry.Parse(activationName); }
+        catch (ArgumentException e) { throw new CliException($"option --activation: {e.Message.Split(" (Parameter")[0]}"); }
+        var spec = new KernelSpec(depth, activation, beta, weightStd, trainableFrom, quadratureDegree);
+
+        Matrix x = MatrixFile.Read(xPath, "--x");
+        Matrix? x2 = x2Path is null ? null : MatrixFile.Read(x2Path, "--x2");
+        if (x2 is not null && x2.Cols != x.Cols)
+            throw new CliException($"--x has {x.Cols} columns (features) but --x2 has {x2.Cols}");
+        Matrix other = x2 ?? x;
+        (int r0, int r1) = ParseRange("rows", rowsSpec, x.Rows);
+        (int c0, int c1) = ParseRange("cols", colsSpec, other.Rows);
+        int rows = r1 - r0, cols = c1 - c0;
+
+        long size = (long)rows * cols;
+        if (size > Array.MaxLength) throw new CliException($"the block {rows}×{cols} is too large for one array; use --rows/--cols tiles");
+        double[]? ntk = ntkPath is null ? null : new double[size];
+        double[]? nngp = nngpPath is null ? null : new double[size];
+        double[] workspace = new double[InfiniteWidth.GetWorkspaceLength(spec, rows, cols)];
+        InfiniteWidth.ComputeBlock(spec, x.Data, x.Rows, other.Data, other.Rows, x.Cols, r0, rows, c0, cols,
+            nngp, ntk, cols, workspace);
+
+        using var outs = new AtomicOutputs();
+        if (ntkPath is not null) Npy.Write(outs.Open(ntkPath), ntk!, [rows, cols]);
+        if (nngpPath is not null) Npy.Write(outs.Open(nngpPath), nngp!, [rows, cols]);
+        outs.Commit();
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>"a:b" → [a, b) within [0, count); a missing side means the start or the end; null = everything.</summary>
+    internal static (int Start, int End) ParseRange(string option, string? text, int count)
+    {
+        if (text is null) return (0, count);
+        int colon = text.IndexOf(':', StringComparison.Ordinal);
+        if (colon < 0) throw new CliException($"option --{option}: '{text}' is not a range a:b");
+        string left = text[..colon].Trim(), right = text[(colon + 1)..].Trim();
+        int start = left.Length == 0 ? 0 : ParseIndex(option, text, left);
+        int end = right.Length == 0 ? count : ParseIndex(option, text, right);
+        if (start >= end || end > count)
+            throw new CliException($"option --{option}: range {text} must satisfy 0 ≤ a < b ≤ {count} (the number of points)");
+        return (start, end);
+    }
+
+    private static int ParseIndex(string option, string text, string s) =>
+        int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int v)
+            ? v : throw new CliException($"option --{option}: '{text}' is not a range a:b of non-negative integers");
+}
