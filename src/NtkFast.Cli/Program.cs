@@ -8,9 +8,10 @@ public static class Program
     internal static readonly ICommand[] Commands =
     [
         new VersionCommand(),
+        new KernelCommand(),
         new InitCommand(),
         new TrainCommand(),
-        new KernelCommand(),
+        new PredictCommand(),
     ];
 
     public static int Main(string[] args)

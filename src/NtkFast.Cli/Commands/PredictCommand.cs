@@ -1,0 +1,365 @@
+using System.Diagnostics;
+using System.Globalization;
+using NtkFast.Dynamics;
+using NtkFast.Activations;
+using NtkFast.IO;
+using NtkFast.Kernels;
+using NtkFast.Networks;
+using NtkFast.Numerics;
+
+namespace NtkFast.Cli.Commands;
+
+/// <summary>
+/// <c>ntk predict</c>: what a network trained by gradient descent outputs at time t (design.md §1
+/// "Training and function-space dynamics", §3): kernel regression with the NTK at any t ≥ 0 or ∞.
+/// </summary>
+internal sealed partial class PredictCommand : ICommand
+{
+    public string Name => "predict";
+    public string Summary => "predict the trained network's outputs at time t (NTK regression, ensembles)";
+    public IReadOnlySet<string> Flags { get; } = new HashSet<string>(StringComparer.Ordinal) { "ensemble", "labels" };
+
+    public string Help => """
+        usage: ntk predict --x X.npy --y Y.npy --x-test XT.npy --out P.npy
+                           (--depth L --activation NAME [--beta 0.1] [--weight-std 1]
+                            [--trainable-from K] [--quadrature-degree Q]  |  --params net.npz)
+                           [--time T | T1,T2,... | inf] [--regularization R | abs:R]
+                           [--ensemble [--out-std S.npy]] [--labels [--y-test YT.npy]]
+
+        Outputs of a network trained by gradient descent on C = 1/(2N) sum_i |f(x_i) - y_i|^2
+        for time t = steps x learning rate, in the infinite-width limit (design.md section 1):
+          f_t(x*) = f_0(x*) + Theta(x*,X) Theta^-1 (I - exp(-t Theta/N)) (Y - f_0(X))
+        t = inf is kernel ("ridge-less") regression. Rows of X, Y, XT are points; Y is N x K.
+
+        Kernel (one of):
+          --depth, --activation, ...  the infinite-width NTK, options as for `ntk kernel`;
+                                      the prediction is the mean over initialisations (f_0 = 0)
+          --params net.npz            the empirical NTK of this network (`ntk init`/`ntk train`),
+                                      f_0 = the network's outputs: the linearised network's own f_t
+
+          --time            a number >= 0, a comma-separated list, or inf (default inf). Many
+                            times cost one eigendecomposition; a list writes a 3-D array (T, M, K)
+          --regularization  ridge R >= 0 added to the training kernel's diagonal, relative to its
+                            mean diagonal (R) or absolute (abs:R). Needed at t = inf when the
+                            kernel is numerically singular (e.g. duplicated training points)
+          --ensemble        infinite ensemble over initialisations f_0 ~ GP(0, NNGP): writes the
+                            mean to --out and the standard deviation to --out-std (default
+                            <out>.std.npy); kernel options only
+          --labels          Y (and --y-test) hold integer class labels: regress on one-hot targets,
+                            write the scores, print train (and test) accuracy of the arg-max
+          --out             float64 .npy (or .csv for a single time), shape (M, K) or (T, M, K)
+
+        Errors (exit 2 bad input, 1 computation failed) leave no output file behind.
+
+        """;
+
+    public int Run(CliArgs args)
+    {
+        string xPath = args.Required("x");
+        string yPath = args.Required("y");
+        string xtPath = args.Required("x-test");
+        string outPath = args.Required("out");
+        double[] times = ParseTimes(args.Optional("time") ?? "inf");
+        Regularization reg = ParseRegularization(args.Optional("regularization"));
+        bool ensemble = args.Flag("ensemble");
+        string? stdPath = args.Optional("out-std");
+        bool labels = args.Flag("labels");
+        string? ytPath = args.Optional("y-test");
+        string? paramsPath = args.Optional("params");
+        KernelOptions? kernel = paramsPath is null ? KernelOptions.Parse(args) : null;
+        if (paramsPath is not null) KernelOptions.RejectWith(args, "--params");
+        args.EnsureAllUsed();
+
+        if (stdPath is not null && !ensemble) throw new CliException("option --out-std needs --ensemble");
+        if (ytPath is not null && !labels) throw new CliException("option --y-test needs --labels");
+        if (ensemble && paramsPath is not null)
+            throw new CliException("--ensemble needs kernel options (an infinite ensemble); --params is one network");
+        if (ensemble) stdPath ??= Path.ChangeExtension(outPath, null) + ".std" + Path.GetExtension(outPath);
+        CheckOutput(outPath, "--out", times.Length);
+        if (stdPath is not null) CheckOutput(stdPath, "--out-std", times.Length);
+
+        Matrix x = MatrixFile.Read(xPath, "--x");
+        Matrix y = MatrixFile.Read(yPath, "--y");
+        Matrix xt = MatrixFile.Read(xtPath, "--x-test");
+        if (y.Rows != x.Rows)
+            throw new CliException($"--y {yPath} has {y.Rows} rows but --x has {x.Rows}: one target row per input row");
+        if (xt.Cols != x.Cols)
+            throw new CliException($"--x-test {xtPath} has {xt.Cols} columns but --x has {x.Cols}");
+        int[]? trainLabels = null, testLabels = null;
+        if (labels)
+        {
+            trainLabels = Labels(y, "--y", yPath);
+            y = Classification.OneHot(trainLabels);
+            if (ytPath is not null)
+            {
+                Matrix yt = MatrixFile.Read(ytPath, "--y-test");
+                if (yt.Rows != xt.Rows) throw new CliException($"--y-test {ytPath} has {yt.Rows} rows but --x-test has {xt.Rows}");
+                testLabels = Labels(yt, "--y-test", ytPath);
+                if (testLabels.Length > 0 && testLabels.Max() >= y.Cols)
+                    throw new CliException($"--y-test {ytPath} has label {testLabels.Max()} but the training labels only go up to {y.Cols - 1}");
+            }
+        }
+
+        var clock = Stopwatch.StartNew();
+        Prediction p = kernel is not null
+            ? PredictAnalytic(kernel, x, y, xt, times, reg, ensemble)
+            : PredictEmpirical(paramsPath!, x, y, xt, times, reg);
+        Info($"predict: N={x.Rows} M={xt.Rows} K={y.Cols}, {times.Length} time(s), {clock.Elapsed.TotalSeconds:F2} s");
+
+        using (var outputs = new AtomicOutputs())
+        {
+            Write(outputs, outPath, p.Test, xt.Rows, y.Cols);
+            if (stdPath is not null) Write(outputs, stdPath, p.TestStd!, xt.Rows, y.Cols);
+            outputs.Commit();
+        }
+        if (labels)
+        {
+            for (int q = 0; q < times.Length; q++)
+            {
+                string t = FormatTime(times[q]);
+                double train = Classification.Accuracy(Classification.ArgMax(p.Train[q]), trainLabels);
+                string line = $"t={t}: train accuracy {train.ToString("F4", CultureInfo.InvariantCulture)}";
+                if (testLabels is not null)
+                    line += $", test accuracy {Classification.Accuracy(Classification.ArgMax(p.Test[q]), testLabels).ToString("F4", CultureInfo.InvariantCulture)}";
+                Console.Out.WriteLine(line);
+            }
+        }
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>Predictions per time on the test points (and the training points, for accuracies).</summary>
+    private sealed record Prediction(Matrix[] Test, Matrix[] Train, Matrix[]? TestStd);
+
+    private static Prediction PredictAnalytic(KernelOptions kernel, Matrix x, Matrix y, Matrix xt, double[] times, Regularization reg, bool ensemble)
+    {
+        var clock = Stopwatch.StartNew();
+        AnalyticKernels k = kernel.Compute(x, xt, ensemble);
+        Info($"predict: kernels in {clock.Elapsed.TotalSeconds:F2} s");
+        var dyn = new KernelDynamics(k.ThetaTrain, y, reg);
+        Matrix[] test = dyn.PredictTest(times, k.ThetaCross);
+        Matrix[] train = dyn.PredictTrain(times);
+        Matrix[]? std = null;
+        if (ensemble)
+        {
+            std = new Matrix[times.Length];
+            var diag = new Matrix(xt.Rows, 1, k.SigmaTestDiagonal!);
+            for (int q = 0; q < times.Length; q++)
+            {
+                EnsemblePrediction e = dyn.Ensemble(times[q], k.ThetaCross, k.SigmaTrain!, k.SigmaCross!, diag);
+                test[q] = e.Mean;
+                var s = new Matrix(xt.Rows, y.Cols);
+                double[] sd = e.StandardDeviation;
+                for (int i = 0; i < xt.Rows; i++) s.Row(i).Fill(sd[i]);
+                std[q] = s;
+            }
+        }
+        return new Prediction(test, train, std);
+    }
+
+    private static double[] ParseTimes(string s)
+    {
+        string[] parts = s.Split(',', StringSplitOptions.TrimEntries);
+        var times = new double[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+        {
+            string p = parts[i];
+            if (p is "inf" or "Inf" or "infinity" or "∞") times[i] = double.PositiveInfinity;
+            else if (!double.TryParse(p, NumberStyles.Float, CultureInfo.InvariantCulture, out times[i]) || double.IsNaN(times[i]))
+                throw new CliException($"option --time: '{p}' is not a number or inf");
+            if (times[i] < 0) throw new CliException($"option --time must be >= 0, got {p}");
+        }
+        return times;
+    }
+
+    private static Regularization ParseRegularization(string? s)
+    {
+        if (s is null) return Regularization.None;
+        bool abs = s.StartsWith("abs:", StringComparison.Ordinal);
+        string v = abs ? s[4..] : s;
+        if (!double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double r) || !double.IsFinite(r) || r < 0)
+            throw new CliException($"option --regularization: '{s}' is not a number >= 0 (or abs:number)");
+        return abs ? Regularization.Absolute(r) : Regularization.Relative(r);
+    }
+
+    private static int[] Labels(Matrix m, string option, string path)
+    {
+        try { return Classification.LabelsFromColumn(m); }
+        catch (ArgumentException e) { throw new CliException($"{option} {path}: --labels needs one column of non-negative integers ({FirstSentence(e.Message)})"); }
+    }
+
+    private static string FirstSentence(string s)
+    {
+        int i = s.IndexOf(" (Parameter", StringComparison.Ordinal);
+        return (i < 0 ? s : s[..i]).TrimEnd('.');
+    }
+
+    private static void CheckOutput(string path, string option, int times)
+    {
+        string full = Path.GetFullPath(path);
+        if (Directory.Exists(full)) throw new CliException($"option {option}: '{path}' is a directory");
+        string? dir = Path.GetDirectoryName(full);
+        if (dir is not null && !Directory.Exists(dir)) throw new CliException($"option {option}: folder does not exist: {dir}");
+        string ext = Path.GetExtension(path).ToLowerInvariant();
+        if (ext is not (".npy" or ".csv")) throw new CliException($"option {option}: unsupported file type '{ext}' (expected .npy or .csv)");
+        if (ext == ".csv" && times > 1) throw new CliException($"option {option}: several times give a 3-D array; use .npy");
+    }
+
+    private static void Write(AtomicOutputs outputs, string path, Matrix[] perTime, int m, int k)
+    {
+        Stream s = outputs.Open(path);
+        bool csv = Path.GetExtension(path).Equals(".csv", StringComparison.OrdinalIgnoreCase);
+        if (perTime.Length == 1)
+        {
+            if (csv) MatrixFile.WriteCsv(s, perTime[0].Data, m, k);
+            else Npy.Write(s, perTime[0].Data, [m, k]);
+            return;
+        }
+        var all = new double[perTime.Length * m * k];
+        for (int q = 0; q < perTime.Length; q++) perTime[q].Data.CopyTo(all, q * m * k);
+        Npy.Write(s, all, [perTime.Length, m, k]);
+    }
+
+    private static string FormatTime(double t) => double.IsPositiveInfinity(t) ? "inf" : t.ToString("R", CultureInfo.InvariantCulture);
+
+    private static void Info(string line)
+    {
+        if (!Progress.Quiet) Console.Error.WriteLine(line);
+    }
+    // ------------------------------------------------------------------ kernel options: the infinite-width NTK
+
+    /// <summary>The infinite-width kernels the prediction needs (Σ only for --ensemble).</summary>
+    private sealed record AnalyticKernels(Matrix ThetaTrain, Matrix ThetaCross, Matrix? SigmaTrain, Matrix? SigmaCross, double[]? SigmaTestDiagonal);
+
+    /// <summary>The options of `ntk kernel` that describe the kernel.</summary>
+    private sealed class KernelOptions
+    {
+        private static readonly string[] Names = ["depth", "activation", "beta", "weight-std", "trainable-from", "quadrature-degree"];
+
+        private KernelOptions(KernelSpec spec) => Spec = spec;
+
+        public KernelSpec Spec { get; }
+
+        public static KernelOptions Parse(CliArgs args)
+        {
+            if (!args.Has("depth") && !args.Has("activation"))
+                throw new CliException("give the kernel (--depth L --activation NAME, as for `ntk kernel`) or a network (--params net.npz)");
+            int depth = args.Int("depth", min: 1);
+            string name = args.Required("activation");
+            double beta = args.Double("beta", 0.1, min: 0);
+            double weightStd = args.Double("weight-std", 1.0, min: 0);
+            int k = args.Int("trainable-from", 0, min: 0, max: depth - 1);
+            int? q = args.Has("quadrature-degree") ? args.Int("quadrature-degree", min: 1, max: 1000) : null;
+            Activation activation;
+            try { activation = ActivationRegistry.Parse(name); }
+            catch (ArgumentException e) { throw new CliException($"option --activation: {e.Message.Split(" (Parameter")[0]}"); }
+            return new KernelOptions(new KernelSpec(depth, activation, beta, weightStd, k, q));
+        }
+
+        /// <summary>Kernel options together with --params are an error (which kernel would be meant?).</summary>
+        public static void RejectWith(CliArgs args, string other)
+        {
+            foreach (string name in Names)
+                if (args.Has(name)) throw new CliException($"option --{name} describes an infinite-width kernel; it cannot be combined with {other}");
+        }
+
+        /// <summary>Θ(X,X), Θ(X*,X), and for the ensemble Σ(X,X), Σ(X*,X) and diag Σ(X*,X*).</summary>
+        public AnalyticKernels Compute(Matrix x, Matrix xt, bool withNngp)
+        {
+            KernelOutputs what = withNngp ? KernelOutputs.Both : KernelOutputs.Ntk;
+            KernelResult train = InfiniteWidth.Compute(Spec, x, null, what);
+            KernelResult cross = InfiniteWidth.Compute(Spec, xt, x, what);
+            double[]? diag = withNngp ? InfiniteWidth.Diagonal(Spec, xt).Nngp : null;
+            return new AnalyticKernels(train.Ntk!, cross.Ntk!, withNngp ? train.Nngp : null, withNngp ? cross.Nngp : null, diag);
+        }
+    }
+
+    // ------------------------------------------------------------------ --params: the linearised network
+
+    /// <summary>
+    /// The network's own linearised dynamics: f_0 = the network's outputs, Θ̂ = its empirical NTK,
+    /// all nL×nL output pairs (design.md §1: Θ̂_kk'(x,x') = Σ_l [σw²/n_l·α(l)·α(l)' + β²]·[δ(l+1)_k·δ(l+1)_k']),
+    /// flattened to (N·nL)×(N·nL) with the time scale kept at N points.
+    /// </summary>
+    private static Prediction PredictEmpirical(string paramsPath, Matrix x, Matrix y, Matrix xt, double[] times, Regularization reg)
+    {
+        Mlp<double> net = MlpFile.Read(paramsPath).ToNetwork<double>();
+        MlpArchitecture arch = net.Architecture;
+        if (x.Cols != arch.InputWidth)
+            throw new CliException($"--x has {x.Cols} columns but the network's input width n0 is {arch.InputWidth}");
+        if (y.Cols != arch.OutputWidth)
+            throw new CliException($"--y has {y.Cols} columns (after one-hot encoding for --labels) but the network has {arch.OutputWidth} outputs");
+        int n = x.Rows, m = xt.Rows, nl = arch.OutputWidth;
+        var clock = Stopwatch.StartNew();
+        (Matrix thetaTrain, Matrix thetaCross, Matrix f0, Matrix f0t) = EmpiricalNtk(net, x, xt);
+        Info($"predict: empirical NTK ({n * nl}×{n * nl}) in {clock.Elapsed.TotalSeconds:F2} s");
+        var yFlat = new Matrix(n * nl, 1, (double[])y.Data.Clone());
+        var dyn = new KernelDynamics(thetaTrain, yFlat, reg, timeScale: n);
+        Matrix[] test = dyn.PredictTest(times, thetaCross, f0, f0t);
+        Matrix[] train = dyn.PredictTrain(times, f0);
+        for (int q = 0; q < times.Length; q++)
+        {
+            test[q] = new Matrix(m, nl, test[q].Data);
+            train[q] = new Matrix(n, nl, train[q].Data);
+        }
+        return new Prediction(test, train, null);
+    }
+
+    /// <summary>Θ̂(X, X) and Θ̂(X*, X) flattened (row i·nL + k), and f_0 on X and X* as columns.</summary>
+    internal static (Matrix ThetaTrain, Matrix ThetaCross, Matrix F0, Matrix F0Test) EmpiricalNtk(Mlp<double> net, Matrix x, Matrix xt)
+    {
+        MlpArchitecture a = net.Architecture;
+        int n = x.Rows, m = xt.Rows, all = n + m, depth = a.Depth, nl = a.OutputWidth;
+        var input = new double[all * a.InputWidth];
+        x.Data.CopyTo(input, 0);
+        xt.Data.CopyTo(input, n * a.InputWidth);
+        MlpWorkspace<double> ws = net.CreateWorkspace(all);
+        net.Forward(input, ws);
+        double[] f = ws.Output.ToArray();
+        // Activations α(l), l < L, and back-propagated δ(l+1)_k for every output k.
+        var act = new double[depth][];
+        for (int l = 0; l < depth; l++) act[l] = ws.Activation(l, input).ToArray();
+        var cot = new double[nl][][];
+        for (int k = 0; k < nl; k++)
+        {
+            ws.SetUnitCotangent(k);
+            net.BackpropagateCotangents(ws);
+            cot[k] = new double[depth][];
+            for (int l = 0; l < depth; l++) cot[k][l] = ws.Cotangent(l + 1).ToArray();
+        }
+        var train = new Matrix(n * nl, n * nl);
+        var cross = new Matrix(m * nl, n * nl);
+        var ga = new double[all * n];
+        var gd = new double[all * n];
+        double b2 = a.Beta * a.Beta;
+        for (int l = 0; l < depth; l++)
+        {
+            int w = a.Width(l), wn = a.Width(l + 1);
+            double scale = a.WeightStd * a.WeightStd / w;
+            // G_A = σw²/n_l·α(l)(all)·α(l)(X)ᵀ + β²
+            Gemm.Multiply(Op.None, Op.Transpose, all, n, w, scale, act[l], w, act[l], w, 0.0, ga, n);
+            for (int i = 0; i < ga.Length; i++) ga[i] += b2;
+            for (int k = 0; k < nl; k++)
+                for (int k2 = 0; k2 < nl; k2++)
+                {
+                    Gemm.Multiply(Op.None, Op.Transpose, all, n, wn, 1.0, cot[k][l], wn, cot[k2][l], wn, 0.0, gd, n);
+                    for (int i = 0; i < all; i++)
+                    {
+                        Matrix target = i < n ? train : cross;
+                        int row = (i < n ? i : i - n) * nl + k;
+                        for (int j = 0; j < n; j++) target[row, j * nl + k2] += ga[i * n + j] * gd[i * n + j];
+                    }
+                }
+        }
+        // Symmetrise the training block against round-off in the GEMMs' summation order.
+        for (int i = 0; i < n * nl; i++)
+            for (int j = 0; j < i; j++)
+            {
+                double v = 0.5 * (train[i, j] + train[j, i]);
+                train[i, j] = v;
+                train[j, i] = v;
+            }
+        var f0 = new Matrix(n * nl, 1, f.AsSpan(0, n * nl).ToArray());
+        var f0t = new Matrix(m * nl, 1, f.AsSpan(n * nl, m * nl).ToArray());
+        return (train, cross, f0, f0t);
+    }
+}
