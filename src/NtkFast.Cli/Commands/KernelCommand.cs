@@ -31,8 +31,8 @@ internal sealed class KernelCommand : ICommand
           --beta B               bias standard deviation (default 0.1)
           --weight-std S         weight standard deviation σw (default 1)
           --trainable-from K     NTK of a network whose first K weight layers are frozen (0 … L−1; default 0)
-          --quadrature-degree Q  Gauss–Hermite points per dimension for activations without a
-                                 closed-form dual kernel (default: the activation's own)
+          --quadrature-degree Q  nodes per piece of the dual kernel's quadrature (2 … 64) for
+                                 activations without a closed form (default: the activation's own, 12)
           --rows a:b, --cols c:d only this block: rows a … b−1 of X, columns c … d−1 of X2
                                  (either side may be omitted: ':b', 'a:'); bitwise identical to
                                  the same block of the full matrix
@@ -55,7 +55,7 @@ internal sealed class KernelCommand : ICommand
         double beta = args.Double("beta", 0.1, min: 0);
         double weightStd = args.Double("weight-std", 1.0, min: 0);
         int trainableFrom = args.Int("trainable-from", 0, min: 0, max: depth - 1);
-        int? quadratureDegree = args.Has("quadrature-degree") ? args.Int("quadrature-degree", min: 1, max: 1000) : null;
+        int? quadratureDegree = args.Has("quadrature-degree") ? args.Int("quadrature-degree", min: KernelSpec.MinQuadratureDegree, max: KernelSpec.MaxQuadratureDegree) : null;
         string? rowsSpec = args.Optional("rows"), colsSpec = args.Optional("cols");
         string? ntkPath = args.OptionalOutputPath("out-ntk", ".npy");
         string? nngpPath = args.OptionalOutputPath("out-nngp", ".npy");

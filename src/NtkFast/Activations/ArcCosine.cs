@@ -26,9 +26,11 @@ internal static class ArcCosine
             return new DualValue(0.0, ea * ec);
         }
         double sac = Math.Sqrt(a) * Math.Sqrt(c);
+        // S from the unclipped b: clipping first would replace b = a = c by √a·√c, which can round
+        // one ulp below a and leave S ≈ 3e−9·a instead of exactly 0 on the diagonal.
+        double s = Math.Sqrt(SpecialFunctions.Discriminant(a, b, c));
         if (b > sac) b = sac;
         else if (b < -sac) b = -sac;
-        double s = Math.Sqrt(SpecialFunctions.Discriminant(a, b, c));
         double ess = K(b, s, sac);
         if (slope != 0) ess = (1 + slope * slope) * ess - 2 * slope * K(-b, s, sac);
         double oma = 1 - slope;

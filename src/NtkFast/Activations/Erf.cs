@@ -28,10 +28,17 @@ public sealed class Erf : Activation
         a = a > 0 ? a : 0.0;
         c = c > 0 ? c : 0.0;
         double sac = Math.Sqrt(a) * Math.Sqrt(c);
+        double q = 1.0 + 2.0 * (a + c) + 4.0 * SpecialFunctions.Discriminant(a, b, c); // unclipped b (see ArcCosine)
         b = Math.Clamp(b, -sac, sac);
-        double q = 1.0 + 2.0 * (a + c) + 4.0 * SpecialFunctions.Discriminant(a, b, c);
         double r = Math.Sqrt(q);
         return new DualValue((2.0 / Math.PI) * Math.Atan2(2.0 * b, r), (4.0 / Math.PI) / r);
+    }
+
+    /// <summary>Vectorised over j (see <see cref="BatchedDual"/>).</summary>
+    public override void Dual(double a, ReadOnlySpan<double> b, ReadOnlySpan<double> c, Span<double> ess, Span<double> edd)
+    {
+        CheckDualSpans(b, c, ess, edd);
+        BatchedDual.ErfRow(a, b, c, ess, edd);
     }
 }
 

@@ -28,4 +28,10 @@ public sealed class LeakyRelu : Activation
     public override void Derivative(ReadOnlySpan<double> x, Span<double> d) => ElementwiseDriver.MapScalar<PiecewiseLinearDerivativeOp<double>, double>(x, Slope, d);
     public override void Derivative(ReadOnlySpan<float> x, Span<float> d) => ElementwiseDriver.MapScalar<PiecewiseLinearDerivativeOp<float>, float>(x, (float)Slope, d);
     public override DualValue Dual(double a, double b, double c) => ArcCosine.Dual(Slope, Slope, a, b, c);
+    /// <summary>Vectorised over j (see <see cref="BatchedDual"/>).</summary>
+    public override void Dual(double a, ReadOnlySpan<double> b, ReadOnlySpan<double> c, Span<double> ess, Span<double> edd)
+    {
+        CheckDualSpans(b, c, ess, edd);
+        BatchedDual.ArcCosineRow(Slope, Slope, a, b, c, ess, edd);
+    }
 }

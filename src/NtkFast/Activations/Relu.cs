@@ -18,4 +18,10 @@ public sealed class Relu : Activation
     public override void Derivative(ReadOnlySpan<double> x, Span<double> d) => ElementwiseDriver.MapScalar<PiecewiseLinearDerivativeOp<double>, double>(x, 0.0, d);
     public override void Derivative(ReadOnlySpan<float> x, Span<float> d) => ElementwiseDriver.MapScalar<PiecewiseLinearDerivativeOp<float>, float>(x, 0f, d);
     public override DualValue Dual(double a, double b, double c) => ArcCosine.Dual(0.0, 0.0, a, b, c);
+    /// <summary>Vectorised over j (see <see cref="BatchedDual"/>).</summary>
+    public override void Dual(double a, ReadOnlySpan<double> b, ReadOnlySpan<double> c, Span<double> ess, Span<double> edd)
+    {
+        CheckDualSpans(b, c, ess, edd);
+        BatchedDual.ArcCosineRow(0.0, 0.0, a, b, c, ess, edd);
+    }
 }

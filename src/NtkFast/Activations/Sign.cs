@@ -22,8 +22,8 @@ public sealed class Sign : Activation
     {
         if (!(a > 0) || !(c > 0)) return new DualValue(0.0, 0.0);
         double sac = Math.Sqrt(a) * Math.Sqrt(c);
+        double s = Math.Sqrt(SpecialFunctions.Discriminant(a, b, c)); // unclipped b (see ArcCosine)
         b = Math.Clamp(b, -sac, sac);
-        double s = Math.Sqrt(SpecialFunctions.Discriminant(a, b, c));
         return new DualValue(Math.Atan2(b, s) * (2.0 / Math.PI), 0.0);
     }
 }

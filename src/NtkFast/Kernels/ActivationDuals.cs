@@ -1,15 +1,19 @@
 using NtkFast.Activations;
+using NtkFast.Quadrature;
 
 namespace NtkFast.Kernels;
 
 /// <summary>How the kernel recursion obtains the dual kernel it evaluates.</summary>
 internal static class ActivationDuals
 {
-    /// <summary>The activation with its numeric dual set to <paramref name="degree"/> points, when it has one.</summary>
+    /// <summary>
+    /// The activation whose dual the recursion calls: itself, or — for a numeric dual with an explicit
+    /// quadrature degree — the same activation with its quadrature set to that degree. Closed forms ignore
+    /// the degree (design.md §1: quadrature only where no closed form exists).
+    /// </summary>
     public static Activation WithQuadratureDegree(Activation activation, int? degree)
     {
-        // Closed-form duals ignore the degree (design.md: quadrature only where no closed form exists).
-        if (degree is null || activation.HasClosedFormDual) return activation;
-        return activation;
+        if (degree is not int q || activation.HasClosedFormDual) return activation;
+        return activation.WithNumericDual(new BivariateQuadrature(q));
     }
 }

@@ -209,11 +209,12 @@ internal static unsafe class KernelAssembly
                     double a = rSig[r0 + r];
                     int n = 0;
                     double* srow = S + r * ld;
+                    // Branch-free compaction (c ≥ a is a coin flip on real data): always write, advance on the test.
                     for (int j = FirstCol(r0, c0, r); j < w; j++)
                     {
                         double c = cSig[c0 + j];
-                        if (c < a) continue;
-                        idx[n] = j; bb[n] = srow[j]; vv[n] = c; n++;
+                        idx[n] = j; bb[n] = srow[j]; vv[n] = c;
+                        n += (c < a) ? 0 : 1;
                     }
                     if (n == 0) continue;
                     int real = n;
@@ -232,8 +233,8 @@ internal static unsafe class KernelAssembly
                     for (int r = 0; r < rEnd; r++)
                     {
                         double a = rSig[r0 + r];
-                        if (!(c < a)) continue;
-                        idx[n] = r; bb[n] = S[r * ld + j]; vv[n] = a; n++;
+                        idx[n] = r; bb[n] = S[r * ld + j]; vv[n] = a;
+                        n += (c < a) ? 1 : 0;
                     }
                     if (n == 0) continue;
                     int real = n;

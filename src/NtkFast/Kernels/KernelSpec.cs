@@ -37,8 +37,8 @@ public sealed class KernelSpec
     /// <param name="weightStd">Weight standard deviation σw ≥ 0 (default 1).</param>
     /// <param name="trainableFrom">First trainable weight layer K in [0, L−1]; the NTK keeps the terms l &gt; K.</param>
     /// <param name="quadratureDegree">
-    /// Gauss–Hermite degree per dimension for activations whose dual kernel is numerical
-    /// (ignored by closed forms); null = the activation's default.
+    /// Degree of the bivariate quadrature (<see cref="NtkFast.Quadrature.BivariateQuadrature.Degree"/>, 2…64) for
+    /// activations whose dual kernel is numerical (ignored by closed forms); null = the activation's default.
     /// </param>
     public KernelSpec(int depth, Activation activation, double beta = 0.1, double weightStd = 1.0,
         int trainableFrom = 0, int? quadratureDegree = null)
@@ -49,7 +49,8 @@ public sealed class KernelSpec
         if (!(weightStd >= 0) || !double.IsFinite(weightStd)) throw new ArgumentOutOfRangeException(nameof(weightStd), weightStd, "weightStd must be finite and non-negative.");
         if (trainableFrom < 0 || trainableFrom > depth - 1)
             throw new ArgumentOutOfRangeException(nameof(trainableFrom), trainableFrom, $"trainableFrom must be in [0, depth − 1] = [0, {depth - 1}].");
-        if (quadratureDegree is < 1) throw new ArgumentOutOfRangeException(nameof(quadratureDegree), quadratureDegree, "quadratureDegree must be at least 1.");
+        if (quadratureDegree is < MinQuadratureDegree or > MaxQuadratureDegree)
+            throw new ArgumentOutOfRangeException(nameof(quadratureDegree), quadratureDegree, $"quadratureDegree must be in [{MinQuadratureDegree}, {MaxQuadratureDegree}].");
         Depth = depth;
         Activation = activation;
         Beta = beta;
@@ -58,6 +59,9 @@ public sealed class KernelSpec
         QuadratureDegree = quadratureDegree;
         DualActivation = ActivationDuals.WithQuadratureDegree(activation, quadratureDegree);
     }
+
+    /// <summary>Accepted range of <see cref="QuadratureDegree"/> (that of <see cref="NtkFast.Quadrature.BivariateQuadrature"/>).</summary>
+    public const int MinQuadratureDegree = 2, MaxQuadratureDegree = 64;
 
     public int Depth { get; }
     public Activation Activation { get; }

@@ -76,8 +76,8 @@ public sealed class Mlp<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     /// <summary>
     /// Forward pass over the batch <paramref name="x"/> (N×n0 row-major, N = x.Length / n0):
-    /// for each layer, α~(l+1) = (σw/√n_l)·α(l)·W(l)ᵀ + β·1·b(l)ᵀ (one GEMM with the bias
-    /// broadcast into C first), then α(l+1) = σ(α~(l+1)) for hidden layers. Results stay in
+    /// for each layer, α~(l+1) = (σw/√n_l)·α(l)·W(l)ᵀ + β·1·b(l)ᵀ and, for hidden layers,
+    /// α(l+1) = σ(α~(l+1)) — one GEMM per layer, the bias and σ applied in its epilogue. Results stay in
     /// <paramref name="workspace"/>; the output is <see cref="MlpWorkspace{T}.Output"/>.
     /// </summary>
     public void Forward(ReadOnlySpan<T> x, MlpWorkspace<T> workspace)

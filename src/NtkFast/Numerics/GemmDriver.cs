@@ -36,7 +36,7 @@ internal static class GemmConfig
 
 /// <summary>
 /// BLIS-style blocked GEMM for row-major storage. Loop nest (outside in):
-/// row block ic (MC rows, ≤ 480) → K block pc (KC) → pack A block (MC×KC, MR-row panels) →
+/// row block ic (MC rows, ≤ 1536) → K block pc (KC) → pack A block (MC×KC, MR-row panels) →
 /// column block jc (NC ≈ 480 KiB of packed B, kept in L2) → pack B block (KC×NC, NR-column panels) →
 /// ir (MR rows; the A panel, 16 KiB, stays in L1) → jr (NR columns, B streamed from L2) → micro-kernel.
 /// This is BLIS's col-major nest applied to Cᵀ = Bᵀ·Aᵀ: the vector direction runs along rows of C,
@@ -96,6 +96,11 @@ internal static unsafe class GemmDriver<T> where T : unmanaged, IFloatingPointIe
     public static void Run<TEp>(ref Problem p, ref TEp epilogue, bool hasEpilogue) where TEp : struct, IGemmEpilogue<T>
     {
         if (p.M == 0 || p.N == 0) return;
+        if (p.K > 0 && p.K <= KC && p.Alpha != T.Zero && (long)p.M * p.N * p.K <= GemmSmall<T>.Limit)
+        {
+            GemmSmall<T>.Run(in p, GemmConfig.Path, ref epilogue, hasEpilogue);
+            return;
+        }
         var g = new Geometry(GemmConfig.Path);
         TEp ep = epilogue; // on this stack frame: workers receive its address
         var action = new Action<TEp> { P = p, G = g, Ep = Unsafe.AsPointer(ref ep), HasEp = hasEpilogue };
@@ -128,6 +133,7 @@ internal static unsafe class GemmDriver<T> where T : unmanaged, IFloatingPointIe
 
     private enum SplitMode { Rows, Cols, Triangle }
 
+    [SkipLocalsInit]
     private struct Action<TEp> : IParallelAction where TEp : struct, IGemmEpilogue<T>
     {
         public Problem P;

@@ -14,7 +14,7 @@ public readonly record struct BivariateQuadrature(int Degree)
 {
     /// <summary>The default, chosen by measurement (1e−9 relative over variances 1e−6…100, all correlations).</summary>
     public static BivariateQuadrature Default => new(DefaultDegree);
-    public const int DefaultDegree = 12;
+    public const int DefaultDegree = 10;
 
     internal void Validate()
     {
@@ -38,7 +38,7 @@ public readonly record struct BivariateQuadrature(int Degree)
 /// steep (piece widths 1/√a, 2/√a, 4/√a… up to the arc's middle), since sin τ·√a·r changes sign there.
 /// Radius, for each angle: with k = max(|∂u/∂r|, |∂v/∂r|), a mild ray (k ≤ 1) uses the Gauss rule of the
 /// weight r·e^{−r²/2} (exact for polynomials, e.g. relu²); a steep ray uses composite Gauss–Legendre on
-/// [0, 1/k], [1/k, 2/k], … (panels at most 1.5 wide) up to r = 9.5 (neglected mass e^{−45}).
+/// [0, 1/k], [1/k, 2/k], … (panels at most 1.5 wide) up to r = 8 (neglected mass e^{−32}).
 /// Degenerate covariances (a = 0, c = 0, S = 0, i.e. ρ = ±1) become the 1-D expectation
 /// E[g(√a z)·h(±√c z)], integrated on the half line with the same mild/steep choice, so zero variances
 /// give g(0)·E[h(v)] exactly and nothing is NaN.
@@ -46,10 +46,47 @@ public readonly record struct BivariateQuadrature(int Degree)
 public static class BivariateGaussian
 {
     private const double RMax = 8.0;
-    private const double AngularGrade = 0.5;
     private const double MaxPanel = 1.5;
+    private const double AngularGrade = 0.5;
     private const double MildSlope = 0.25;
     private const double InvTwoPi = 0.15915494309189533577;
+
+    /// <summary>
+    /// Plain tensor Gauss–Hermite E[g(u)h(v)] through the Cholesky factor of [[a, b], [b, c]]
+    /// (u = √a z₁, v = (b/√a) z₁ + √(c − b²/a) z₂), n² nodes. Exact for polynomials of degree ≤ 2n − 1 in each
+    /// variable and fine for smooth, mildly scaled integrands; slow to converge at kinks and at large variances
+    /// (measured in docs/notes/act.md), which is why the activations use <see cref="Expect(SpanFunction, SpanFunction, SpanFunction?, SpanFunction?, double, double, double, BivariateQuadrature)"/>.
+    /// Degenerate covariances are exact: a zero variance or |ρ| = 1 leaves a 1-D rule.
+    /// </summary>
+    public static double ExpectGaussHermite(Func<double, double> g, Func<double, double> h, double a, double b, double c, int n)
+    {
+        ArgumentNullException.ThrowIfNull(g);
+        ArgumentNullException.ThrowIfNull(h);
+        GaussRule rule = GaussHermite.Get(n);
+        a = a > 0 ? a : 0.0;
+        c = c > 0 ? c : 0.0;
+        double sa = Math.Sqrt(a), sc = Math.Sqrt(c);
+        double w = b * b;
+        double disc = Math.FusedMultiplyAdd(a, c, -w) + Math.FusedMultiplyAdd(-b, b, w); // before clipping b
+        b = Math.Clamp(b, -sa * sc, sa * sc);
+        double l21 = sa > 0 ? b / sa : 0.0;
+        double l22 = sa > 0 ? Math.Sqrt(Math.Max(disc, 0.0) / a) : sc;
+        double sum = 0;
+        for (int i = 0; i < n; i++)
+        {
+            double z1 = rule.X[i];
+            double gi = g(sa * z1);
+            if (l22 == 0)
+            {
+                sum += rule.W[i] * gi * h(l21 * z1);
+                continue;
+            }
+            double inner = 0;
+            for (int k = 0; k < n; k++) inner += rule.W[k] * h(l21 * z1 + l22 * rule.X[k]);
+            sum += rule.W[i] * gi * inner;
+        }
+        return sum;
+    }
 
     /// <summary>E[g(u)h(v)] with the default quadrature.</summary>
     public static double Expect(SpanFunction g, SpanFunction h, double a, double b, double c)
@@ -74,9 +111,10 @@ public static class BivariateGaussian
         c = c > 0 ? c : 0.0;
         double sa = Math.Sqrt(a), sc = Math.Sqrt(c);
         double sac = sa * sc;
-        b = Math.Clamp(b, -sac, sac);
+        // Discriminant from the unclipped b, so b = a = c gives S = 0 exactly (√a·√c may round below a).
         double w = b * b;
         double disc = Math.FusedMultiplyAdd(a, c, -w) + Math.FusedMultiplyAdd(-b, b, w);
+        b = Math.Clamp(b, -sac, sac);
         double s = disc > 0 ? Math.Sqrt(disc) : 0.0;
 
         int n = quadrature.Degree;

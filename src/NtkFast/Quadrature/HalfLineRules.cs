@@ -44,3 +44,24 @@ public static class HalfLineRules
         return Interlocked.CompareExchange(ref cache[n], rule, null) ?? rule;
     }
 }
+
+/// <summary>Gauss–Laguerre rules for ∫₀^∞ f(s)·e^{−s} ds (Golub–Welsch: α_k = 2k + 1, β_k = k), cached per degree.</summary>
+public static class GaussLaguerre
+{
+    public const int MaxDegree = 128;
+    private static readonly GaussRule?[] s_cache = new GaussRule?[MaxDegree + 1];
+
+    public static GaussRule Get(int n)
+    {
+        if (n < 1 || n > MaxDegree) throw new ArgumentOutOfRangeException(nameof(n), n, $"Gauss–Laguerre degree must be in 1…{MaxDegree}.");
+        GaussRule? r = Volatile.Read(ref s_cache[n]);
+        if (r is not null) return r;
+        double[] alpha = new double[n];
+        double[] beta = new double[n];
+        for (int k = 0; k < n; k++) alpha[k] = 2 * k + 1;
+        for (int k = 1; k < n; k++) beta[k] = k;
+        (double[] x, double[] w) = GaussRuleBuilder.GolubWelsch(alpha, beta, 1.0);
+        var rule = new GaussRule(x, w);
+        return Interlocked.CompareExchange(ref s_cache[n], rule, null) ?? rule;
+    }
+}

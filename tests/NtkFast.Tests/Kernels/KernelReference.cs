@@ -10,10 +10,13 @@ internal static class ReferenceDuals
     public static (double Ess, double Edd) Relu(double a, double b, double c)
     {
         if (a <= 0 || c <= 0) return (0.0, 0.0); // relu(0) = 0, relu'(0) = 0
-        double s = Math.Sqrt(a * c);
-        double rho = Math.Clamp(b / s, -1.0, 1.0);
-        double theta = Math.Atan2(Math.Sqrt(Math.Max(0.0, (1 - rho) * (1 + rho))), rho);
-        return (s / (2 * Math.PI) * (Math.Sin(theta) + (Math.PI - theta) * rho), (Math.PI - theta) / (2 * Math.PI));
+        // θ from atan2(√(ac − b²), b) with ac − b² by Kahan's compensated difference — not acos(b/√(ac)),
+        // which loses half the digits near the diagonal (θ ≈ 1.5e−8 instead of 0 for b = a = c).
+        double bb = b * b;
+        double disc = Math.FusedMultiplyAdd(a, c, -bb) - Math.FusedMultiplyAdd(b, b, -bb);
+        double sin = Math.Sqrt(Math.Max(0.0, disc)); // √(ac)·sin θ
+        double theta = Math.Atan2(sin, b);
+        return ((sin + (Math.PI - theta) * b) / (2 * Math.PI), (Math.PI - theta) / (2 * Math.PI));
     }
 
     /// <summary>erf (Williams 1997): E[erf erf] = (2/π)·asin(2b/√((1+2a)(1+2c))), E[erf' erf'] = (4/π)/√((1+2a)(1+2c) − 4b²).</summary>

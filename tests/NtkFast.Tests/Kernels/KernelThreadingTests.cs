@@ -11,13 +11,14 @@ public class KernelThreadingTests
     [Theory]
     [InlineData("ref_relu_ordered")]
     [InlineData("relu")]
-    [InlineData("tanh")]
+    [InlineData("sin")]
     public void Results_do_not_depend_on_the_thread_count(string name)
     {
         var act = InfiniteWidthTests.Named(name);
         if (act is null) return;
-        Matrix x = TestData.Random(200, 17, 21);
-        Matrix y = TestData.Random(133, 17, 22);
+        bool numeric = !act.HasClosedFormDual; // ~10 µs per dual: fewer points, still several tiles
+        Matrix x = TestData.Random(numeric ? 80 : 200, 17, 21);
+        Matrix y = TestData.Random(numeric ? 9 : 133, 17, 22);
         var spec = new KernelSpec(4, act, 0.1, 1.0, trainableFrom: 1);
         int saved = NtkParallel.MaxThreads;
         try

@@ -107,6 +107,19 @@ public class LanczosTests
     }
 
     [Fact]
+    public void OperatorNorm_OfKernelWithTinyEigenvalueCluster_ConvergesOnTheTop()
+    {
+        // A smooth kernel's spectrum ends in a cluster of ~0 eigenvalues; max|λ| must not wait for it.
+        Matrix a = RbfGram(500, 9);
+        double[] ev = SymmetricEigen.Eigenvalues(a);
+        Assert.Equal(ev[499], OperatorNorm.SymmetricNorm(a), 1e-10 * ev[499]);
+        Assert.Equal(ev[499] / 500, OperatorNorm.Kernel(a), 1e-10 * ev[499] / 500);
+        var neg = new Matrix(500, 500);
+        for (int i = 0; i < neg.Data.Length; i++) neg.Data[i] = -a.Data[i];
+        Assert.Equal(ev[499], OperatorNorm.SymmetricNorm(neg), 1e-10 * ev[499]);
+    }
+
+    [Fact]
     public void Kernel_WithOutputs_DividesByPoints()
     {
         Matrix a = RandomSpd(12, 3);

@@ -123,9 +123,10 @@ public class MlpTrainingTests
     [InlineData(true)]
     public void Results_are_bitwise_independent_of_the_thread_count(bool single)
     {
-        // large enough that every GEMM of the step is split over threads (≥ 2M multiply-adds)
+        // large enough that the GEMMs (≥ 2M multiply-adds) and the bias column sums (≥ 2^18
+        // elements) of the step are split over threads
         var arch = new MlpArchitecture([37, 300, 257, 5], Relu(), beta: 0.1);
-        const int n = 161;
+        const int n = 901;
         double[] x = NetTestUtil.RandomArray(n * 37, 71);
         double[] y = NetTestUtil.RandomArray(n * 5, 72);
         int saved = NtkParallel.MaxThreads;
@@ -177,13 +178,18 @@ public class MlpTrainingTests
             d.MseGradient(x, y, wd, grad);
         }
         long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int s = 0; s < 5; s++)
+        for (int s = 0; s < 20; s++)
         {
             d.TrainStep(x, y, 0.1, wd, s % 2);
             f.TrainStep(xf, yf, 0.1, wf, s % 2);
             d.MseGradient(x, y, wd, grad);
         }
-        Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        // Zero per step. The only tolerance: the NtkParallel worker pool allocates 88 bytes once per
+        // thread, the first time the calling thread really blocks waiting for a worker (timing-dependent,
+        // so warm-up cannot force it; measured: never with NTKFAST_THREADS=1). Any per-step allocation
+        // would be ≥ 60 allocations here.
+        Assert.True(allocated <= 128, $"{allocated} bytes allocated in 60 passes");
     }
 
     [Fact]

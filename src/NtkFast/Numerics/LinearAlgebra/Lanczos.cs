@@ -45,8 +45,20 @@ public static class Lanczos
     /// </summary>
     public static int Run(int n, ReadOnlySpan<double> a, int lda, int top, int bottom,
         Span<double> topValues, Span<double> topVectors, Span<double> bottomValues,
-        double tolerance, int maxSteps, Span<double> workspace)
+        double tolerance, int maxSteps, Span<double> workspace) =>
+        RunCore(n, a, lda, top, bottom, topValues, topVectors, bottomValues, tolerance, maxSteps, workspace, maxAbsOnly: false, out _);
+
+    /// <summary>
+    /// With <paramref name="maxAbsOnly"/> (top = bottom = 1) it stops as soon as the extreme of
+    /// larger magnitude has converged and the other end provably cannot exceed it in magnitude
+    /// (λ_min ≥ θ_min − r_min, λ_max ≤ θ_max + r_max): the spectral norm of a PSD kernel then
+    /// does not wait for the bottom of its cluster of tiny eigenvalues.
+    /// </summary>
+    internal static int RunCore(int n, ReadOnlySpan<double> a, int lda, int top, int bottom,
+        Span<double> topValues, Span<double> topVectors, Span<double> bottomValues,
+        double tolerance, int maxSteps, Span<double> workspace, bool maxAbsOnly, out bool converged)
     {
+        converged = false;
         Gemm.CheckOperand(nameof(a), nameof(lda), n, n, a.Length, lda);
         if (top < 0 || top > n) throw new ArgumentOutOfRangeException(nameof(top), top, $"top must be in [0, {n}].");
         if (bottom < 0 || bottom > n) throw new ArgumentOutOfRangeException(nameof(bottom), bottom, $"bottom must be in [0, {n}].");
@@ -56,7 +68,7 @@ public static class Lanczos
         if (!topVectors.IsEmpty && topVectors.Length < (long)n * top) throw new ArgumentException("topVectors must hold n×top values.", nameof(topVectors));
         int mMax = Math.Min(n, Math.Max(Math.Max(top, bottom), maxSteps));
         if (workspace.Length < GetWorkspaceLength(n, mMax)) throw new ArgumentException($"workspace too short: needs {GetWorkspaceLength(n, mMax)}.", nameof(workspace));
-        if (n == 0 || (top == 0 && bottom == 0)) return 0;
+        if (n == 0 || (top == 0 && bottom == 0)) { converged = true; return 0; }
 
         Span<double> q = workspace.Slice(0, mMax * n);
         Span<double> w = workspace.Slice(mMax * n, n);
@@ -94,7 +106,10 @@ public static class Lanczos
             bool check = steps >= Math.Max(top, bottom) && (breakdown || steps == mMax || (steps - Math.Max(top, bottom)) % Math.Max(4, steps / 8) == 0);
             if (check)
             {
-                done = Converged(steps, alpha, beta, top, bottom, tolerance, td, te, z, tws, breakdown ? 0 : b) || steps == mMax;
+                converged = (maxAbsOnly
+                    ? ConvergedMaxAbs(steps, alpha, beta, tolerance, td, te, z, tws, breakdown ? 0 : b)
+                    : Converged(steps, alpha, beta, top, bottom, tolerance, td, te, z, tws, breakdown ? 0 : b)) || steps == n;
+                done = converged || steps == mMax;
             }
             if (done) break;
             Span<double> next = q.Slice(steps * n, n);
@@ -175,6 +190,21 @@ public static class Lanczos
         return m >= top && m >= bottom;
     }
 
+    private static bool ConvergedMaxAbs(int m, Span<double> alpha, Span<double> beta, double tol,
+        Span<double> td, Span<double> te, Span<double> z, Span<double> tws, double lastBeta)
+    {
+        alpha.Slice(0, m).CopyTo(td);
+        for (int i = 0; i < m; i++) te[i] = i < m - 1 ? beta[i] : 0;
+        SymmetricEigen.Tridiagonal(m, td, te, z.Slice(0, m * m), tws);
+        double hi = td[m - 1], lo = td[0];
+        double rHi = Math.Abs(lastBeta * z[(m - 1) * m + (m - 1)]), rLo = Math.Abs(lastBeta * z[(m - 1) * m]);
+        double scale = Math.Max(Math.Abs(hi), Math.Abs(lo));
+        if (scale == 0) return true;
+        bool topWins = rHi <= tol * scale && hi >= -(lo - rLo);
+        bool bottomWins = rLo <= tol * scale && -lo >= hi + rHi;
+        return topWins || bottomWins;
+    }
+
     private static void RandomUnit(Span<double> v, ref ulong state)
     {
         for (int i = 0; i < v.Length; i++)
@@ -211,19 +241,15 @@ public static class Lanczos
             }
             return new EigenDecomposition(vals, vecs);
         }
-        int maxSteps = n;
-        var ws = new double[GetWorkspaceLength(n, Math.Min(n, Math.Max(3 * k + 40, 200)))];
         var values = new double[k];
         var vectors = new Matrix(n, k);
         int cap = Math.Min(n, Math.Max(3 * k + 40, 200));
         while (true)
         {
-            int used = Run(n, a.Data, n, k, 0, values, vectors.Data, Span<double>.Empty, tolerance, cap, ws);
-            if (used < cap || cap == n) break;
-            // Not converged within the basis: grow it (rare; flat spectra).
-            cap = Math.Min(n, cap * 2);
-            ws = new double[GetWorkspaceLength(n, cap)];
-            _ = maxSteps;
+            var ws = new double[GetWorkspaceLength(n, cap)];
+            RunCore(n, a.Data, n, k, 0, values, vectors.Data, Span<double>.Empty, tolerance, cap, ws, false, out bool ok);
+            if (ok || cap == n) break;
+            cap = Math.Min(n, cap * 2); // not converged within the basis (flat spectra): grow it
         }
         return new EigenDecomposition(values, vectors);
     }
@@ -248,22 +274,29 @@ public static class OperatorNorm
     public static double LargestEigenvalue(Matrix a, double tolerance = Lanczos.DefaultTolerance)
     {
         CheckSquare(a);
-        if (a.Rows == 0) return 0;
-        var ws = new double[Lanczos.GetWorkspaceLength(a.Rows, a.Rows)];
-        return LargestEigenvalue(a.Rows, a.Data, a.Cols, tolerance, ws);
+        return Extreme(a, tolerance, maxAbs: false);
+    }
+
+    /// <summary>Lanczos with a basis of 64 vectors, doubled until converged (memory m·n, not n²).</summary>
+    private static double Extreme(Matrix a, double tolerance, bool maxAbs)
+    {
+        int n = a.Rows;
+        if (n == 0) return 0;
+        Span<double> top = stackalloc double[1];
+        Span<double> bottom = stackalloc double[1];
+        for (int cap = Math.Min(n, 64); ; cap = Math.Min(n, 2 * cap))
+        {
+            var ws = new double[Lanczos.GetWorkspaceLength(n, cap)];
+            Lanczos.RunCore(n, a.Data, n, 1, maxAbs ? 1 : 0, top, Span<double>.Empty, bottom, tolerance, cap, ws, maxAbs, out bool ok);
+            if (ok || cap == n) return maxAbs ? Math.Max(Math.Abs(top[0]), Math.Abs(bottom[0])) : top[0];
+        }
     }
 
     /// <summary>Spectral norm max|λ| of a symmetric (possibly indefinite) matrix, e.g. Θ̂ − Θ.</summary>
     public static double SymmetricNorm(Matrix a, double tolerance = Lanczos.DefaultTolerance)
     {
         CheckSquare(a);
-        int n = a.Rows;
-        if (n == 0) return 0;
-        var ws = new double[Lanczos.GetWorkspaceLength(n, n)];
-        Span<double> top = stackalloc double[1];
-        Span<double> bottom = stackalloc double[1];
-        Lanczos.Run(n, a.Data, n, 1, 1, top, Span<double>.Empty, bottom, tolerance, n, ws);
-        return Math.Max(Math.Abs(top[0]), Math.Abs(bottom[0]));
+        return Extreme(a, tolerance, maxAbs: true);
     }
 
     /// <summary>‖K‖_op = max|λ(K)| / N for a kernel Gram matrix on N points (N = rows / outputs).</summary>

@@ -32,7 +32,7 @@ public static class SymmetricEigen
     public static long GetWorkspaceLength(int n, bool computeVectors)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(n);
-        long small = 6L * n + 16 + 2L * PanelWidth * n;
+        long small = 6L * n + 16 + (2L * PanelWidth + SymvSlabs) * n;
         if (!computeVectors) return small;
         long back = 3L * n * ReflectorBlock + ReflectorBlock * ReflectorBlock * 2 + ReflectorBlock;
         return small + Math.Max(TridiagonalDivideAndConquer.WorkspaceLength(n), back);
@@ -88,8 +88,8 @@ public static class SymmetricEigen
         fixed (double* pa = a, pd = eigenvalues, pw = workspace, pv = vectors)
         {
             double* e = pw, tau = pw + n, v1 = pw + 2 * n, v2 = pw + 3 * n, p1 = pw + 4 * n, p2 = pw + 5 * n;
-            double* vt = pw + 6 * n + 16, wt = vt + (long)PanelWidth * n;
-            Tridiagonalize(n, pa, lda, pd, e, tau, v1, v2, p1, p2, vt, wt);
+            double* vt = pw + 6 * n + 16, wt = vt + (long)PanelWidth * n, slabs = wt + (long)PanelWidth * n;
+            Tridiagonalize(n, pa, lda, pd, e, tau, v1, v2, p1, p2, vt, wt, slabs);
             if (!wantVectors)
             {
                 TridiagonalQL(n, pd, e, null, null, 0, null);
@@ -97,7 +97,7 @@ public static class SymmetricEigen
                 return;
             }
             // Tridiagonal eigenvectors by divide and conquer straight into V, then V ← Q·V.
-            double* rest = pw + 6 * n + 16 + 2L * PanelWidth * n;
+            double* rest = pw + 6 * n + 16 + (2L * PanelWidth + SymvSlabs) * n;
             TridiagonalDivideAndConquer.Solve(n, pd, e, pv, ldv, rest);
             double* back = rest;
             BackTransform(n, pa, lda, tau, pv, ldv, back);
@@ -114,7 +114,7 @@ public static class SymmetricEigen
     /// v = (0…0, 1 at k+1, A[k, k+2..]) stored in row k of A.
     /// </summary>
     private static unsafe void Tridiagonalize(int n, double* a, int lda, double* d, double* e, double* tau,
-        double* vcur, double* vnext, double* p, double* pnext, double* vt, double* wt)
+        double* vcur, double* vnext, double* p, double* pnext, double* vt, double* wt, double* slabs)
     {
         // Mirror the lower triangle so full rows can be streamed.
         for (int i = 0; i < n; i++)
@@ -123,7 +123,7 @@ public static class SymmetricEigen
         int s = 0;
         while (n - s > BlockedCrossover)
         {
-            ReducePanel(n, a, lda, s, d, e, tau, vcur, p, vt, wt);
+            ReducePanel(n, a, lda, s, d, e, tau, vcur, p, vt, wt, slabs);
             s += PanelWidth;
         }
         TridiagonalizeUnblocked(n, a, lda, s, d, e, tau, vcur, vnext, p, pnext);
@@ -141,7 +141,7 @@ public static class SymmetricEigen
     /// a write. vt, wt hold Vᵀ and Wᵀ (nb × n, absolute column index).
     /// </summary>
     private static unsafe void ReducePanel(int n, double* a, int lda, int s, double* d, double* e, double* tau,
-        double* v, double* y, double* vt, double* wt)
+        double* v, double* y, double* vt, double* wt, double* slabs)
     {
         const int Nb = PanelWidth;
         new Span<double>(vt, Nb * n).Clear();
@@ -165,7 +165,7 @@ public static class SymmetricEigen
             v[r] = 1;
             for (int j = r + 1; j < n; j++) v[j] = row[j];
             // 3. y = A·v on the stale trailing matrix, then the corrections −V(Wᵀv) − W(Vᵀv).
-            FusedPass(n, a, lda, r, null, null, v, 1.0, y);
+            SymvLower(n, a, lda, r, v, y, slabs);
             for (int q = 0; q < i; q++)
             {
                 double s1 = DenseKernels.Dot(ref wt[q * n + r], ref v[r], m);
@@ -188,6 +188,91 @@ public static class SymmetricEigen
         var c22 = new Span<double>(a + (long)t0 * lda + t0, (mt - 1) * lda + mt);
         Gemm.Multiply(Op.Transpose, Op.None, mt, mt, Nb, -1.0, vts, n, wts, n, 1.0, c22, lda);
         Gemm.Multiply(Op.Transpose, Op.None, mt, mt, Nb, -1.0, wts, n, vts, n, 1.0, c22, lda);
+    }
+
+    /// <summary>Fixed number of row slabs of the lower-triangle matrix–vector product (not the thread count).</summary>
+    private const int SymvSlabs = 8;
+
+    /// <summary>
+    /// y[i] = Σ_j A[i,j]·v[j] over the trailing block (rows and columns ≥ r), reading only its lower
+    /// triangle — half the memory traffic of streaming full rows, which is what bounds the
+    /// tridiagonalisation once the matrix leaves the cache. Row i contributes A[i, r..i]·v to y[i]
+    /// and v[i]·A[i, r..i) to y[r..i) (the upper triangle by symmetry), the latter into one of 8
+    /// slab-private buffers (slabs of equal triangle area, boundaries fixed by the size only),
+    /// summed in slab order afterwards: the result does not depend on the thread count.
+    /// </summary>
+    private static unsafe void SymvLower(int n, double* a, int lda, int r, double* v, double* y, double* slabs)
+    {
+        int m = n - r;
+        Span<int> bounds = stackalloc int[SymvSlabs + 1];
+        for (int sl = 0; sl <= SymvSlabs; sl++) bounds[sl] = r + (int)Math.Round(m * Math.Sqrt((double)sl / SymvSlabs));
+        bounds[SymvSlabs] = n;
+        var job = new SymvJob(a, lda, r, v, y, slabs, n, bounds[0], bounds[1], bounds[2], bounds[3], bounds[4], bounds[5], bounds[6], bounds[7], bounds[8]);
+        if ((long)m * m < 256 * 256 || NtkParallel.MaxThreads == 1)
+            for (int sl = 0; sl < SymvSlabs; sl++) job.Slab(sl);
+        else SymvParallel(job);
+        // y[j] += Σ_slabs partial[j] in slab order.
+        for (int sl = 0; sl < SymvSlabs; sl++)
+        {
+            double* part = slabs + (long)sl * n;
+            int hi = job.Bound(sl + 1);
+            // slab sl only wrote partial[r .. its last row)
+            for (int j = r; j < hi; j++) y[j] += part[j];
+        }
+    }
+
+    private static void SymvParallel(SymvJob job) => NtkParallel.For(SymvSlabs, job.Slab);
+
+    private readonly unsafe struct SymvJob(double* a, int lda, int r, double* v, double* y, double* slabs, int n,
+        int b0, int b1, int b2, int b3, int b4, int b5, int b6, int b7, int b8)
+    {
+        public int Bound(int i) => i switch { 0 => b0, 1 => b1, 2 => b2, 3 => b3, 4 => b4, 5 => b5, 6 => b6, 7 => b7, _ => b8 };
+
+        public void Slab(int sl)
+        {
+            int i0 = Bound(sl), i1 = Bound(sl + 1);
+            double* part = slabs + (long)sl * n;
+            new Span<double>(part + r, Math.Max(0, i1 - r)).Clear();
+            for (int i = i0; i < i1; i++)
+            {
+                double* row = a + (long)i * lda;
+                double vi = v[i];
+                int len = i - r;                       // strictly left of the diagonal
+                int j = 0;
+                double acc;
+                if (Vector256.IsHardwareAccelerated && len >= 4)
+                {
+                    var s0 = Vector256<double>.Zero;
+                    var s1 = Vector256<double>.Zero;
+                    var vvi = Vector256.Create(vi);
+                    double* pr = row + r, pv = v + r, pp = part + r;
+                    for (; j <= len - 8; j += 8)
+                    {
+                        var x0 = Vector256.Load(pr + j);
+                        var x1 = Vector256.Load(pr + j + 4);
+                        s0 += x0 * Vector256.Load(pv + j);
+                        s1 += x1 * Vector256.Load(pv + j + 4);
+                        (Vector256.Load(pp + j) + x0 * vvi).Store(pp + j);
+                        (Vector256.Load(pp + j + 4) + x1 * vvi).Store(pp + j + 4);
+                    }
+                    for (; j <= len - 4; j += 4)
+                    {
+                        var x0 = Vector256.Load(pr + j);
+                        s0 += x0 * Vector256.Load(pv + j);
+                        (Vector256.Load(pp + j) + x0 * vvi).Store(pp + j);
+                    }
+                    acc = Vector256.Sum(s0 + s1);
+                }
+                else acc = 0;
+                for (; j < len; j++)
+                {
+                    double x = row[r + j];
+                    acc += x * v[r + j];
+                    part[r + j] += x * vi;
+                }
+                y[i] = acc + row[i] * vi;
+            }
+        }
     }
 
     /// <summary>Unblocked reduction of columns s … n−1 (the trailing matrix must be up to date).</summary>
