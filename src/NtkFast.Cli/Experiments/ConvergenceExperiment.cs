@@ -84,7 +84,7 @@ public static class ConvergenceExperiment
                 for (int k = 0; k < r; k++)
                 {
                     var net = Mlp<float>.Initialize(arch, Seeds.Derive(seed, Seeds.Network, n, k));
-                    Matrix k0 = EmpiricalKernel.Gram(net, circleF);
+                    Matrix k0 = NetworkNtk.Gram(net, circleF);
                     MlpWorkspace<float> ws = net.CreateWorkspace(s.TrainPoints);
                     double loss0 = double.NaN;
                     for (int step = 0; step < s.Steps; step++)
@@ -95,7 +95,7 @@ public static class ConvergenceExperiment
                     }
                     net.Forward(xTrain, ws);
                     double lossEnd = net.MseCost(yTrain, ws);
-                    Matrix k1 = EmpiricalKernel.Gram(net, circleF);
+                    Matrix k1 = NetworkNtk.Gram(net, circleF);
                     res.CurveStart[k] = RowZero(k0);
                     res.CurveEnd[k] = RowZero(k1);
                     res.ErrorStart[k] = DifferenceNorm(GridBlock(k0), thetaGrid);

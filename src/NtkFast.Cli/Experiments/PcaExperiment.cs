@@ -85,7 +85,7 @@ public static class PcaExperiment
         {
             var arch = new MlpArchitecture([x.Cols, .. Enumerable.Repeat(s.EigenWidth, s.Depth - 1), 1], activation, s.Beta, 1.0);
             var net = Mlp<float>.Initialize(arch, Seeds.Derive(seed, Seeds.Network, s.EigenWidth, -1));
-            wide = KernelPca.Compute(EmpiricalKernel.Gram(net, xf), s.Components);
+            wide = KernelPca.Compute(NetworkNtk.Gram(net, xf), s.Components);
             p.Advance();
         }
 

@@ -71,7 +71,7 @@ public class ExperimentKernelTests
         var x = new float[m * 3];
         for (int i = 0; i < x.Length; i++) x[i] = (float)(rng.NextDouble() * 2 - 1);
 
-        Matrix k = EmpiricalKernel.Gram(net, x);
+        Matrix k = NetworkNtk.Gram(net, x);
 
         // Reference: J (m × P), one gradient per point, then J·Jᵀ in double.
         var jac = new float[m][];
@@ -89,13 +89,6 @@ public class ExperimentKernelTests
                 Assert.Equal(r, k[i, j], 2e-5 * Math.Max(1, Math.Abs(r)));
                 Assert.Equal(k[i, j], k[j, i]);
             }
-    }
-
-    [Fact]
-    public void Empirical_kernel_rejects_multi_output_networks()
-    {
-        var arch = new MlpArchitecture([2, 4, 2], ActivationRegistry.Parse("identity"));
-        Assert.Throws<ArgumentException>(() => EmpiricalKernel.Gram(Mlp<float>.Initialize(arch, 1), new float[4]));
     }
 
     [Fact]
