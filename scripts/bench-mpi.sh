@@ -34,15 +34,14 @@ run() {
 }
 
 echo "N=$N d=$D depth=$L relu, NTK only, $REPS runs each (median); load: $(cut -d' ' -f1-3 /proc/loadavg)"
-for dir in /dev/shm "$OUT"; do
+for dir in ${DIRS:-/dev/shm "$OUT"}; do
   O="$dir/ntk-bench-out.npy"
   echo "-- output in $dir"
-  run "in-memory, 1 process, 2 threads"            env NTKFAST_THREADS=2 $NTK $ARGS --out-ntk "$O"
-  run "out-of-core (tile 1024), 1 process, 2 threads" env NTKFAST_THREADS=2 $NTK $ARGS --out-ntk "$O" --tile 1024
-  run "out-of-core (tile 512), 1 process, 2 threads"  env NTKFAST_THREADS=2 $NTK $ARGS --out-ntk "$O" --tile 512
-  run "out-of-core (tile 1024), 1 process, 1 thread"  env NTKFAST_THREADS=1 $NTK $ARGS --out-ntk "$O" --tile 1024
-  run "mpirun -np 2 (tile 1024), 1 thread per rank"  env NTKFAST_THREADS=1 $MPIRUN -np 2 -x NTKFAST_THREADS $NTK $ARGS --out-ntk "$O" --tile 1024
-  run "mpirun -np 2 (tile 512), 1 thread per rank"   env NTKFAST_THREADS=1 $MPIRUN -np 2 -x NTKFAST_THREADS $NTK $ARGS --out-ntk "$O" --tile 512
+  run "in-memory, 1 process, 2 threads"                   env NTKFAST_THREADS=2 $NTK $ARGS --out-ntk "$O"
+  run "out-of-core (auto tile), 1 process, 2 threads"      env NTKFAST_THREADS=2 $NTK $ARGS --out-ntk "$O" --out-of-core
+  run "out-of-core (tile 1024), 1 process, 2 threads"      env NTKFAST_THREADS=2 $NTK $ARGS --out-ntk "$O" --tile 1024
+  run "mpirun -np 2 (auto tile), 1 thread per rank"        env NTKFAST_THREADS=1 $MPIRUN -np 2 -x NTKFAST_THREADS $NTK $ARGS --out-ntk "$O"
+  run "mpirun -np 2 (tile 1024), 1 thread per rank"        env NTKFAST_THREADS=1 $MPIRUN -np 2 -x NTKFAST_THREADS $NTK $ARGS --out-ntk "$O" --tile 1024
   rm -f "$O"
 done
 echo "-- disk write speed of $OUT (dd, 1 GiB, fdatasync)"
