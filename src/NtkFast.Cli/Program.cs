@@ -12,6 +12,7 @@ public static class Program
         new InitCommand(),
         new TrainCommand(),
         new PredictCommand(),
+        new EmpiricalCommand(),
     ];
 
     public static int Main(string[] args)

@@ -29,8 +29,16 @@ public enum EmpiricalMethod
 /// <summary>Empirical kernels of one network on (X, X2): Θ̂ and the empirical NNGP, float64.</summary>
 public sealed class EmpiricalKernelResult
 {
-    internal EmpiricalKernelResult(int n, int m, int outputs, EmpiricalOutputs kind, double[] ntk, double[]? nngp)
+    /// <summary>Wraps kernel arrays (shapes as described on the properties).</summary>
+    public EmpiricalKernelResult(int n, int m, int outputs, EmpiricalOutputs kind, double[] ntk, double[]? nngp)
     {
+        ArgumentNullException.ThrowIfNull(ntk);
+        ArgumentOutOfRangeException.ThrowIfLessThan(n, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(m, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(outputs, 1);
+        long expected = (long)n * m * (kind == EmpiricalOutputs.Full ? (long)outputs * outputs : 1);
+        if (ntk.Length != expected) throw new ArgumentException($"ntk has {ntk.Length} elements, expected {expected}.", nameof(ntk));
+        if (nngp is not null && nngp.Length != (long)n * m) throw new ArgumentException($"nngp has {nngp.Length} elements, expected {(long)n * m}.", nameof(nngp));
         N = n; M = m; OutputCount = outputs; Kind = kind; Ntk = ntk; Nngp = nngp;
     }
 
