@@ -13,6 +13,7 @@ public static class Program
         new TrainCommand(),
         new PredictCommand(),
         new EmpiricalCommand(),
+        new DriftCommand(),
     ];
 
     public static int Main(string[] args)
