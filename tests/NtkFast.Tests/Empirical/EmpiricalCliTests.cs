@@ -82,6 +82,23 @@ public sealed class EmpiricalCliTests : IDisposable
         Assert.Equal(c.RelativeFrobenius, double.Parse(cells[7], CultureInfo.InvariantCulture), 12);
     }
 
+    [Fact]
+    public void BitwiseIdenticalForOneAndTwoThreads()
+    {
+        // 150² = 22500 kernel entries: more than one block of the fused accumulation, several GEMM tiles
+        var arch = new MlpArchitecture([5, 40, 30, 2], ActivationRegistry.Parse("relu"));
+        MlpFile.Write(P("big.npz"), Mlp<float>.Initialize(arch, 3));
+        Npy.Write(P("Xb.npy"), NpyArray.FromFloat64(EmpiricalKernelTests.Random(150 * 5, 4), 150, 5));
+        foreach (string t in new[] { "1", "2" })
+        {
+            CliResult r = CliRunner.Run(["empirical", "--params", P("big.npz"), "--x", P("Xb.npy"), "--out-ntk", P($"t{t}.npy"), "--out-nngp", P($"s{t}.npy")],
+                new Dictionary<string, string> { ["NTKFAST_THREADS"] = t }, TimeSpan.FromSeconds(60));
+            Ok(r);
+        }
+        Assert.Equal(File.ReadAllBytes(P("t1.npy")), File.ReadAllBytes(P("t2.npy")));
+        Assert.Equal(File.ReadAllBytes(P("s1.npy")), File.ReadAllBytes(P("s2.npy")));
+    }
+
     public static IEnumerable<object[]> BadRuns()
     {
         yield return [new[] { "--x", "Xwide.npy" }, "columns"];
