@@ -7,13 +7,15 @@ public static class Program
     /// <summary>Every sub-command, in the order --help lists them.</summary>
     internal static readonly ICommand[] Commands =
     [
-        new VersionCommand(),
         new KernelCommand(),
         new InitCommand(),
         new TrainCommand(),
+        new EmpiricalCommand(),
+        new DriftCommand(),
         new PredictCommand(),
         new ExperimentCommand(),
         new MpiInfoCommand(),
+        new VersionCommand(),
     ];
 
     public static int Main(string[] args)

@@ -29,8 +29,16 @@ public enum EmpiricalMethod
 /// <summary>Empirical kernels of one network on (X, X2): Θ̂ and the empirical NNGP, float64.</summary>
 public sealed class EmpiricalKernelResult
 {
-    internal EmpiricalKernelResult(int n, int m, int outputs, EmpiricalOutputs kind, double[] ntk, double[]? nngp)
+    /// <summary>Wraps kernel arrays (shapes as described on the properties).</summary>
+    public EmpiricalKernelResult(int n, int m, int outputs, EmpiricalOutputs kind, double[] ntk, double[]? nngp)
     {
+        ArgumentNullException.ThrowIfNull(ntk);
+        ArgumentOutOfRangeException.ThrowIfLessThan(n, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(m, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(outputs, 1);
+        long expected = (long)n * m * (kind == EmpiricalOutputs.Full ? (long)outputs * outputs : 1);
+        if (ntk.Length != expected) throw new ArgumentException($"ntk has {ntk.Length} elements, expected {expected}.", nameof(ntk));
+        if (nngp is not null && nngp.Length != (long)n * m) throw new ArgumentException($"nngp has {nngp.Length} elements, expected {(long)n * m}.", nameof(nngp));
         N = n; M = m; OutputCount = outputs; Kind = kind; Ntk = ntk; Nngp = nngp;
     }
 
@@ -172,50 +180,56 @@ public static class EmpiricalKernel
         }
 
         ntk.Clear();
-        Span<T> cT = workspace.ScratchT.AsSpan(0, (int)nm);
-        Span<double> g = workspace.G.AsSpan(0, (int)nm);
-        Span<double> dd = workspace.D.AsSpan(0, (int)nm);
+        Span<T> gT = workspace.ScratchT.AsSpan(0, (int)nm);
+        Span<T> dT = workspace.ScratchT2.AsSpan(0, (int)nm);
+        Span<double> g = full ? workspace.FullG.AsSpan(0, (int)nm) : default;
+        Span<double> dd = full ? workspace.FullD.AsSpan(0, (int)nm) : default;
         double beta2 = a.Beta * a.Beta, sw2 = a.WeightStd * a.WeightStd;
         for (int l = trainableFrom; l < depth; l++)
         {
             int nl = a.Width(l);
-            // G = σw²/n_l·A(l)A'(l)ᵀ + β², computed in T, then widened.
+            // G = σw²/n_l·A(l)A'(l)ᵀ in T (β² is added in float64 when G is used).
             ReadOnlySpan<T> ax = wx.Activation(l, x);
-            if (sym) SyrkT(n, nl, sw2 / nl, ax, nl, cT);
-            else CrossT(n, m, nl, sw2 / nl, ax, nl, wx2.Activation(l, x2), nl, cT);
-            Widen(cT, g);
-            if (beta2 != 0) TensorPrimitives.Add(g, beta2, g);
+            if (sym) SyrkT(n, nl, sw2 / nl, ax, nl, gT);
+            else CrossT(n, m, nl, sw2 / nl, ax, nl, wx2.Activation(l, x2), nl, gT);
+            bool last = l == depth - 1;
+            int w = last ? 0 : a.Width(l + 1);
+            T[] cx = workspace.CotX[l + 1 < depth ? l + 1 : 0], cx2 = sym ? cx : workspace.CotX2[l + 1 < depth ? l + 1 : 0];
 
-            if (l == depth - 1)
+            if (!full)
             {
-                // δ(L)_k·δ(L)_k' = [k = k']: the last layer adds G to each diagonal output pair.
-                if (!full) TensorPrimitives.Add(ntk, g, ntk);
-                else AddFullPair(ntk, g, g, q, 0, 0, diagonalOnly: true);
+                if (last)
+                {
+                    // δ(L)_k·δ(L)_k' = [k = k']: (1/nL)·Σ_k adds G + β² itself, which is also the empirical NNGP.
+                    KernelAccumulate.AddShifted<T>(ntk, gT, beta2, nngp);
+                }
+                else
+                {
+                    // Σ_k Δ_k Δ'_kᵀ / nL in one product of inner size nL·w, then ntk += (G + β²) ⊙ D in one pass.
+                    if (sym) SyrkT(n, q * w, 1.0 / q, cx, q * w, dT);
+                    else CrossT(n, m, q * w, 1.0 / q, cx, q * w, cx2, q * w, dT);
+                    KernelAccumulate.AddProduct<T>(ntk, gT, beta2, dT);
+                }
+                continue;
+            }
+
+            Widen(gT, g);
+            if (beta2 != 0) TensorPrimitives.Add(g, beta2, g);
+            if (last)
+            {
+                AddFullPair(ntk, g, g, q, 0, 0, diagonalOnly: true);
                 if (!nngp.IsEmpty) g.CopyTo(nngp);
                 continue;
             }
-            int w = a.Width(l + 1);
-            T[] cx = workspace.CotX[l + 1], cx2 = sym ? cx : workspace.CotX2[l + 1];
-            if (!full)
-            {
-                // Σ_k Δ_k Δ'_kᵀ / nL in one product of inner size nL·w.
-                if (sym) SyrkT(n, q * w, 1.0 / q, cx, q * w, cT);
-                else CrossT(n, m, q * w, 1.0 / q, cx, q * w, cx2, q * w, cT);
-                Widen(cT, dd);
-                TensorPrimitives.FusedMultiplyAdd(g, dd, ntk, ntk);
-            }
-            else
-            {
-                for (int k = 0; k < q; k++)
-                    for (int k2 = 0; k2 < q; k2++)
-                    {
-                        ReadOnlySpan<T> ak = cx.AsSpan(k * w), bk = cx2.AsSpan(k2 * w);
-                        if (sym && k == k2) SyrkT(n, w, 1.0, ak, q * w, cT);
-                        else CrossT(n, m, w, 1.0, ak, q * w, bk, q * w, cT);
-                        Widen(cT, dd);
-                        AddFullPair(ntk, g, dd, q, k, k2, diagonalOnly: false);
-                    }
-            }
+            for (int k = 0; k < q; k++)
+                for (int k2 = 0; k2 < q; k2++)
+                {
+                    ReadOnlySpan<T> ak = cx.AsSpan(k * w), bk = cx2.AsSpan(k2 * w);
+                    if (sym && k == k2) SyrkT(n, w, 1.0, ak, q * w, dT);
+                    else CrossT(n, m, w, 1.0, ak, q * w, bk, q * w, dT);
+                    Widen(dT, dd);
+                    AddFullPair(ntk, g, dd, q, k, k2, diagonalOnly: false);
+                }
         }
     }
 
@@ -389,9 +403,12 @@ public sealed class EmpiricalWorkspace<T> where T : unmanaged, IFloatingPointIee
         long nm = (long)capacityX * Math.Max(capacityX, capacityX2);
         if (nm > Array.MaxLength) throw new ArgumentException($"{capacityX}×{Math.Max(capacityX, capacityX2)} kernel is too large.", nameof(capacityX));
         ScratchT = new T[nm];
-        G = new double[nm];
-        D = new double[nm];
+        ScratchT2 = new T[nm];
+        _kernelSize = nm;
     }
+
+    private readonly long _kernelSize;
+    private double[]? _fullG, _fullD;
 
     /// <summary>The architecture the buffers are shaped for.</summary>
     public MlpArchitecture Architecture { get; }
@@ -407,6 +424,9 @@ public sealed class EmpiricalWorkspace<T> where T : unmanaged, IFloatingPointIee
     internal T[][] CotX { get; }
     internal T[][] CotX2 { get; }
     internal T[] ScratchT { get; }
-    internal double[] G { get; }
-    internal double[] D { get; }
+    internal T[] ScratchT2 { get; }
+
+    /// <summary>float64 buffers of the all-output-pairs path (allocated on its first use).</summary>
+    internal double[] FullG => _fullG ??= new double[_kernelSize];
+    internal double[] FullD => _fullD ??= new double[_kernelSize];
 }

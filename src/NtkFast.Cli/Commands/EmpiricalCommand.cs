@@ -1,0 +1,202 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using NtkFast.Empirical;
+using NtkFast.IO;
+using NtkFast.Kernels;
+using NtkFast.Networks;
+using NtkFast.Numerics;
+
+namespace NtkFast.Cli.Commands;
+
+/// <summary><c>ntk empirical</c>: the empirical NTK / NNGP of a finite network, or their Monte Carlo mean and std (design.md §1, §3).</summary>
+internal sealed class EmpiricalCommand : ICommand
+{
+    public string Name => "empirical";
+    public string Summary => "empirical (finite-width) NTK and NNGP of a network, or Monte Carlo over initialisations";
+    public IReadOnlySet<string> Flags { get; } = new HashSet<string>(StringComparer.Ordinal) { "reference", "float32" };
+
+    public string Help =>
+        """
+        usage: ntk empirical --params net.npz --x X.npy [--x2 X2.npy]
+                             --out-ntk T.npy [--out-nngp S.npy] [--outputs trace|full]
+                             [--trainable-from K] [--reference] [--float32]
+                             [--diagnostics-report R.csv]
+               ntk empirical --monte-carlo K --widths N0,...,NL --activation NAME --seed S
+                             [--beta 0.1] [--weight-std 1] --x X.npy [--x2 X2.npy]
+                             --out-ntk T.npy [--out-ntk-std TS.npy]
+                             [--out-nngp S.npy] [--out-nngp-std SS.npy] [same options as above]
+
+        The empirical NTK Θ̂_kk'(x_i, x2_j) = Σ_p ∂f_k(x_i)/∂θ_p · ∂f_k'(x2_j)/∂θ_p of a finite network
+        (NTK parameterisation), by the layer-wise structured formula (design.md §1), and the empirical
+        NNGP σw²/n(L−1)·α(L−1)(x)·α(L−1)(x') + β².
+
+          --params FILE          network parameter .npz (ntk init / ntk train); its precision is used
+          --x FILE, --x2 FILE    points, one per row (.npy or .csv); --x2 defaults to --x
+          --outputs trace|full   trace: (1/nL)·Σ_k Θ̂_kk, shape (N, M) (default; what converges to Θ(L));
+                                 full: every output pair, shape (N, M, nL, nL)
+          --trainable-from K     the first K weight layers frozen (their parameters excluded), 0 … L−1
+          --reference            per-sample gradients into J, then J·J2ᵀ (slow; for checking)
+          --float32              compute in single precision (kernels are accumulated and written in float64)
+          --out-ntk FILE         Θ̂ as float64 .npy
+          --out-nngp FILE        empirical NNGP as float64 .npy, shape (N, M)
+          --diagnostics-report FILE
+                                 CSV comparing the (mean) kernels with the infinite-width Θ(L), Σ(L) on X
+                                 (needs no --x2): columns kernel,points,outputs,empirical_op,analytic_op,
+                                 difference_op,relative_difference_op,relative_frobenius, where
+                                 ‖K‖_op = λ_max/N (Lanczos, relative tolerance 1e-10); full outputs
+                                 are compared with Θ(L) ⊗ Id.
+
+        Monte Carlo (no --params): K independent networks with the given architecture, seeds S, S+1, …,
+        S+K−1 (network s is exactly `ntk init --seed S+s`); streaming, memory of one kernel.
+          --out-ntk / --out-nngp          the mean over the K networks
+          --out-ntk-std / --out-nngp-std  the sample standard deviation (divisor K−1; zeros for K = 1);
+                                          the standard error of the mean is std/√K
+
+        All outputs are written together or not at all. Results are identical for every NTKFAST_THREADS.
+
+        """;
+
+    public int Run(CliArgs args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        bool monteCarlo = args.Has("monte-carlo");
+        int samples = monteCarlo ? args.Int("monte-carlo", min: 1) : 0;
+        string? paramsPath = args.Optional("params");
+        string? widthsText = args.Optional("widths"), activationText = args.Optional("activation"), seedText = args.Optional("seed");
+        double beta = args.Double("beta", 0.1, min: 0);
+        double weightStd = args.Double("weight-std", 1.0, min: 0);
+        bool betaGiven = args.Has("beta"), stdGiven = args.Has("weight-std");
+        string xPath = args.Required("x");
+        string? x2Path = args.Optional("x2");
+        string outputsText = args.Optional("outputs") ?? "trace";
+        int trainableFrom = args.Int("trainable-from", 0, min: 0);
+        bool reference = args.Flag("reference");
+        bool single = args.Flag("float32");
+        string ntkPath = args.OutputPath("out-ntk", ".npy");
+        string? nngpPath = args.OptionalOutputPath("out-nngp", ".npy");
+        string? ntkStdPath = args.OptionalOutputPath("out-ntk-std", ".npy");
+        string? nngpStdPath = args.OptionalOutputPath("out-nngp-std", ".npy");
+        string? reportPath = args.OptionalOutputPath("diagnostics-report", ".csv");
+        args.EnsureAllUsed();
+
+        EmpiricalOutputs outputs = outputsText switch
+        {
+            "trace" => EmpiricalOutputs.Trace,
+            "full" => EmpiricalOutputs.Full,
+            _ => throw new CliException($"option --outputs: '{outputsText}' is not trace or full"),
+        };
+        if (reportPath is not null && x2Path is not null)
+            throw new CliException("--diagnostics-report compares K(X, X) with the analytic kernel: do not give --x2");
+        if (nngpStdPath is not null && nngpPath is null) throw new CliException("--out-nngp-std needs --out-nngp");
+
+        MlpArchitecture arch;
+        MlpFileContents? file = null;
+        ulong seed = 0;
+        if (monteCarlo)
+        {
+            if (paramsPath is not null) throw new CliException("--monte-carlo draws fresh networks: give --widths/--activation/--seed, not --params");
+            arch = new MlpArchitecture(InitCommand.ParseWidths(widthsText ?? throw new CliException("--monte-carlo needs --widths")),
+                InitCommand.ParseActivation(activationText ?? throw new CliException("--monte-carlo needs --activation")), beta, weightStd);
+            seed = InitCommand.ParseSeed(seedText ?? throw new CliException("--monte-carlo needs --seed"));
+        }
+        else
+        {
+            if (paramsPath is null) throw new CliException("missing required option --params (or --monte-carlo K with --widths)");
+            if (widthsText is not null || activationText is not null || seedText is not null || betaGiven || stdGiven)
+                throw new CliException("--widths/--activation/--seed/--beta/--weight-std describe Monte Carlo networks; with --params the file defines the network");
+            if (ntkStdPath is not null) throw new CliException("--out-ntk-std needs --monte-carlo");
+            file = MlpFile.Read(paramsPath);
+            arch = file.Architecture;
+        }
+        if (trainableFrom > arch.Depth - 1)
+            throw new CliException($"option --trainable-from must be in [0, {arch.Depth - 1}] (the network has {arch.Depth} weight layers), got {trainableFrom}");
+
+        Matrix x = MatrixFile.Read(xPath, "--x");
+        Matrix? x2 = x2Path is null ? null : MatrixFile.Read(x2Path, "--x2");
+        string source = monteCarlo ? "--widths" : $"--params '{paramsPath}'";
+        if (x.Cols != arch.InputWidth)
+            throw new CliException($"--x has {x.Cols} columns but the network ({source}) takes inputs of width {arch.InputWidth}");
+        if (x2 is not null && x2.Cols != arch.InputWidth)
+            throw new CliException($"--x2 has {x2.Cols} columns but the network ({source}) takes inputs of width {arch.InputWidth}");
+        int q = arch.OutputWidth, n = x.Rows, m = x2?.Rows ?? n;
+        long size = (long)n * m * (outputs == EmpiricalOutputs.Full ? q * q : 1);
+        if (size > Array.MaxLength) throw new CliException($"the kernel ({size} elements) is too large for one array");
+        EmpiricalMethod method = reference ? EmpiricalMethod.Jacobian : EmpiricalMethod.Structured;
+        bool wantNngp = nngpPath is not null || reportPath is not null;
+        single |= file?.IsFloat32 ?? false;
+
+        double[] ntk, ntkStd = [];
+        double[]? nngp, nngpStd = null;
+        int[] shape;
+        if (monteCarlo)
+        {
+            var clock = Stopwatch.StartNew();
+            Progress? progress = null;
+            void Report(int done)
+            {
+                if (progress is null && clock.Elapsed.TotalSeconds > 2) progress = new Progress("monte carlo", samples);
+                progress?.Report(done);
+            }
+            MonteCarloResult r = single
+                ? EmpiricalMonteCarlo.Run<float>(arch, x, x2, samples, seed, outputs, trainableFrom, wantNngp, method, Report)
+                : EmpiricalMonteCarlo.Run<double>(arch, x, x2, samples, seed, outputs, trainableFrom, wantNngp, method, Report);
+            progress?.Finish();
+            (ntk, ntkStd, nngp, nngpStd, shape) = (r.NtkMean, r.NtkStd, r.NngpMean, r.NngpStd, r.NtkShape);
+        }
+        else
+        {
+            EmpiricalKernelResult r = single
+                ? EmpiricalKernel.Compute(file!.ToNetwork<float>(), x, x2, outputs, trainableFrom, wantNngp, method)
+                : EmpiricalKernel.Compute(file!.ToNetwork<double>(), x, x2, outputs, trainableFrom, wantNngp, method);
+            (ntk, nngp, shape) = (r.Ntk, r.Nngp, r.NtkShape);
+        }
+        if (!AllFinite(ntk) || (nngp is not null && !AllFinite(nngp)))
+            throw new CliException("the kernel has non-finite entries (the network's activations overflow)", ExitCodes.Failure);
+
+        string? report = null;
+        if (reportPath is not null)
+            report = DiagnosticsCsv(arch, trainableFrom, x, ntk, nngp!, outputs);
+
+        using var outs = new AtomicOutputs();
+        Npy.Write(outs.Open(ntkPath), ntk, shape);
+        if (ntkStdPath is not null) Npy.Write(outs.Open(ntkStdPath), ntkStd, shape);
+        if (nngpPath is not null) Npy.Write(outs.Open(nngpPath), nngp!, [n, m]);
+        if (nngpStdPath is not null) Npy.Write(outs.Open(nngpStdPath), nngpStd!, [n, m]);
+        if (report is not null)
+        {
+            byte[] bytes = Encoding.UTF8.GetBytes(report);
+            outs.Open(reportPath!).Write(bytes);
+        }
+        outs.Commit();
+        return ExitCodes.Ok;
+    }
+
+    private static bool AllFinite(double[] a)
+    {
+        foreach (double v in a) if (!double.IsFinite(v)) return false;
+        return true;
+    }
+
+    /// <summary>The diagnostics CSV: one row for the NTK (vs Θ(L), or Θ(L) ⊗ Id for full outputs) and one for the NNGP (vs Σ(L)).</summary>
+    internal static string DiagnosticsCsv(MlpArchitecture arch, int trainableFrom, Matrix x, double[] ntk, double[] nngp, EmpiricalOutputs outputs)
+    {
+        var spec = new KernelSpec(arch.Depth, arch.Activation, arch.Beta, arch.WeightStd, trainableFrom);
+        KernelResult analytic = InfiniteWidth.Compute(spec, x);
+        int n = x.Rows, q = arch.OutputWidth;
+        var ntkResult = new EmpiricalKernelResult(n, n, q, outputs, ntk, null);
+        KernelComparison t = KernelDiagnostics.Compare(ntkResult, analytic.Ntk!);
+        KernelComparison s = KernelDiagnostics.Compare(new Matrix(n, n, nngp), analytic.Nngp!, n);
+        var sb = new StringBuilder();
+        sb.Append("kernel,points,outputs,empirical_op,analytic_op,difference_op,relative_difference_op,relative_frobenius\n");
+        Row(sb, outputs == EmpiricalOutputs.Full ? "ntk_full" : "ntk_trace", q, t);
+        Row(sb, "nngp", 1, s);
+        return sb.ToString();
+    }
+
+    private static void Row(StringBuilder sb, string name, int outputs, KernelComparison c)
+    {
+        CultureInfo inv = CultureInfo.InvariantCulture;
+        sb.Append(inv, $"{name},{c.Points},{outputs},{c.EmpiricalOp:R},{c.AnalyticOp:R},{c.DifferenceOp:R},{c.RelativeDifferenceOp:R},{c.RelativeFrobenius:R}\n");
+    }
+}
