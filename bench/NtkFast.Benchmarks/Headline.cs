@@ -32,7 +32,20 @@ internal static class Headline
         Kernel("erf", 4096, 784, 4);
         Kernel("relu", 8192, 16, 8);
         TrainStep<float>(); TrainStep<double>();
+        Empirical<float>(256); Empirical<double>(256); Empirical<float>(2048); Empirical<double>(2048);
         Cholesky(2048); Eigen(2048);
+    }
+
+    private static void Empirical<T>(int n) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        int[] widths = [784, 512, 512, 512, 1];
+        var arch = new MlpArchitecture(widths, ActivationRegistry.Parse("relu"), beta: 0.1);
+        var net = Mlp<T>.Initialize(arch, 1);
+        var ws = new NtkFast.Empirical.EmpiricalWorkspace<T>(arch, n);
+        T[] x = Array.ConvertAll(Random(n * 784, 12), T.CreateTruncating);
+        double[] ntk = new double[n * n], nngp = new double[n * n];
+        double s = Best(7, () => NtkFast.Empirical.EmpiricalKernel.ComputeStructured<T>(net, x, [], NtkFast.Empirical.EmpiricalOutputs.Trace, 0, ws, ntk, nngp));
+        Row($"empirical NTK + NNGP, relu 784-512-512-512-1, N={n}, {typeof(T).Name}", s, "");
     }
 
     private static double Best(int reps, Action a)
