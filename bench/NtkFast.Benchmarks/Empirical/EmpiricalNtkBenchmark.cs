@@ -124,29 +124,5 @@ public class EmpiricalNtkBenchmark<T> where T : unmanaged, IFloatingPointIeee754
 
 internal sealed class EmpiricalFlopsConfig : ManualConfig
 {
-    public EmpiricalFlopsConfig() => AddColumn(new FlopsColumn());
-
-    private sealed class FlopsColumn : IColumn
-    {
-        public string Id => "EmpGFLOPs";
-        public string ColumnName => "GFLOP/s";
-        public bool AlwaysShow => true;
-        public ColumnCategory Category => ColumnCategory.Custom;
-        public int PriorityInCategory => 0;
-        public bool IsNumeric => true;
-        public UnitType UnitType => UnitType.Dimensionless;
-        public string Legend => "structured empirical-NTK work (forward, backward per output, one-triangle Gram matrices) per second";
-        public bool IsAvailable(Summary summary) => true;
-        public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
-
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
-        {
-            var report = summary[benchmarkCase];
-            if (report?.ResultStatistics is null) return "-";
-            string c = (string)benchmarkCase.Parameters["Case"];
-            double seconds = report.ResultStatistics.Mean * 1e-9;
-            return (EmpiricalNtkBenchmark<float>.Flops(c) / seconds / 1e9).ToString("F1", CultureInfo.InvariantCulture);
-        }
-    }
+    public EmpiricalFlopsConfig() => AddColumn(new NtkFast.Benchmarks.Numerics.CaseGflopsColumn("EmpGFLOPs", "structured empirical-NTK work (forward, backward per output, one-triangle Gram matrices) per second", EmpiricalNtkBenchmark<float>.Flops));
 }

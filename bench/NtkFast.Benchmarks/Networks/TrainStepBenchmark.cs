@@ -117,29 +117,5 @@ public class TrainStepBenchmark<T> where T : unmanaged, IFloatingPointIeee754<T>
 /// <summary>Adds a GFLOP/s column computed from the mean time and the case's FLOP count.</summary>
 internal sealed class GflopsConfig : ManualConfig
 {
-    public GflopsConfig() => AddColumn(new GflopsColumn());
-
-    private sealed class GflopsColumn : IColumn
-    {
-        public string Id => "GFLOPs";
-        public string ColumnName => "GFLOP/s";
-        public bool AlwaysShow => true;
-        public ColumnCategory Category => ColumnCategory.Custom;
-        public int PriorityInCategory => 0;
-        public bool IsNumeric => true;
-        public UnitType UnitType => UnitType.Dimensionless;
-        public string Legend => "floating-point operations per second of a forward + backward + update step (2·m·n·k per GEMM)";
-        public bool IsAvailable(Summary summary) => true;
-        public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
-
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
-        {
-            var report = summary[benchmarkCase];
-            if (report?.ResultStatistics is null) return "-";
-            string c = (string)benchmarkCase.Parameters["Case"];
-            double seconds = report.ResultStatistics.Mean * 1e-9;
-            return (TrainStepBenchmark<float>.Flops(c) / seconds / 1e9).ToString("F1", CultureInfo.InvariantCulture);
-        }
-    }
+    public GflopsConfig() => AddColumn(new NtkFast.Benchmarks.Numerics.CaseGflopsColumn("GFLOPs", "floating-point operations per second of a forward + backward + update step (2·m·n·k per GEMM)", TrainStepBenchmark<float>.Flops));
 }

@@ -48,3 +48,30 @@ public sealed class GflopsConfig : ManualConfig
 {
     public GflopsConfig() => AddColumn(new GflopsColumn());
 }
+
+/// <summary>
+/// GFLOP/s for benchmarks whose work depends on a string parameter "Case" (e.g. "784-512-1x256"):
+/// flops = <paramref name="flopsOfCase"/>(Case) / mean time. Shared by the network and empirical benchmarks.
+/// </summary>
+public sealed class CaseGflopsColumn(string id, string legend, Func<string, double> flopsOfCase) : IColumn
+{
+    public string Id => id;
+    public string ColumnName => "GFLOP/s";
+    public bool AlwaysShow => true;
+    public ColumnCategory Category => ColumnCategory.Custom;
+    public int PriorityInCategory => 0;
+    public bool IsNumeric => true;
+    public UnitType UnitType => UnitType.Dimensionless;
+    public string Legend => legend;
+    public bool IsAvailable(Summary summary) => true;
+    public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
+
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
+    {
+        var stats = summary[benchmarkCase]?.ResultStatistics;
+        if (stats is null) return "-";
+        double flops = flopsOfCase((string)benchmarkCase.Parameters["Case"]);
+        return (flops / stats.Mean).ToString("F1", System.Globalization.CultureInfo.InvariantCulture); // flops per ns = GFLOP/s
+    }
+}
