@@ -6,35 +6,35 @@ using System.Runtime.Intrinsics;
 namespace NtkFast.Activations;
 
 /// <summary>
-/// Generic (float/double) vector wrappers over the runtime's Vector128/256/512 Exp and Log
+/// Generic (float/double) vector wrappers over the deterministic <see cref="Elementary256"/> family
 /// (the typeof tests are JIT-time constants), used by the activation operators.
 /// </summary>
 internal static class ActivationMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<T> Exp<T>(Vector512<T> x) => typeof(T) == typeof(double)
-        ? Vector512.Exp(x.As<T, double>()).As<double, T>()
-        : Vector512.Exp(x.As<T, float>()).As<float, T>();
+        ? Elementary512.Exp(x.As<T, double>()).As<double, T>()
+        : Elementary512.Exp(x.As<T, float>()).As<float, T>();
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<T> Exp<T>(Vector256<T> x) => typeof(T) == typeof(double)
-        ? Vector256.Exp(x.As<T, double>()).As<double, T>()
-        : Vector256.Exp(x.As<T, float>()).As<float, T>();
+        ? Elementary256.Exp(x.As<T, double>()).As<double, T>()
+        : Elementary256.Exp(x.As<T, float>()).As<float, T>();
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<T> Exp<T>(Vector128<T> x) => typeof(T) == typeof(double)
-        ? Vector128.Exp(x.As<T, double>()).As<double, T>()
-        : Vector128.Exp(x.As<T, float>()).As<float, T>();
+        ? Elementary128.Exp(x.As<T, double>()).As<double, T>()
+        : Elementary128.Exp(x.As<T, float>()).As<float, T>();
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<T> Log<T>(Vector512<T> x) => typeof(T) == typeof(double)
-        ? Vector512.Log(x.As<T, double>()).As<double, T>()
-        : Vector512.Log(x.As<T, float>()).As<float, T>();
+        ? Elementary512.Log(x.As<T, double>()).As<double, T>()
+        : Elementary512.Log(x.As<T, float>()).As<float, T>();
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<T> Log<T>(Vector256<T> x) => typeof(T) == typeof(double)
-        ? Vector256.Log(x.As<T, double>()).As<double, T>()
-        : Vector256.Log(x.As<T, float>()).As<float, T>();
+        ? Elementary256.Log(x.As<T, double>()).As<double, T>()
+        : Elementary256.Log(x.As<T, float>()).As<float, T>();
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<T> Log<T>(Vector128<T> x) => typeof(T) == typeof(double)
-        ? Vector128.Log(x.As<T, double>()).As<double, T>()
-        : Vector128.Log(x.As<T, float>()).As<float, T>();
+        ? Elementary128.Log(x.As<T, double>()).As<double, T>()
+        : Elementary128.Log(x.As<T, float>()).As<float, T>();
 
     /// <summary>Scalar erf in T (computed in double).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -44,17 +44,17 @@ internal static class ActivationMath
 internal static class Trig
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<T> Sin<T>(Vector512<T> x) => typeof(T) == typeof(double) ? Vector512.Sin(x.As<T, double>()).As<double, T>() : Vector512.Sin(x.As<T, float>()).As<float, T>();
+    public static Vector512<T> Sin<T>(Vector512<T> x) => typeof(T) == typeof(double) ? Elementary512.Sin(x.As<T, double>()).As<double, T>() : Elementary512.Sin(x.As<T, float>()).As<float, T>();
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<T> Sin<T>(Vector256<T> x) => typeof(T) == typeof(double) ? Vector256.Sin(x.As<T, double>()).As<double, T>() : Vector256.Sin(x.As<T, float>()).As<float, T>();
+    public static Vector256<T> Sin<T>(Vector256<T> x) => typeof(T) == typeof(double) ? Elementary256.Sin(x.As<T, double>()).As<double, T>() : Elementary256.Sin(x.As<T, float>()).As<float, T>();
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<T> Sin<T>(Vector128<T> x) => typeof(T) == typeof(double) ? Vector128.Sin(x.As<T, double>()).As<double, T>() : Vector128.Sin(x.As<T, float>()).As<float, T>();
+    public static Vector128<T> Sin<T>(Vector128<T> x) => typeof(T) == typeof(double) ? Elementary128.Sin(x.As<T, double>()).As<double, T>() : Elementary128.Sin(x.As<T, float>()).As<float, T>();
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<T> Cos<T>(Vector512<T> x) => typeof(T) == typeof(double) ? Vector512.Cos(x.As<T, double>()).As<double, T>() : Vector512.Cos(x.As<T, float>()).As<float, T>();
+    public static Vector512<T> Cos<T>(Vector512<T> x) => typeof(T) == typeof(double) ? Elementary512.Cos(x.As<T, double>()).As<double, T>() : Elementary512.Cos(x.As<T, float>()).As<float, T>();
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<T> Cos<T>(Vector256<T> x) => typeof(T) == typeof(double) ? Vector256.Cos(x.As<T, double>()).As<double, T>() : Vector256.Cos(x.As<T, float>()).As<float, T>();
+    public static Vector256<T> Cos<T>(Vector256<T> x) => typeof(T) == typeof(double) ? Elementary256.Cos(x.As<T, double>()).As<double, T>() : Elementary256.Cos(x.As<T, float>()).As<float, T>();
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<T> Cos<T>(Vector128<T> x) => typeof(T) == typeof(double) ? Vector128.Cos(x.As<T, double>()).As<double, T>() : Vector128.Cos(x.As<T, float>()).As<float, T>();
+    public static Vector128<T> Cos<T>(Vector128<T> x) => typeof(T) == typeof(double) ? Elementary128.Cos(x.As<T, double>()).As<double, T>() : Elementary128.Cos(x.As<T, float>()).As<float, T>();
 }
 
 /// <summary>
