@@ -36,6 +36,31 @@ internal static class ActivationMath
         ? Elementary128.Log(x.As<T, double>()).As<double, T>()
         : Elementary128.Log(x.As<T, float>()).As<float, T>();
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> Erf<T>(Vector512<T> x) => typeof(T) == typeof(double)
+        ? ErrorFunction512.Erf(x.As<T, double>()).As<double, T>()
+        : ErrorFunction512.Erf(x.As<T, float>()).As<float, T>();
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Erf<T>(Vector256<T> x) => typeof(T) == typeof(double)
+        ? ErrorFunction256.Erf(x.As<T, double>()).As<double, T>()
+        : ErrorFunction256.Erf(x.As<T, float>()).As<float, T>();
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<T> Erf<T>(Vector128<T> x) => typeof(T) == typeof(double)
+        ? ErrorFunction128.Erf(x.As<T, double>()).As<double, T>()
+        : ErrorFunction128.Erf(x.As<T, float>()).As<float, T>();
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> Erfc<T>(Vector512<T> x) => typeof(T) == typeof(double)
+        ? ErrorFunction512.Erfc(x.As<T, double>()).As<double, T>()
+        : ErrorFunction512.Erfc(x.As<T, float>()).As<float, T>();
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Erfc<T>(Vector256<T> x) => typeof(T) == typeof(double)
+        ? ErrorFunction256.Erfc(x.As<T, double>()).As<double, T>()
+        : ErrorFunction256.Erfc(x.As<T, float>()).As<float, T>();
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<T> Erfc<T>(Vector128<T> x) => typeof(T) == typeof(double)
+        ? ErrorFunction128.Erfc(x.As<T, double>()).As<double, T>()
+        : ErrorFunction128.Erfc(x.As<T, float>()).As<float, T>();
+
     /// <summary>Scalar erf in T (computed in double).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Erf<T>(T x) where T : IFloatingPointIeee754<T> => T.CreateTruncating(SpecialFunctions.Erf(double.CreateTruncating(x)));

@@ -42,14 +42,14 @@ public sealed class Erf : Activation
     }
 }
 
-/// <summary>erf(x) (scalar series / continued fraction; see <see cref="SpecialFunctions.Erf"/>).</summary>
+/// <summary>erf(x): scalar from <see cref="SpecialFunctions.Erf"/>, vector lanes from <see cref="ErrorFunction256"/> (fdlibm rationals).</summary>
 internal readonly struct ErfOp<T> : IUnaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    public static bool Vectorizable => false;
+    public static bool Vectorizable => true;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Invoke(T x) => ActivationMath.Erf(x);
-    public static Vector128<T> Invoke(Vector128<T> x) => throw new NotSupportedException();
-    public static Vector256<T> Invoke(Vector256<T> x) => throw new NotSupportedException();
-    public static Vector512<T> Invoke(Vector512<T> x) => throw new NotSupportedException();
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<T> Invoke(Vector128<T> x) => ActivationMath.Erf(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Invoke(Vector256<T> x) => ActivationMath.Erf(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Invoke(Vector512<T> x) => ActivationMath.Erf(x);
 }
 
 /// <summary>erf'(x) = (2/√π)·e^{−x²}.</summary>

@@ -1,11 +1,12 @@
+using System.Runtime.Intrinsics;
+
 namespace NtkFast.Activations;
 
 /// <summary>
-/// Scalar special functions the activations need and .NET lacks (erf, erfc, Φ, expm1, log1p),
-/// written here from their defining series / continued fractions, plus the accurate 2×2
-/// discriminant ac − b² (Kahan's FMA trick) the closed-form dual kernels are built on.
-/// Accuracy (checked in the tests against independent evaluations): erf a few ulps everywhere,
-/// erfc a few ulps for x ≥ 2 and ≤ 1e−13 relative on [0.5, 2).
+/// Scalar special functions the activations need and .NET lacks (erf, erfc, Φ, expm1, log1p), plus the
+/// accurate 2×2 discriminant ac − b² (Kahan's FMA trick) the closed-form dual kernels are built on.
+/// erf/erfc are the vector implementation's lane 0 (fdlibm, under 1 ulp, bitwise the span paths); the
+/// series / continued-fraction versions stay as an independent test reference.
 /// </summary>
 internal static class SpecialFunctions
 {
@@ -21,8 +22,17 @@ internal static class SpecialFunctions
         return d > 0 ? d : 0.0;
     }
 
-    /// <summary>erf(x) = (2/√π)∫₀ˣ e^{−t²} dt.</summary>
-    public static double Erf(double x)
+    /// <summary>erf(x) = (2/√π)∫₀ˣ e^{−t²} dt: lane 0 of <see cref="ErrorFunction128"/> (fdlibm), so scalar and vector agree bit for bit.</summary>
+    public static double Erf(double x) => ErrorFunction128.Erf(Vector128.CreateScalar(x)).ToScalar();
+
+    /// <summary>erfc(x) = 1 − erf(x), relative accuracy in the upper tail; lane 0 of <see cref="ErrorFunction128"/>.</summary>
+    public static double Erfc(double x) => ErrorFunction128.Erfc(Vector128.CreateScalar(x)).ToScalar();
+
+    /// <summary>
+    /// Independent reference erf (tests only): the positive Taylor series below 2, the continued fraction
+    /// above. A few ulps for erf; its erfc is 1 − erf below 2 (≤ 1e−13 relative on [0.5, 2)).
+    /// </summary>
+    internal static double SeriesErf(double x)
     {
         if (double.IsNaN(x)) return x;
         double ax = Math.Abs(x);
@@ -33,11 +43,11 @@ internal static class SpecialFunctions
         return x < 0 ? -r : r;
     }
 
-    /// <summary>erfc(x) = 1 − erf(x), accurate in the upper tail.</summary>
-    public static double Erfc(double x)
+    /// <summary>Independent reference erfc (tests only), see <see cref="SeriesErf"/>.</summary>
+    internal static double SeriesErfc(double x)
     {
         if (double.IsNaN(x)) return x;
-        if (x < 0.5) return 1.0 - Erf(x);
+        if (x < 0.5) return 1.0 - SeriesErf(x);
         if (x < 2.0) return 1.0 - ErfSeries(x);
         if (x > 27.3) return 0.0;
         return ErfcFraction(x);

@@ -96,6 +96,36 @@ public class ElementaryVectorTests
     }
 
     [Fact]
+    public void Erf_and_erfc_match_the_independent_scalar_series_and_are_width_independent()
+    {
+        // Reference: SpecialFunctions (Taylor series below 2, continued fraction above) — a different algorithm.
+        double[] x = Inputs(r => (r.NextDouble() - 0.5) * (r.Next(4) switch { 0 => 2, 1 => 6, 2 => 14, _ => 60 }),
+            0, -0.0, 0.84375, -0.84375, 0.8437499999999999, 1.25, -1.25, 1.2499999999999998, 1 / 0.35, 2.857142857142857, 6, -6, 5.999999999999999,
+            27.3, 28, -28, 1e-300, -1e-300, 1e-10, double.PositiveInfinity, double.NegativeInfinity, double.NaN, 0.25, -0.25);
+        Check("erf", x, SpecialFunctions.SeriesErf, 10, ErrorFunction128.Erf, ErrorFunction256.Erf, ErrorFunction512.Erf, absFloor: 1e-300);
+        // erfc: relative in the upper tail; the series reference's own error is ≤ 1e−13 relative on [0.5, 2), a few 1e−15 beyond.
+        double[] y256 = Map256(x, ErrorFunction256.Erfc), y128 = Map128(x, ErrorFunction128.Erfc), y512 = Map512(x, ErrorFunction512.Erfc);
+        for (int i = 0; i < x.Length; i++)
+        {
+            double want = SpecialFunctions.SeriesErfc(x[i]);
+            // (the reference's e^{−x²} carries x²'s rounding: ~2x²·ε relative)
+            double tol = (x[i] >= 0.5 && x[i] < 2 ? 2e-13 : 1e-14 + 4e-16 * x[i] * x[i]) * Math.Abs(want) + 1e-300;
+            Assert.True(Math.Abs(y256[i] - want) <= tol || (double.IsNaN(want) && double.IsNaN(y256[i])) || (want == 0 && y256[i] < 1e-300),
+                $"erfc({x[i]:R}) = {y256[i]:R}, want {want:R}");
+            Assert.Equal(BitConverter.DoubleToInt64Bits(y256[i]), BitConverter.DoubleToInt64Bits(y128[i]));
+            Assert.Equal(BitConverter.DoubleToInt64Bits(y256[i]), BitConverter.DoubleToInt64Bits(y512[i]));
+            Assert.Equal(BitConverter.DoubleToInt64Bits(y256[i]), BitConverter.DoubleToInt64Bits(SpecialFunctions.Erfc(x[i])));
+        }
+        // Known values (C library erf/erfc, correctly rounded): where the series reference is 7 ulp off.
+        Assert.Equal(0.9623596652799349, SpecialFunctions.Erf(1.4698982213017986));
+        Assert.Equal(0.008767491893359519, SpecialFunctions.Erfc(1.8533195679965735));
+        Assert.Equal(0.15729920705028513, SpecialFunctions.Erfc(1.0));
+        Assert.Equal(2.2090496998585438e-05, SpecialFunctions.Erfc(3.0));
+        Assert.Equal(2.1519736712499144e-17, SpecialFunctions.Erfc(5.999999999999999));
+        Assert.Equal(2.6586369841366694e-158, SpecialFunctions.Erfc(18.955600228605604));
+    }
+
+    [Fact]
     public void Float_lanes_round_the_double_result()
     {
         var rng = new Random(3);
