@@ -4,7 +4,7 @@
 # Usage: scripts/bench-mpi.sh [N] [d] [depth] [reps] [outdir]   (defaults 4096 784 4 3 /tmp)
 # KIND=empirical measures `ntk empirical` instead: one float64 network d,W,…,W,1 (depth weight layers,
 # hidden width WIDTH, default 512; relu) from `ntk init --seed 1`, plus `--monte-carlo MC` (default 4)
-# networks of that architecture: one process with 2 threads vs mpirun -np 2 with 1 thread per rank.
+# networks of that architecture: one process with 2 threads vs mpirun -np 2 with 1 thread per rank (MC=0: skip).
 # Needs: a Release build (dotnet build -c Release), Open MPI (scripts/install-openmpi.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,7 +54,7 @@ for dir in ${DIRS:-/dev/shm "$OUT"}; do
   run "out-of-core (tile 1024), 1 process, 2 threads"      env NTKFAST_THREADS=2 $NTK $ARGS --out-ntk "$O" --tile 1024
   run "mpirun -np 2 (auto tile), 1 thread per rank"        env NTKFAST_THREADS=1 $MPIRUN -np 2 -x NTKFAST_THREADS $NTK $ARGS --out-ntk "$O"
   run "mpirun -np 2 (tile 1024), 1 thread per rank"        env NTKFAST_THREADS=1 $MPIRUN -np 2 -x NTKFAST_THREADS $NTK $ARGS --out-ntk "$O" --tile 1024
-  if [ "$KIND" = empirical ]; then
+  if [ "$KIND" = empirical ] && [ "${MC:-4}" != 0 ]; then
     run "monte-carlo ${MC:-4}, 1 process, 2 threads"          env NTKFAST_THREADS=2 $NTK $MCARGS --out-ntk "$O"
     run "monte-carlo ${MC:-4}, mpirun -np 2, 1 thread per rank" env NTKFAST_THREADS=1 $MPIRUN -np 2 -x NTKFAST_THREADS $NTK $MCARGS --out-ntk "$O"
   fi

@@ -225,8 +225,8 @@ internal sealed class EmpiricalCommand : ICommand
         TiledOutputOptions tiled, Communicator comm, int r0, int r1, int c0, int c1)
     {
         IKernelBlockSource source = new FiniteChecked(single
-            ? new EmpiricalKernelSource<float>(file.ToNetwork<float>(), x, x2, trainableFrom, nngpPath is not null)
-            : new EmpiricalKernelSource<double>(file.ToNetwork<double>(), x, x2, trainableFrom, nngpPath is not null));
+            ? new EmpiricalKernelSource<float>(file.ToNetwork<float>(), x, x2, trainableFrom, nngpPath is not null, comm)
+            : new EmpiricalKernelSource<double>(file.ToNetwork<double>(), x, x2, trainableFrom, nngpPath is not null, comm));
         string?[] paths = nngpPath is null ? [ntkPath] : [ntkPath, nngpPath];
         int rows = r1 - r0, cols = c1 - c0;
         long inMemory = KernelOutputWriter.MatrixBytes(rows, cols, source.Outputs) + source.WorkspaceBytes(rows, cols) + source.FixedBytes;

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
 using NtkFast.Empirical;
 using NtkFast.Networks;
 using NtkFast.Numerics;
@@ -39,7 +40,18 @@ public sealed class EmpiricalKernelSource<T> : IKernelBlockSource where T : unma
     /// <param name="trainableFrom">First K weight layers frozen (0 … L−1).</param>
     /// <param name="nngp">Also the empirical NNGP (second output).</param>
     public EmpiricalKernelSource(Mlp<T> network, Matrix x, Matrix? x2, int trainableFrom = 0, bool nngp = false)
+        : this(network, x, x2, trainableFrom, nngp, Communicator.Single)
     {
+    }
+
+    /// <summary>
+    /// Collective over <paramref name="comm"/>: every rank computes the features of the point batches
+    /// b ≡ rank (mod P) only, then each batch is broadcast (as bytes) from its owner, so every rank holds the
+    /// same bits as a single process would compute, for 1/P of the forward/backward work.
+    /// </summary>
+    public EmpiricalKernelSource(Mlp<T> network, Matrix x, Matrix? x2, int trainableFrom, bool nngp, Communicator comm)
+    {
+        ArgumentNullException.ThrowIfNull(comm);
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(x);
         _a = network.Architecture;
@@ -54,8 +66,8 @@ public sealed class EmpiricalKernelSource<T> : IKernelBlockSource where T : unma
         IsSymmetric = x2 is null;
         Rows = x.Rows;
         Cols = x2?.Rows ?? x.Rows;
-        (_actX, _cotX) = Features(network, x);
-        (_actX2, _cotX2) = x2 is null ? (_actX, _cotX) : Features(network, x2);
+        (_actX, _cotX) = Features(network, x, comm);
+        (_actX2, _cotX2) = x2 is null ? (_actX, _cotX) : Features(network, x2, comm);
         long values = 0;
         for (int l = 0; l < _a.Depth; l++)
         {
@@ -89,7 +101,7 @@ public sealed class EmpiricalKernelSource<T> : IKernelBlockSource where T : unma
         return perPoint * points * System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
     }
 
-    private (T[][] Act, T[][] Cot) Features(Mlp<T> net, Matrix points)
+    private (T[][] Act, T[][] Cot) Features(Mlp<T> net, Matrix points, Communicator comm)
     {
         int n = points.Rows, d = _a.InputWidth, depth = _a.Depth, q = _a.OutputWidth;
         var act = new T[depth][];
@@ -105,9 +117,10 @@ public sealed class EmpiricalKernelSource<T> : IKernelBlockSource where T : unma
         }
         T[] xs = new T[(long)Math.Min(n, FeatureBatch) * d];
         var ws = new MlpWorkspace<T>(_a, Math.Min(n, FeatureBatch));
-        for (int first = 0; first < n; first += FeatureBatch)
+        int rank = comm.Rank, ranks = comm.Size, batches = (n + FeatureBatch - 1) / FeatureBatch;
+        for (int j = rank; j < batches; j += ranks)
         {
-            int b = Math.Min(FeatureBatch, n - first);
+            int first = j * FeatureBatch, b = Math.Min(FeatureBatch, n - first);
             Span<T> xb = xs.AsSpan(0, b * d);
             ReadOnlySpan<double> src = points.Data.AsSpan(first * d, b * d);
             for (int i = 0; i < xb.Length; i++) xb[i] = T.CreateTruncating(src[i]);
@@ -118,6 +131,21 @@ public sealed class EmpiricalKernelSource<T> : IKernelBlockSource where T : unma
                 ws.Activation(l, xb)[..(b * w)].CopyTo(act[l].AsSpan(first * w));
             }
             EmpiricalKernel.StoreCotangents(net, ws, _trainableFrom, cot, b, first);
+        }
+        if (ranks > 1)
+        {
+            // Every batch from its owner, byte for byte (no arithmetic: the bits are the owner's).
+            for (int j = 0; j < batches; j++)
+            {
+                int first = j * FeatureBatch, b = Math.Min(FeatureBatch, n - first);
+                for (int l = _trainableFrom; l < depth; l++)
+                {
+                    int w = _a.Width(l);
+                    comm.Broadcast(MemoryMarshal.AsBytes(act[l].AsSpan(first * w, b * w)), j % ranks);
+                    if (cot[l].Length > 0)
+                        comm.Broadcast(MemoryMarshal.AsBytes(cot[l].AsSpan((int)((long)first * q * w), b * q * w)), j % ranks);
+                }
+            }
         }
         return (act, cot);
     }

@@ -127,10 +127,10 @@ public sealed class EmpiricalDistributedTests : IDisposable
     {
         string x = P("x.npy"), x2 = P("x2.npy");
         KernelOutOfCoreTests.WritePoints(x, 83, 5, 11);
-        KernelOutOfCoreTests.WritePoints(x2, 45, 5, 12);
+        KernelOutOfCoreTests.WritePoints(x2, 1100, 5, 12); // 3 feature batches: owned by ranks 0, 1, 0 (or 0, 1, 2)
         string net = Net("net.npz", "5,32,16,3", "relu", 8);
         string[] sym = ["empirical", "--params", net, "--x", x, "--tile", "16", "--quiet"];
-        string[] rect = ["empirical", "--params", net, "--x", x, "--x2", x2, "--tile", "16", "--quiet"];
+        string[] rect = ["empirical", "--params", net, "--x", x, "--x2", x2, "--tile", "64", "--quiet"];
         Ntk([.. sym[..^3], "--out-ntk", P("t.npy"), "--out-nngp", P("s.npy")]);
         Ntk([.. rect[..^3], "--out-ntk", P("rt.npy"), "--out-nngp", P("rs.npy")]);
         foreach (int ranks in (int[])[1, 2, 4])
@@ -140,10 +140,14 @@ public sealed class EmpiricalDistributedTests : IDisposable
             Assert.Equal(Bytes("t.npy"), Bytes($"t{ranks}.npy"));
             Assert.Equal(Bytes("s.npy"), Bytes($"s{ranks}.npy"));
         }
-        NtkProcess.Result rr = NtkProcess.Run([.. rect, "--out-ntk", P("rt2.npy"), "--out-nngp", P("rs2.npy")], 2, OneThread);
-        Assert.True(rr.ExitCode == 0, rr.ToString());
-        Assert.Equal(Bytes("rt.npy"), Bytes("rt2.npy"));
-        Assert.Equal(Bytes("rs.npy"), Bytes("rs2.npy"));
+        foreach (int ranks in (int[])[2, 3])
+        {
+            // Rectangular, with the per-point features of X2 computed in batches by different ranks and broadcast.
+            NtkProcess.Result rr = NtkProcess.Run([.. rect, "--out-ntk", P($"rt{ranks}.npy"), "--out-nngp", P($"rs{ranks}.npy")], ranks, OneThread);
+            Assert.True(rr.ExitCode == 0, rr.ToString());
+            Assert.Equal(Bytes("rt.npy"), Bytes($"rt{ranks}.npy"));
+            Assert.Equal(Bytes("rs.npy"), Bytes($"rs{ranks}.npy"));
+        }
         Assert.Empty(Directory.GetFiles(_dir, "*.partial"));
     }
 
