@@ -82,7 +82,7 @@ public sealed class EmpiricalKernelSource<T> : IKernelBlockSource where T : unma
     public bool IsSymmetric { get; }
     public int Outputs => _nngp ? 2 : 1;
 
-    /// <summary>The per-point features (both point sets) plus the batch workspace's share is transient.</summary>
+    /// <summary>The per-point features of both point sets (the batch workspace used while building them is transient).</summary>
     public long FixedBytes => _featureBytes;
 
     /// <summary>Two rows×cols Gram blocks of T (activations and cotangents).</summary>
