@@ -55,6 +55,18 @@ fi
 if has empirical; then
   run_ok empirical "$work/E.npy" empirical --params "$work/net.npz" --x "$work/X.csv" --out-ntk "$work/E.npy" --out-nngp "$work/EN.npy"
   run_bad empirical-width "$work/Ebad.npy" empirical --params "$work/net.npz" --x "$work/X2col.csv" --out-ntk "$work/Ebad.npy"
+  # Tiled / MPI routes of the AOT binary write the in-memory bytes (one network, and Monte Carlo).
+  run_ok empirical-ooc "$work/Eo.npy" empirical --params "$work/net.npz" --x "$work/X.csv" --out-ntk "$work/Eo.npy" --out-of-core --tile 5 --quiet
+  cmp -s "$work/E.npy" "$work/Eo.npy" && ok empirical-ooc-bytes || bad "empirical-ooc-bytes: differ from in-memory"
+  if command -v mpirun >/dev/null; then
+    mpi=(mpirun --allow-run-as-root --oversubscribe --bind-to none -np 2)
+    "${mpi[@]}" "$ntk" empirical --params "$work/net.npz" --x "$work/X.csv" --out-ntk "$work/Em.npy" --tile 5 --quiet >/dev/null 2>&1 \
+      && cmp -s "$work/E.npy" "$work/Em.npy" && ok empirical-mpirun-bytes || bad "empirical-mpirun-bytes"
+    mc=(empirical --monte-carlo 3 --widths 3,16,1 --activation erf --seed 4 --x "$work/X.csv" --quiet)
+    "$ntk" "${mc[@]}" --out-ntk "$work/M1.npy" --out-ntk-std "$work/M1s.npy" >/dev/null 2>&1
+    "${mpi[@]}" "$ntk" "${mc[@]}" --out-ntk "$work/M2.npy" --out-ntk-std "$work/M2s.npy" >/dev/null 2>&1 \
+      && cmp -s "$work/M1.npy" "$work/M2.npy" && cmp -s "$work/M1s.npy" "$work/M2s.npy" && ok empirical-mc-mpirun-bytes || bad "empirical-mc-mpirun-bytes"
+  fi
 fi
 if has drift; then
   dh=$("$ntk" drift --help)

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using NtkFast.Cli.Distributed;
+using NtkFast.Distributed;
 using NtkFast.Empirical;
 using NtkFast.IO;
 using NtkFast.Kernels;
@@ -14,14 +16,14 @@ internal sealed class EmpiricalCommand : ICommand
 {
     public string Name => "empirical";
     public string Summary => "empirical (finite-width) NTK and NNGP of a network, or Monte Carlo over initialisations";
-    public IReadOnlySet<string> Flags { get; } = new HashSet<string>(StringComparer.Ordinal) { "reference", "float32" };
+    public IReadOnlySet<string> Flags { get; } = new HashSet<string>(["reference", "float32", .. TiledOutputOptions.FlagNames], StringComparer.Ordinal);
 
     public string Help =>
         """
         usage: ntk empirical --params net.npz --x X.npy [--x2 X2.npy]
                              --out-ntk T.npy [--out-nngp S.npy] [--outputs trace|full]
                              [--trainable-from K] [--reference] [--float32]
-                             [--diagnostics-report R.csv]
+                             [--diagnostics-report R.csv] [--rows a:b --cols c:d]
                ntk empirical --monte-carlo K --widths N0,...,NL --activation NAME --seed S
                              [--beta 0.1] [--weight-std 1] --x X.npy [--x2 X2.npy]
                              --out-ntk T.npy [--out-ntk-std TS.npy]
@@ -55,9 +57,22 @@ internal sealed class EmpiricalCommand : ICommand
 
         All outputs are written together or not at all. Results are identical for every NTKFAST_THREADS.
 
+        Blocks, out of core and MPI (one network, --outputs trace; bitwise identical to the in-memory run):
+          --rows a:b, --cols c:d only this block: rows a … b−1 of X, columns c … d−1 of X2
+                                 (either side may be omitted: ':b', 'a:')
+
+        """ + TiledOutputOptions.Help +
+        """
+          Monte Carlo under MPI: network k is computed by rank k mod P (seed S+k, as single-process);
+               rank 0 folds the kernels in network order, so mean and std are bitwise the single-process
+               result for any P, and rank 0 writes the outputs.
+
         """;
 
-    public int Run(CliArgs args)
+    // Under mpirun every rank runs the whole command: one network's tiles, or Monte Carlo networks, are split among them.
+    public int Run(CliArgs args) => MpiJob.Run(Name, comm => Run(args, comm));
+
+    private static int Run(CliArgs args, Communicator comm)
     {
         ArgumentNullException.ThrowIfNull(args);
         bool monteCarlo = args.Has("monte-carlo");
@@ -78,6 +93,8 @@ internal sealed class EmpiricalCommand : ICommand
         string? ntkStdPath = args.OptionalOutputPath("out-ntk-std", ".npy");
         string? nngpStdPath = args.OptionalOutputPath("out-nngp-std", ".npy");
         string? reportPath = args.OptionalOutputPath("diagnostics-report", ".csv");
+        string? rowsSpec = args.Optional("rows"), colsSpec = args.Optional("cols");
+        TiledOutputOptions tiled = TiledOutputOptions.Parse(args);
         args.EnsureAllUsed();
 
         EmpiricalOutputs outputs = outputsText switch
@@ -89,6 +106,10 @@ internal sealed class EmpiricalCommand : ICommand
         if (reportPath is not null && x2Path is not null)
             throw new CliException("--diagnostics-report compares K(X, X) with the analytic kernel: do not give --x2");
         if (nngpStdPath is not null && nngpPath is null) throw new CliException("--out-nngp-std needs --out-nngp");
+        bool window = rowsSpec is not null || colsSpec is not null;
+        bool tilingAsked = window || tiled.OutOfCore || tiled.TileSize > 0;
+        if (monteCarlo && (tilingAsked || tiled.MemoryLimitGiven))
+            throw new CliException("--rows/--cols/--out-of-core/--tile/--memory-limit tile one network's kernel; with --monte-carlo the networks are split among MPI ranks instead");
 
         MlpArchitecture arch;
         MlpFileContents? file = null;
@@ -138,14 +159,27 @@ internal sealed class EmpiricalCommand : ICommand
                 if (progress is null && clock.Elapsed.TotalSeconds > 2) progress = new Progress("monte carlo", samples);
                 progress?.Report(done);
             }
-            MonteCarloResult r = single
-                ? EmpiricalMonteCarlo.Run<float>(arch, x, x2, samples, seed, outputs, trainableFrom, wantNngp, method, Report)
-                : EmpiricalMonteCarlo.Run<double>(arch, x, x2, samples, seed, outputs, trainableFrom, wantNngp, method, Report);
+            MonteCarloResult? mc = comm.IsMpi
+                ? (single
+                    ? DistributedMonteCarlo.Run<float>(comm, arch, x, x2, samples, seed, outputs, trainableFrom, wantNngp, method, Report)
+                    : DistributedMonteCarlo.Run<double>(comm, arch, x, x2, samples, seed, outputs, trainableFrom, wantNngp, method, Report))
+                : single
+                    ? EmpiricalMonteCarlo.Run<float>(arch, x, x2, samples, seed, outputs, trainableFrom, wantNngp, method, Report)
+                    : EmpiricalMonteCarlo.Run<double>(arch, x, x2, samples, seed, outputs, trainableFrom, wantNngp, method, Report);
             progress?.Finish();
+            if (mc is null) return ExitCodes.Ok; // another rank than 0: its networks went to rank 0, which writes
+            MonteCarloResult r = mc;
             (ntk, ntkStd, nngp, nngpStd, shape) = (r.NtkMean, r.NtkStd, r.NngpMean, r.NngpStd, r.NtkShape);
         }
         else
         {
+            (int r0, int r1) = KernelCommand.ParseRange("rows", rowsSpec, n);
+            (int c0, int c1) = KernelCommand.ParseRange("cols", colsSpec, m);
+            bool tileable = outputs == EmpiricalOutputs.Trace && !reference && reportPath is null;
+            if (!tileable && (tilingAsked || comm.Size > 1))
+                throw new CliException("blocks, out-of-core and MPI runs of one network support --outputs trace only, without --reference or --diagnostics-report");
+            if (tileable && (window || KernelOutputWriter.ShouldTile(tiled, comm, InMemoryBytes(arch, trainableFrom, single, x, x2, r1 - r0, c1 - c0, nngpPath is not null))))
+                return WriteBlocks(file!, single, x, x2, trainableFrom, ntkPath, nngpPath, tiled, comm, r0, r1, c0, c1);
             EmpiricalKernelResult r = single
                 ? EmpiricalKernel.Compute(file!.ToNetwork<float>(), x, x2, outputs, trainableFrom, wantNngp, method)
                 : EmpiricalKernel.Compute(file!.ToNetwork<double>(), x, x2, outputs, trainableFrom, wantNngp, method);
@@ -170,6 +204,61 @@ internal sealed class EmpiricalCommand : ICommand
         }
         outs.Commit();
         return ExitCodes.Ok;
+    }
+
+    /// <summary>What the in-memory run holds: outputs, the N×M Gram scratch of T, per-point network state, inputs.</summary>
+    private static long InMemoryBytes(MlpArchitecture arch, int trainableFrom, bool single, Matrix x, Matrix? x2, int rows, int cols, bool nngp)
+    {
+        int sz = single ? sizeof(float) : sizeof(double);
+        long features = single
+            ? EmpiricalKernelSource<float>.FeatureBytes(arch, trainableFrom, x.Rows + (x2?.Rows ?? 0))
+            : EmpiricalKernelSource<double>.FeatureBytes(arch, trainableFrom, x.Rows + (x2?.Rows ?? 0));
+        return KernelOutputWriter.MatrixBytes(rows, cols, nngp ? 2 : 1) + (2L * x.Rows * (x2?.Rows ?? x.Rows) * sz)
+            + (2 * features) + ((long)(x.Data.Length + (x2?.Data.Length ?? 0)) * sizeof(double));
+    }
+
+    /// <summary>
+    /// One network's Θ̂ (trace) and NNGP through <see cref="EmpiricalKernelSource{T}"/>: tile by tile into the
+    /// files (out of core / MPI), or — for a --rows/--cols window that fits — as one block in memory.
+    /// </summary>
+    private static int WriteBlocks(MlpFileContents file, bool single, Matrix x, Matrix? x2, int trainableFrom, string ntkPath, string? nngpPath,
+        TiledOutputOptions tiled, Communicator comm, int r0, int r1, int c0, int c1)
+    {
+        IKernelBlockSource source = new FiniteChecked(single
+            ? new EmpiricalKernelSource<float>(file.ToNetwork<float>(), x, x2, trainableFrom, nngpPath is not null, comm)
+            : new EmpiricalKernelSource<double>(file.ToNetwork<double>(), x, x2, trainableFrom, nngpPath is not null, comm));
+        string?[] paths = nngpPath is null ? [ntkPath] : [ntkPath, nngpPath];
+        int rows = r1 - r0, cols = c1 - c0;
+        long inMemory = KernelOutputWriter.MatrixBytes(rows, cols, source.Outputs) + source.WorkspaceBytes(rows, cols) + source.FixedBytes;
+        if (KernelOutputWriter.ShouldTile(tiled, comm, inMemory))
+            return KernelOutputWriter.Write(source, paths, tiled, comm, r0, r1, c0, c1);
+        long size = (long)rows * cols;
+        if (size * source.Outputs > Array.MaxLength) throw new CliException($"the block {rows}×{cols} is too large for one array; use --out-of-core");
+        var all = new double[size * source.Outputs];
+        source.ComputeBlock(r0, rows, c0, cols, all);
+        using var outs = new AtomicOutputs();
+        Npy.Write(outs.Open(ntkPath), all.AsSpan(0, (int)size), [rows, cols]);
+        if (nngpPath is not null) Npy.Write(outs.Open(nngpPath), all.AsSpan((int)size), [rows, cols]);
+        outs.Commit();
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>A block source whose blocks must be finite (as the in-memory path checks its matrices): a non-finite entry fails the run.</summary>
+    private sealed class FiniteChecked(IKernelBlockSource inner) : IKernelBlockSource
+    {
+        public int Rows => inner.Rows;
+        public int Cols => inner.Cols;
+        public bool IsSymmetric => inner.IsSymmetric;
+        public int Outputs => inner.Outputs;
+        public long FixedBytes => inner.FixedBytes;
+        public long WorkspaceBytes(int rows, int cols) => inner.WorkspaceBytes(rows, cols);
+
+        public void ComputeBlock(int row0, int rows, int col0, int cols, Span<double> destination)
+        {
+            inner.ComputeBlock(row0, rows, col0, cols, destination);
+            foreach (double v in destination[..(Outputs * rows * cols)])
+                if (!double.IsFinite(v)) throw new CliException("the kernel has non-finite entries (the network's activations overflow)", ExitCodes.Failure);
+        }
     }
 
     private static bool AllFinite(double[] a)

@@ -253,7 +253,11 @@ public static class EmpiricalKernel
         }
     }
 
-    private static void StoreCotangents<T>(Mlp<T> net, MlpWorkspace<T> ws, int trainableFrom, T[][] store, int n)
+    /// <summary>
+    /// After a forward pass of n points: one backward pass per output; δ(l)_k of point i goes to
+    /// store[l][((first + i)·nL + k)·n_l …] for l = K+1 … L−1 (first: where this batch starts in store).
+    /// </summary>
+    internal static void StoreCotangents<T>(Mlp<T> net, MlpWorkspace<T> ws, int trainableFrom, T[][] store, int n, int first = 0)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         MlpArchitecture a = net.Architecture;
@@ -269,7 +273,7 @@ public static class EmpiricalKernel
                 ReadOnlySpan<T> c = ws.Cotangent(l);
                 Span<T> dst = store[l];
                 for (int i = 0; i < n; i++)
-                    c.Slice(i * w, w).CopyTo(dst.Slice((i * q + k) * w, w));
+                    c.Slice(i * w, w).CopyTo(dst.Slice((int)(((long)(first + i) * q + k) * w), w));
             }
         }
     }
@@ -280,7 +284,7 @@ public static class EmpiricalKernel
         else TensorPrimitives.ConvertTruncating<float, double>(MemoryMarshal.Cast<T, float>(src), dst);
     }
 
-    private static void SyrkT<T>(int n, int k, double alpha, ReadOnlySpan<T> a, int lda, Span<T> c) where T : unmanaged
+    internal static void SyrkT<T>(int n, int k, double alpha, ReadOnlySpan<T> a, int lda, Span<T> c) where T : unmanaged
     {
         if (typeof(T) == typeof(double))
             Gram.Syrk(n, k, alpha, MemoryMarshal.Cast<T, double>(a), lda, 0.0, MemoryMarshal.Cast<T, double>(c), n);
@@ -288,7 +292,7 @@ public static class EmpiricalKernel
             Gram.Syrk(n, k, (float)alpha, MemoryMarshal.Cast<T, float>(a), lda, 0f, MemoryMarshal.Cast<T, float>(c), n);
     }
 
-    private static void CrossT<T>(int n, int m, int k, double alpha, ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, Span<T> c)
+    internal static void CrossT<T>(int n, int m, int k, double alpha, ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, Span<T> c)
         where T : unmanaged
     {
         if (typeof(T) == typeof(double))
