@@ -1,0 +1,250 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using NtkFast.Quadrature;
+
+namespace NtkFast.Activations;
+
+/// <summary>
+/// Hermite coefficients of σ and σ' at one variance v, for the Mehler series of the dual kernel:
+/// α_k = E[σ(√v z) h_k(z)], β_k = E[σ'(√v z) h_k(z)] (h_k the orthonormal probabilists' Hermite
+/// polynomials), k &lt; <see cref="MehlerSeries.MaxTerms"/>, with the Parseval tails
+/// T(K) = E[σ²] − Σ_{k≤K} α_k² at every multiple of 8 terms (plus a rounding slack, so they bound the true
+/// tails). Immutable and a pure function of (activation, v): computed by any thread, the bits are the same.
+/// </summary>
+internal sealed class MehlerRecord
+{
+    /// <summary>The variance.</summary>
+    public readonly double Variance;
+    /// <summary>Terms whose coefficients are trusted (a multiple of 8; 0: the series is not used for v).</summary>
+    public readonly int Terms;
+    /// <summary>Least multiple of 8 terms after which both tails are ≤ <see cref="MehlerSeries.Tolerance"/>·E (0 if none within <see cref="Terms"/>): the terms ρ = ±1 needs.</summary>
+    public readonly int FullTerms;
+    /// <summary>[α_0 … α_{M−1}, β_0 … β_{M−1}], M = <see cref="MehlerSeries.MaxTerms"/> (null when not eligible).</summary>
+    public readonly double[]? Coefficients;
+    /// <summary>[Tα(8), Tα(16), …, Tα(M), Tβ(8), …, Tβ(M)]: tail bounds after 8m terms (null when not eligible).</summary>
+    public readonly double[]? Tails;
+
+    public MehlerRecord(double variance, int terms, int fullTerms, double[]? coefficients, double[]? tails)
+    {
+        Variance = variance;
+        Terms = terms;
+        FullTerms = fullTerms;
+        Coefficients = coefficients;
+        Tails = tails;
+    }
+
+    public static MehlerRecord Ineligible(double variance) => new(variance, 0, 0, null, null);
+
+    public bool Eligible => Terms > 0;
+}
+
+/// <summary>
+/// The dual kernel of a smooth activation as a Mehler (Hermite) series with a rigorous truncation bound:
+/// for ρ = b/√(ac), E[σ(u)σ(v)] = Σ_k α_k(a)α_k(c)ρ^k and E[σ'(u)σ'(v)] = Σ_k β_k(a)β_k(c)ρ^k, and by
+/// Cauchy–Schwarz |Σ_{k≥K} α_k(a)α_k(c)ρ^k| ≤ |ρ|^K·√(Tα_a(K)·Tα_c(K)) with the Parseval tails
+/// T(K) = E[σ²] − Σ_{k&lt;K} α_k². The coefficients come from two Gauss–Hermite rules (<see cref="Q1"/>,
+/// <see cref="Q2"/> nodes); only the leading coefficients on which both rules agree to
+/// <see cref="Agreement"/>·√E are trusted (none for a kinked σ: Gauss–Hermite converges slowly there).
+/// Per triple, terms are added 16 at a time until the bound is ≤ <see cref="Certificate"/> of the sum;
+/// when the trusted terms run out first (large variances, ρ ≈ ±1 with slowly decaying coefficients), or a
+/// variance is 0 or not eligible, the caller falls back to the polar rule, so the series never makes a dual
+/// less accurate than before.
+/// </summary>
+/// <remarks>
+/// The sum over k runs as a dot product in Vector256 steps of 8 (two accumulators, powers of ρ by repeated
+/// multiplication) with a fixed reduction order: the same arithmetic on every instruction set (software
+/// Vector256 with FMA otherwise), a pure function of (record(a), b, record(c)) whether called per triple or
+/// batched, and symmetric in (a, c) bit for bit (α_k(a)·α_k(c) commutes). docs/notes/quad.md has the
+/// measurements behind the constants.
+/// </remarks>
+[SkipLocalsInit]
+internal static class MehlerSeries
+{
+    /// <summary>Coefficients kept per variance (a multiple of 16).</summary>
+    public const int MaxTerms = 256;
+    /// <summary>Gauss–Hermite degrees of the two coefficient rules (the second is the one used).</summary>
+    public const int Q1 = 400, Q2 = 512;
+    /// <summary>Tail target relative to E[σ²] (resp. E[σ'²]) for <see cref="MehlerRecord.FullTerms"/> (diagnostics).</summary>
+    public const double Tolerance = 1e-13;
+    /// <summary>Coefficient agreement between the two rules required to trust a coefficient (relative to √E).</summary>
+    public const double Agreement = 1e-14;
+    /// <summary>
+    /// Slack added to every tail (relative to E): rounding of E − Σα² and the coefficient error allowed by
+    /// <see cref="Agreement"/> (2·1e−14·√(256)·E ≈ 3.2e−13).
+    /// </summary>
+    public const double Slack = 5e-13;
+    /// <summary>A triple is accepted when its truncation bound is at most this fraction of the sum.</summary>
+    public const double Certificate = 1e-11;
+    /// <summary>Variances outside [MinVariance, MaxVariance] (and 0) are left to the polar rule.</summary>
+    public const double MinVariance = 1e-300, MaxVariance = 1e6;
+
+    private const int Blocks = MaxTerms / 8;
+    // bound ≤ C'·|partial| with C' = C/(1 + C) gives bound ≤ C·|sum| (|sum| ≥ |partial| − bound).
+    private const double CertificateSquared = Certificate / (1 + Certificate) * (Certificate / (1 + Certificate));
+
+    /// <summary>Coefficients of <paramref name="act"/> at variance <paramref name="v"/> (eligible or not).</summary>
+    public static MehlerRecord Compute(Activation act, double v) => Compute(act, v, Q1, Q2);
+
+    /// <summary>As <see cref="Compute(Activation, double)"/> with explicit rule degrees (measurements).</summary>
+    public static MehlerRecord Compute(Activation act, double v, int q1, int q2)
+    {
+        if (!(v >= MinVariance && v <= MaxVariance)) return MehlerRecord.Ineligible(v);
+        double[] c1 = new double[2 * MaxTerms], c2 = new double[2 * MaxTerms];
+        (double e1, double ed1) = Coefficients(act, v, q1, c1);
+        (double e, double ed) = Coefficients(act, v, q2, c2);
+        if (!(e > 0 && ed > 0 && double.IsFinite(e) && double.IsFinite(ed))) return MehlerRecord.Ineligible(v);
+        if (!(Math.Abs(e - e1) <= Agreement * e && Math.Abs(ed - ed1) <= Agreement * ed)) return MehlerRecord.Ineligible(v);
+        // Trusted terms: the leading blocks of 8 on which every coefficient of both rules agrees.
+        double se = Math.Sqrt(e), sed = Math.Sqrt(ed);
+        int terms = 0;
+        for (int k = 0; k < MaxTerms; k++)
+        {
+            if (!(Math.Abs(c2[k] - c1[k]) <= Agreement * se && Math.Abs(c2[MaxTerms + k] - c1[MaxTerms + k]) <= Agreement * sed)) break;
+            if ((k & 7) == 7) terms = k + 1;
+        }
+        if (terms == 0) return MehlerRecord.Ineligible(v);
+        double[] tails = new double[2 * Blocks];
+        int needA = TailsOf(c2.AsSpan(0, MaxTerms), e, tails.AsSpan(0, Blocks), terms);
+        int needB = TailsOf(c2.AsSpan(MaxTerms, MaxTerms), ed, tails.AsSpan(Blocks, Blocks), terms);
+        int full = needA > 0 && needB > 0 ? Math.Max(needA, needB) : 0;
+        return new MehlerRecord(v, terms, full, c2, tails);
+    }
+
+    /// <summary>Tail bounds after 8m terms (m ≤ terms/8); returns the least multiple of 8 whose tail is ≤ Tolerance·E (0 if none).</summary>
+    private static int TailsOf(ReadOnlySpan<double> coef, double e, Span<double> tails, int terms)
+    {
+        double sum = 0;
+        int need = 0;
+        for (int m = 0; m < terms / 8; m++)
+        {
+            for (int k = 8 * m; k < 8 * m + 8; k++) sum = Math.FusedMultiplyAdd(coef[k], coef[k], sum);
+            double t = Math.Max(e - sum, 0.0);
+            // Keep the sequence non-increasing (the true tails are), then add the slack.
+            if (m > 0) t = Math.Min(t, tails[m - 1] - Slack * e);
+            tails[m] = t + Slack * e;
+            if (need == 0 && t <= Tolerance * e) need = 8 * (m + 1);
+        }
+        return need;
+    }
+
+    /// <summary>
+    /// α_k, β_k for k &lt; MaxTerms with the q-point Gauss–Hermite rule into coef[0..M) and coef[M..2M); returns
+    /// (E[σ²], E[σ'²]) by the same rule. Pairs of symmetric nodes are folded (h_k(−z) = (−1)^k h_k(z)).
+    /// </summary>
+    private static (double E, double Ed) Coefficients(Activation act, double v, int q, double[] coef)
+    {
+        GaussRule rule = GaussHermite.Get(q);
+        ReadOnlySpan<double> z = rule.X, w = rule.W;
+        double sv = Math.Sqrt(v);
+        double[] x = new double[q], s = new double[q], d = new double[q];
+        for (int i = 0; i < q; i++) x[i] = sv * z[i];
+        act.Forward(x, s);
+        act.Derivative(x, d);
+        double e = 0, ed = 0;
+        for (int i = 0; i < q; i++)
+        {
+            e = Math.FusedMultiplyAdd(w[i] * s[i], s[i], e);
+            ed = Math.FusedMultiplyAdd(w[i] * d[i], d[i], ed);
+        }
+        // Nodes z[q−1−i] = −z[i]; the positive half is z[q−1−i], i < q/2 (plus z = 0 when q is odd).
+        // Nodes whose weight underflows to 0 contribute nothing and are dropped.
+        int half = q / 2, n = 0;
+        int cap = half + 4;
+        double[] zz = new double[cap], sp = new double[cap], sm = new double[cap], dp = new double[cap], dm = new double[cap];
+        for (int i = 0; i < half; i++)
+        {
+            int ip = q - 1 - i, im = i;
+            if (w[ip] == 0) continue;
+            zz[n] = z[ip];
+            sp[n] = w[ip] * (s[ip] + s[im]);
+            sm[n] = w[ip] * (s[ip] - s[im]);
+            dp[n] = w[ip] * (d[ip] + d[im]);
+            dm[n] = w[ip] * (d[ip] - d[im]);
+            n++;
+        }
+        if ((q & 1) == 1)
+        {
+            zz[n] = 0.0;
+            sp[n] = w[half] * s[half];
+            dp[n] = w[half] * d[half];
+            n++;
+        }
+        int nv = (n + 3) & ~3; // padding lanes have zero weights
+        // Hermite recurrence over the nodes, four at a time; per k one fixed-order reduction.
+        double[] hPrev = new double[nv], hCur = new double[nv];
+        Array.Fill(hCur, 1.0);
+        ref double rz = ref MemoryMarshal.GetArrayDataReference(zz);
+        ref double rsp = ref MemoryMarshal.GetArrayDataReference(sp), rsm = ref MemoryMarshal.GetArrayDataReference(sm);
+        ref double rdp = ref MemoryMarshal.GetArrayDataReference(dp), rdm = ref MemoryMarshal.GetArrayDataReference(dm);
+        ref double hp = ref MemoryMarshal.GetArrayDataReference(hPrev), hc = ref MemoryMarshal.GetArrayDataReference(hCur);
+        for (int k = 0; k < MaxTerms; k++)
+        {
+            ref double ps = ref (k & 1) == 0 ? ref rsp : ref rsm;
+            ref double pd = ref (k & 1) == 0 ? ref rdp : ref rdm;
+            Vector256<double> accS = Vector256<double>.Zero, accD = Vector256<double>.Zero;
+            // h_{k+1} = (z h_k − √k h_{k−1}) / √(k+1), in the same pass.
+            Vector256<double> rk = Vector256.Create(Math.Sqrt(k)), inv = Vector256.Create(1.0 / Math.Sqrt(k + 1));
+            for (nuint i = 0; i < (nuint)nv; i += 4)
+            {
+                Vector256<double> h = Vector256.LoadUnsafe(ref hc, i), h0 = Vector256.LoadUnsafe(ref hp, i);
+                accS = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref ps, i), h, accS);
+                accD = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref pd, i), h, accD);
+                Vector256<double> next = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref rz, i), h, -(rk * h0)) * inv;
+                h.StoreUnsafe(ref hp, i);
+                next.StoreUnsafe(ref hc, i);
+            }
+            coef[k] = Reduce(accS);
+            coef[MaxTerms + k] = Reduce(accD);
+        }
+        return (e, ed);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double Reduce(Vector256<double> v) => (v.GetElement(0) + v.GetElement(1)) + (v.GetElement(2) + v.GetElement(3));
+
+    /// <summary>
+    /// The series dual at (a, b, c) from the records of a and c, or false when the certificate does not
+    /// hold within the trusted terms (the caller then uses the polar rule).
+    /// </summary>
+    public static bool TryEvaluate(MehlerRecord ra, MehlerRecord rc, double b, out double ess, out double edd)
+    {
+        ess = edd = 0;
+        if (!ra.Eligible || !rc.Eligible || double.IsNaN(b)) return false;
+        double sa = Math.Sqrt(ra.Variance), sc = Math.Sqrt(rc.Variance);
+        double rho = Math.Clamp(b / (sa * sc), -1.0, 1.0);
+        int limit = Math.Min(ra.Terms, rc.Terms);
+        ref double ca = ref MemoryMarshal.GetArrayDataReference(ra.Coefficients!);
+        ref double cc = ref MemoryMarshal.GetArrayDataReference(rc.Coefficients!);
+        ref double ta = ref MemoryMarshal.GetArrayDataReference(ra.Tails!);
+        ref double tc = ref MemoryMarshal.GetArrayDataReference(rc.Tails!);
+        double r2 = rho * rho, r4 = r2 * r2;
+        Vector256<double> p0 = Vector256.Create(1.0, rho, r2, r2 * rho);
+        Vector256<double> p1 = p0 * r4;
+        Vector256<double> r8 = Vector256.Create(r4 * r4);
+        Vector256<double> s0 = Vector256<double>.Zero, s1 = s0, d0 = s0, d1 = s0;
+        for (int k = 0; k < limit; k += 8)
+        {
+            Vector256<double> a0 = Vector256.LoadUnsafe(ref ca, (nuint)k), a1 = Vector256.LoadUnsafe(ref ca, (nuint)(k + 4));
+            Vector256<double> c0 = Vector256.LoadUnsafe(ref cc, (nuint)k), c1 = Vector256.LoadUnsafe(ref cc, (nuint)(k + 4));
+            s0 = Vector256.FusedMultiplyAdd(a0 * c0, p0, s0);
+            s1 = Vector256.FusedMultiplyAdd(a1 * c1, p1, s1);
+            Vector256<double> b0 = Vector256.LoadUnsafe(ref ca, (nuint)(MaxTerms + k)), b1 = Vector256.LoadUnsafe(ref ca, (nuint)(MaxTerms + k + 4));
+            Vector256<double> e0 = Vector256.LoadUnsafe(ref cc, (nuint)(MaxTerms + k)), e1 = Vector256.LoadUnsafe(ref cc, (nuint)(MaxTerms + k + 4));
+            d0 = Vector256.FusedMultiplyAdd(b0 * e0, p0, d0);
+            d1 = Vector256.FusedMultiplyAdd(b1 * e1, p1, d1);
+            p0 *= r8;
+            p1 *= r8;
+            if ((k & 8) == 0 && k + 8 < limit) continue; // check after every 16 terms and at the limit
+            // |ρ|^{k+8} is |lane 0 of p0|; the tails after k + 8 terms sit at block k/8.
+            double rk = p0.GetElement(0), rk2 = rk * rk;
+            int m = k >> 3;
+            ess = Reduce(s0 + s1);
+            edd = Reduce(d0 + d1);
+            if (rk2 * (Unsafe.Add(ref ta, m) * Unsafe.Add(ref tc, m)) <= CertificateSquared * (ess * ess)
+                && rk2 * (Unsafe.Add(ref ta, Blocks + m) * Unsafe.Add(ref tc, Blocks + m)) <= CertificateSquared * (edd * edd))
+                return true;
+        }
+        return false;
+    }
+}
