@@ -43,9 +43,9 @@ internal sealed class MehlerRecord
 /// The dual kernel of a smooth activation as a Mehler (Hermite) series with a rigorous truncation bound:
 /// for ρ = b/√(ac), E[σ(u)σ(v)] = Σ_k α_k(a)α_k(c)ρ^k and E[σ'(u)σ'(v)] = Σ_k β_k(a)β_k(c)ρ^k, and by
 /// Cauchy–Schwarz |Σ_{k≥K} α_k(a)α_k(c)ρ^k| ≤ |ρ|^K·√(Tα_a(K)·Tα_c(K)) with the Parseval tails
-/// T(K) = E[σ²] − Σ_{k&lt;K} α_k². The coefficients come from two Gauss–Hermite rules (<see cref="Q1"/>,
-/// <see cref="Q2"/> nodes); only the leading coefficients on which both rules agree to
-/// <see cref="Agreement"/>·√E are trusted (none for a kinked σ: Gauss–Hermite converges slowly there).
+/// T(K) = E[σ²] − Σ_{k&lt;K} α_k². The coefficients come from the trapezoid and midpoint rules of step
+/// <see cref="Step"/> on the real line (exponentially convergent for smooth σ); only the leading coefficients on
+/// which both agree to <see cref="Agreement"/>·√E are trusted (none for a kinked σ: both converge like h² there).
 /// Per triple, terms are added 16 at a time until the bound is ≤ <see cref="Certificate"/> of the sum;
 /// when the trusted terms run out first (large variances, ρ ≈ ±1 with slowly decaying coefficients), or a
 /// variance is 0 or not eligible, the caller falls back to the polar rule, so the series never makes a dual
@@ -63,12 +63,16 @@ internal static class MehlerSeries
 {
     /// <summary>Coefficients kept per variance (a multiple of 16).</summary>
     public const int MaxTerms = 256;
-    /// <summary>Gauss–Hermite degrees of the two coefficient rules (the second is the one used).</summary>
-    public const int Q1 = 400, Q2 = 512;
+    /// <summary>Step h of the trapezoid and midpoint rules for the coefficients (their mean: step h/2).</summary>
+    public const double Step = 0.125;
     /// <summary>Tail target relative to E[σ²] (resp. E[σ'²]) for <see cref="MehlerRecord.FullTerms"/> (diagnostics).</summary>
     public const double Tolerance = 1e-13;
-    /// <summary>Coefficient agreement between the two rules required to trust a coefficient (relative to √E).</summary>
-    public const double Agreement = 1e-14;
+    /// <summary>
+    /// Agreement of the trapezoid and midpoint rules required to trust a coefficient (relative to √E). Their
+    /// difference is the error of each; the mean used (step h/2) is far more accurate (exponential convergence:
+    /// its error is about the square of theirs), so this only has to exclude unresolved coefficients.
+    /// </summary>
+    public const double Agreement = 1e-12;
     /// <summary>
     /// Slack added to every tail (relative to E): rounding of E − Σα² and the coefficient error allowed by
     /// <see cref="Agreement"/> (2·1e−14·√(256)·E ≈ 3.2e−13).
@@ -84,31 +88,42 @@ internal static class MehlerSeries
     private const double CertificateSquared = Certificate / (1 + Certificate) * (Certificate / (1 + Certificate));
 
     /// <summary>Coefficients of <paramref name="act"/> at variance <paramref name="v"/> (eligible or not).</summary>
-    public static MehlerRecord Compute(Activation act, double v) => Compute(act, v, Q1, Q2);
+    public static MehlerRecord Compute(Activation act, double v) => Compute(act, v, Step);
 
-    /// <summary>As <see cref="Compute(Activation, double)"/> with explicit rule degrees (measurements).</summary>
-    public static MehlerRecord Compute(Activation act, double v, int q1, int q2)
+    /// <summary>As <see cref="Compute(Activation, double)"/> with an explicit trapezoid step (measurements).</summary>
+    public static MehlerRecord Compute(Activation act, double v, double step)
     {
         if (!(v >= MinVariance && v <= MaxVariance)) return MehlerRecord.Ineligible(v);
-        double[] c1 = new double[2 * MaxTerms], c2 = new double[2 * MaxTerms];
-        (double e1, double ed1) = Coefficients(act, v, q1, c1);
-        (double e, double ed) = Coefficients(act, v, q2, c2);
+        double[] ca = new double[2 * MaxTerms], cb = new double[2 * MaxTerms];
+        (double ea, double eda, double eb, double edb) = Coefficients(act, v, step, ca, cb);
+        double e = 0.5 * (ea + eb), ed = 0.5 * (eda + edb);
         if (!(e > 0 && ed > 0 && double.IsFinite(e) && double.IsFinite(ed))) return MehlerRecord.Ineligible(v);
-        if (!(Math.Abs(e - e1) <= Agreement * e && Math.Abs(ed - ed1) <= Agreement * ed)) return MehlerRecord.Ineligible(v);
+        if (!(Math.Abs(ea - eb) <= Agreement * e && Math.Abs(eda - edb) <= Agreement * ed)) return MehlerRecord.Ineligible(v);
         // Trusted terms: the leading blocks of 8 on which every coefficient of both rules agrees.
         double se = Math.Sqrt(e), sed = Math.Sqrt(ed);
         int terms = 0;
         for (int k = 0; k < MaxTerms; k++)
         {
-            if (!(Math.Abs(c2[k] - c1[k]) <= Agreement * se && Math.Abs(c2[MaxTerms + k] - c1[MaxTerms + k]) <= Agreement * sed)) break;
+            if (!(Math.Abs(ca[k] - cb[k]) <= Agreement * se && Math.Abs(ca[MaxTerms + k] - cb[MaxTerms + k]) <= Agreement * sed)) break;
             if ((k & 7) == 7) terms = k + 1;
         }
         if (terms == 0) return MehlerRecord.Ineligible(v);
+        // The coefficients used: the trapezoid rule of step h/2, the mean of the two.
+        double[] c = new double[2 * MaxTerms];
+        for (int k = 0; k < 2 * MaxTerms; k++) c[k] = 0.5 * (ca[k] + cb[k]);
         double[] tails = new double[2 * Blocks];
-        int needA = TailsOf(c2.AsSpan(0, MaxTerms), e, tails.AsSpan(0, Blocks), terms);
-        int needB = TailsOf(c2.AsSpan(MaxTerms, MaxTerms), ed, tails.AsSpan(Blocks, Blocks), terms);
+        int needA = TailsOf(c.AsSpan(0, MaxTerms), e, tails.AsSpan(0, Blocks), terms);
+        int needB = TailsOf(c.AsSpan(MaxTerms, MaxTerms), ed, tails.AsSpan(Blocks, Blocks), terms);
         int full = needA > 0 && needB > 0 ? Math.Max(needA, needB) : 0;
-        return new MehlerRecord(v, terms, full, c2, tails);
+        return new MehlerRecord(v, terms, full, c, tails);
+    }
+
+    /// <summary>α then β by the step-h trapezoid rule (first) and the midpoint rule (second); tests and measurements.</summary>
+    internal static (double[] Trapezoid, double[] Midpoint) CoefficientsForTest(Activation act, double v, double step)
+    {
+        double[] ca = new double[2 * MaxTerms], cb = new double[2 * MaxTerms];
+        Coefficients(act, v, step, ca, cb);
+        return (ca, cb);
     }
 
     /// <summary>Tail bounds after 8m terms (m ≤ terms/8); returns the least multiple of 8 whose tail is ≤ Tolerance·E (0 if none).</summary>
@@ -129,49 +144,45 @@ internal static class MehlerSeries
     }
 
     /// <summary>
-    /// α_k, β_k for k &lt; MaxTerms with the q-point Gauss–Hermite rule into coef[0..M) and coef[M..2M); returns
-    /// (E[σ²], E[σ'²]) by the same rule. Pairs of symmetric nodes are folded (h_k(−z) = (−1)^k h_k(z)).
+    /// α_k, β_k for k &lt; MaxTerms by two rules for ∫ g(z)φ(z)dz on the real line: the trapezoid rule on the nodes
+    /// i·h into <paramref name="ca"/>, the midpoint rule on (i + ½)·h into <paramref name="cb"/> (α in [0, M), β in
+    /// [M, 2M)). The integrands σ(√v z)h_k(z)φ(z) are analytic in a strip (up to σ's nearest complex singularity) and
+    /// decay like a Gaussian, where both rules converge exponentially in 1/h (unlike Gauss–Hermite, whose
+    /// convergence for a near-step σ is slow); their mean is the rule of step h/2, and their difference bounds its
+    /// error by far. Nodes beyond |z| = 38.5 (φ &lt; 1e−322) are dropped. Returns (E[σ²], E[σ'²]) by each rule.
+    /// Pairs of symmetric nodes are folded (h_k(−z) = (−1)^k h_k(z)).
     /// </summary>
-    private static (double E, double Ed) Coefficients(Activation act, double v, int q, double[] coef)
+    private static (double Ea, double Eda, double Eb, double Edb) Coefficients(Activation act, double v, double step, double[] ca, double[] cb)
     {
-        GaussRule rule = GaussHermite.Get(q);
-        ReadOnlySpan<double> z = rule.X, w = rule.W;
+        const double ZMax = 38.5, InvSqrt2Pi = 0.39894228040143267794;
+        int na = (int)(ZMax / step) + 1;           // trapezoid nodes i·h, i = 0…na−1 (i = 0 unpaired)
+        int nb = (int)(ZMax / step - 0.5) + 1;     // midpoint nodes (i + ½)h, i = 0…nb−1
+        int pa = (na + 7) & ~7, pb = (nb + 7) & ~7, nv = pa + pb;
+        double[] zz = new double[nv], ww = new double[nv];
+        for (int i = 0; i < na; i++) { zz[i] = i * step; ww[i] = step * InvSqrt2Pi * Math.Exp(-0.5 * zz[i] * zz[i]); }
+        for (int i = 0; i < nb; i++) { zz[pa + i] = (i + 0.5) * step; ww[pa + i] = step * InvSqrt2Pi * Math.Exp(-0.5 * zz[pa + i] * zz[pa + i]); }
+        // σ and σ' at ±√v·z (padding lanes: z = 0, weight 0).
         double sv = Math.Sqrt(v);
-        double[] x = new double[q], s = new double[q], d = new double[q];
-        for (int i = 0; i < q; i++) x[i] = sv * z[i];
+        double[] x = new double[2 * nv], s = new double[2 * nv], d = new double[2 * nv];
+        for (int i = 0; i < nv; i++) { x[i] = sv * zz[i]; x[nv + i] = -x[i]; }
         act.Forward(x, s);
         act.Derivative(x, d);
-        double e = 0, ed = 0;
-        for (int i = 0; i < q; i++)
+        double[] sp = new double[nv], sm = new double[nv], dp = new double[nv], dm = new double[nv];
+        double ea = 0, eda = 0, eb = 0, edb = 0;
+        for (int i = 0; i < nv; i++)
         {
-            e = Math.FusedMultiplyAdd(w[i] * s[i], s[i], e);
-            ed = Math.FusedMultiplyAdd(w[i] * d[i], d[i], ed);
+            double w = ww[i];
+            if (i == 0) w *= 0.5; // the trapezoid node z = 0 appears once in the folded sum
+            double s1 = s[i], s2 = s[nv + i], d1 = d[i], d2 = d[nv + i];
+            sp[i] = w * (s1 + s2);
+            sm[i] = w * (s1 - s2);
+            dp[i] = w * (d1 + d2);
+            dm[i] = w * (d1 - d2);
+            double es = w * (s1 * s1 + s2 * s2), eds = w * (d1 * d1 + d2 * d2);
+            if (i < pa) { ea += es; eda += eds; }
+            else { eb += es; edb += eds; }
         }
-        // Nodes z[q−1−i] = −z[i]; the positive half is z[q−1−i], i < q/2 (plus z = 0 when q is odd).
-        // Nodes whose weight underflows to 0 contribute nothing and are dropped.
-        int half = q / 2, n = 0;
-        int cap = half + 4;
-        double[] zz = new double[cap], sp = new double[cap], sm = new double[cap], dp = new double[cap], dm = new double[cap];
-        for (int i = 0; i < half; i++)
-        {
-            int ip = q - 1 - i, im = i;
-            if (w[ip] == 0) continue;
-            zz[n] = z[ip];
-            sp[n] = w[ip] * (s[ip] + s[im]);
-            sm[n] = w[ip] * (s[ip] - s[im]);
-            dp[n] = w[ip] * (d[ip] + d[im]);
-            dm[n] = w[ip] * (d[ip] - d[im]);
-            n++;
-        }
-        if ((q & 1) == 1)
-        {
-            zz[n] = 0.0;
-            sp[n] = w[half] * s[half];
-            dp[n] = w[half] * d[half];
-            n++;
-        }
-        int nv = (n + 3) & ~3; // padding lanes have zero weights
-        // Hermite recurrence over the nodes, four at a time; per k one fixed-order reduction.
+        // Hermite recurrence over the nodes, eight at a time; per k one fixed-order reduction per rule.
         double[] hPrev = new double[nv], hCur = new double[nv];
         Array.Fill(hCur, 1.0);
         ref double rz = ref MemoryMarshal.GetArrayDataReference(zz);
@@ -182,22 +193,39 @@ internal static class MehlerSeries
         {
             ref double ps = ref (k & 1) == 0 ? ref rsp : ref rsm;
             ref double pd = ref (k & 1) == 0 ? ref rdp : ref rdm;
-            Vector256<double> accS = Vector256<double>.Zero, accD = Vector256<double>.Zero;
             // h_{k+1} = (z h_k − √k h_{k−1}) / √(k+1), in the same pass.
             Vector256<double> rk = Vector256.Create(Math.Sqrt(k)), inv = Vector256.Create(1.0 / Math.Sqrt(k + 1));
-            for (nuint i = 0; i < (nuint)nv; i += 4)
-            {
-                Vector256<double> h = Vector256.LoadUnsafe(ref hc, i), h0 = Vector256.LoadUnsafe(ref hp, i);
-                accS = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref ps, i), h, accS);
-                accD = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref pd, i), h, accD);
-                Vector256<double> next = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref rz, i), h, -(rk * h0)) * inv;
-                h.StoreUnsafe(ref hp, i);
-                next.StoreUnsafe(ref hc, i);
-            }
-            coef[k] = Reduce(accS);
-            coef[MaxTerms + k] = Reduce(accD);
+            (ca[k], ca[MaxTerms + k]) = Pass(ref rz, ref ps, ref pd, ref hp, ref hc, 0, (nuint)pa, rk, inv);
+            (cb[k], cb[MaxTerms + k]) = Pass(ref rz, ref ps, ref pd, ref hp, ref hc, (nuint)pa, (nuint)nv, rk, inv);
         }
-        return (e, ed);
+        return (ea, eda, eb, edb);
+    }
+
+    /// <summary>
+    /// Σ_i p_i·h_k(z_i) for the nodes [lo, hi) (a multiple of 8 long) for σ and σ', and h_{k+1} in place:
+    /// two interleaved accumulators per sum, reduced in a fixed order.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (double S, double D) Pass(ref double z, ref double ps, ref double pd, ref double hp, ref double hc,
+        nuint lo, nuint hi, Vector256<double> rk, Vector256<double> inv)
+    {
+        Vector256<double> s0 = Vector256<double>.Zero, s1 = s0, d0 = s0, d1 = s0;
+        for (nuint i = lo; i < hi; i += 8)
+        {
+            Vector256<double> h = Vector256.LoadUnsafe(ref hc, i), g = Vector256.LoadUnsafe(ref hc, i + 4);
+            Vector256<double> h0 = Vector256.LoadUnsafe(ref hp, i), g0 = Vector256.LoadUnsafe(ref hp, i + 4);
+            s0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref ps, i), h, s0);
+            s1 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref ps, i + 4), g, s1);
+            d0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref pd, i), h, d0);
+            d1 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref pd, i + 4), g, d1);
+            Vector256<double> next = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref z, i), h, -(rk * h0)) * inv;
+            Vector256<double> next1 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref z, i + 4), g, -(rk * g0)) * inv;
+            h.StoreUnsafe(ref hp, i);
+            g.StoreUnsafe(ref hp, i + 4);
+            next.StoreUnsafe(ref hc, i);
+            next1.StoreUnsafe(ref hc, i + 4);
+        }
+        return (Reduce(s0 + s1), Reduce(d0 + d1));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
