@@ -149,14 +149,16 @@ internal static class MehlerSeries
     /// [M, 2M)). The integrands σ(√v z)h_k(z)φ(z) are analytic in a strip (up to σ's nearest complex singularity) and
     /// decay like a Gaussian, where both rules converge exponentially in 1/h (unlike Gauss–Hermite, whose
     /// convergence for a near-step σ is slow); their mean is the rule of step h/2, and their difference bounds its
-    /// error by far. The integrands are cut at |z| = 20: |h_k(z)|·φ(z) ≲ e^{−z²/4} for every k (the Hermite functions
-    /// are bounded), e^{−100} there, so σ may grow up to about e^{3|x|} before the cut matters.
+    /// error by far. The integrands are cut at |z| = 14: |h_k(z)|·φ(z) ≲ e^{−z²/4} for every k (the Hermite functions
+    /// are bounded), e^{−49} there — below rounding for σ of at most polynomial growth (cutting at 20 instead
+    /// gives the same bits for the built-in activations; an exponentially growing custom σ at large variance
+    /// would need a wider cut).
     /// Returns (E[σ²], E[σ'²]) by each rule.
     /// Pairs of symmetric nodes are folded (h_k(−z) = (−1)^k h_k(z)).
     /// </summary>
     private static (double Ea, double Eda, double Eb, double Edb) Coefficients(Activation act, double v, double step, double[] ca, double[] cb)
     {
-        const double ZMax = 20.0, InvSqrt2Pi = 0.39894228040143267794;
+        const double ZMax = 14.0, InvSqrt2Pi = 0.39894228040143267794;
         int na = (int)(ZMax / step) + 1;           // trapezoid nodes i·h, i = 0…na−1 (i = 0 unpaired)
         int nb = (int)(ZMax / step - 0.5) + 1;     // midpoint nodes (i + ½)h, i = 0…nb−1
         int pa = (na + 7) & ~7, pb = (nb + 7) & ~7, nv = pa + pb;
