@@ -74,8 +74,8 @@ internal static class MehlerSeries
     /// </summary>
     public const double Agreement = 1e-12;
     /// <summary>
-    /// Slack added to every tail (relative to E): rounding of E − Σα² and the coefficient error allowed by
-    /// <see cref="Agreement"/> (2·1e−14·√(256)·E ≈ 3.2e−13).
+    /// Slack added to every tail (relative to E): rounding of E − Σα² over up to 256 terms and of the
+    /// coefficients themselves (the mean rule's error is far below the 1e−12 agreement of the two rules).
     /// </summary>
     public const double Slack = 5e-13;
     /// <summary>A triple is accepted when its truncation bound is at most this fraction of the sum.</summary>
@@ -94,8 +94,12 @@ internal static class MehlerSeries
     public static MehlerRecord Compute(Activation act, double v, double step)
     {
         if (!(v >= MinVariance && v <= MaxVariance)) return MehlerRecord.Ineligible(v);
-        double[] ca = new double[2 * MaxTerms], cb = new double[2 * MaxTerms];
-        (double ea, double eda, double eb, double edb) = Coefficients(act, v, step, ca, cb);
+        // Taken from the thread for the duration (a user σ that itself evaluates a dual gets fresh arrays).
+        Scratch ws = t_scratch ?? new Scratch();
+        t_scratch = null;
+        double[] ca = ws.Ca, cb = ws.Cb;
+        (double ea, double eda, double eb, double edb) = Coefficients(act, v, step, ca, cb, ws);
+        t_scratch = ws;
         double e = 0.5 * (ea + eb), ed = 0.5 * (eda + edb);
         if (!(e > 0 && ed > 0 && double.IsFinite(e) && double.IsFinite(ed))) return MehlerRecord.Ineligible(v);
         if (!(Math.Abs(ea - eb) <= Agreement * e && Math.Abs(eda - edb) <= Agreement * ed)) return MehlerRecord.Ineligible(v);
@@ -116,14 +120,6 @@ internal static class MehlerSeries
         int needB = TailsOf(c.AsSpan(MaxTerms, MaxTerms), ed, tails.AsSpan(Blocks, Blocks), terms);
         int full = needA > 0 && needB > 0 ? Math.Max(needA, needB) : 0;
         return new MehlerRecord(v, terms, full, c, tails);
-    }
-
-    /// <summary>α then β by the step-h trapezoid rule (first) and the midpoint rule (second); tests and measurements.</summary>
-    internal static (double[] Trapezoid, double[] Midpoint) CoefficientsForTest(Activation act, double v, double step)
-    {
-        double[] ca = new double[2 * MaxTerms], cb = new double[2 * MaxTerms];
-        Coefficients(act, v, step, ca, cb);
-        return (ca, cb);
     }
 
     /// <summary>Tail bounds after 8m terms (m ≤ terms/8); returns the least multiple of 8 whose tail is ≤ Tolerance·E (0 if none).</summary>
@@ -156,22 +152,23 @@ internal static class MehlerSeries
     /// Returns (E[σ²], E[σ'²]) by each rule.
     /// Pairs of symmetric nodes are folded (h_k(−z) = (−1)^k h_k(z)).
     /// </summary>
-    private static (double Ea, double Eda, double Eb, double Edb) Coefficients(Activation act, double v, double step, double[] ca, double[] cb)
+    private static (double Ea, double Eda, double Eb, double Edb) Coefficients(Activation act, double v, double step, double[] ca, double[] cb, Scratch ws)
     {
         const double ZMax = 14.0, InvSqrt2Pi = 0.39894228040143267794;
         int na = (int)(ZMax / step) + 1;           // trapezoid nodes i·h, i = 0…na−1 (i = 0 unpaired)
         int nb = (int)(ZMax / step - 0.5) + 1;     // midpoint nodes (i + ½)h, i = 0…nb−1
         int pa = (na + 7) & ~7, pb = (nb + 7) & ~7, nv = pa + pb;
-        double[] zz = new double[nv], ww = new double[nv];
+        ws.Ensure(nv);
+        double[] zz = ws.Z, ww = ws.W;
         for (int i = 0; i < na; i++) { zz[i] = i * step; ww[i] = step * InvSqrt2Pi * Math.Exp(-0.5 * zz[i] * zz[i]); }
         for (int i = 0; i < nb; i++) { zz[pa + i] = (i + 0.5) * step; ww[pa + i] = step * InvSqrt2Pi * Math.Exp(-0.5 * zz[pa + i] * zz[pa + i]); }
         // σ and σ' at ±√v·z (padding lanes: z = 0, weight 0).
         double sv = Math.Sqrt(v);
-        double[] x = new double[2 * nv], s = new double[2 * nv], d = new double[2 * nv];
+        double[] x = ws.X, s = ws.S, d = ws.D;
         for (int i = 0; i < nv; i++) { x[i] = sv * zz[i]; x[nv + i] = -x[i]; }
-        act.Forward(x, s);
-        act.Derivative(x, d);
-        double[] sp = new double[nv], sm = new double[nv], dp = new double[nv], dm = new double[nv];
+        act.Forward(x.AsSpan(0, 2 * nv), s.AsSpan(0, 2 * nv));
+        act.Derivative(x.AsSpan(0, 2 * nv), d.AsSpan(0, 2 * nv));
+        double[] sp = ws.Sp, sm = ws.Sm, dp = ws.Dp, dm = ws.Dm;
         double ea = 0, eda = 0, eb = 0, edb = 0;
         for (int i = 0; i < nv; i++)
         {
@@ -187,7 +184,8 @@ internal static class MehlerSeries
             else { eb += es; edb += eds; }
         }
         // Hermite recurrence over the nodes, eight at a time; per k one fixed-order reduction per rule.
-        double[] hPrev = new double[nv], hCur = new double[nv];
+        double[] hPrev = ws.HPrev, hCur = ws.HCur;
+        Array.Clear(hPrev);
         Array.Fill(hCur, 1.0);
         ref double rz = ref MemoryMarshal.GetArrayDataReference(zz);
         ref double rsp = ref MemoryMarshal.GetArrayDataReference(sp), rsm = ref MemoryMarshal.GetArrayDataReference(sm);
@@ -204,6 +202,27 @@ internal static class MehlerSeries
         }
         return (ea, eda, eb, edb);
     }
+
+    /// <summary>Per-thread work arrays of <see cref="Coefficients"/> (so a record allocates only its own arrays).</summary>
+    private sealed class Scratch
+    {
+        public readonly double[] Ca = new double[2 * MaxTerms], Cb = new double[2 * MaxTerms];
+        public double[] Z = [], W = [], X = [], S = [], D = [], Sp = [], Sm = [], Dp = [], Dm = [], HPrev = [], HCur = [];
+
+        /// <summary>Arrays of exactly nv (and 2·nv) elements, zeroed where the node loops do not write.</summary>
+        public void Ensure(int nv)
+        {
+            if (Z.Length != nv)
+            {
+                Z = new double[nv]; W = new double[nv]; Sp = new double[nv]; Sm = new double[nv]; Dp = new double[nv]; Dm = new double[nv];
+                HPrev = new double[nv]; HCur = new double[nv];
+                X = new double[2 * nv]; S = new double[2 * nv]; D = new double[2 * nv];
+            }
+            Array.Clear(Z); Array.Clear(W);
+        }
+    }
+
+    [ThreadStatic] private static Scratch? t_scratch;
 
     /// <summary>
     /// Σ_i p_i·h_k(z_i) for the nodes [lo, hi) (a multiple of 8 long) for σ and σ', and h_{k+1} in place:
