@@ -20,21 +20,28 @@ internal sealed class MehlerRecord
     public readonly int Terms;
     /// <summary>Least multiple of 8 terms after which both tails are ≤ <see cref="MehlerSeries.Tolerance"/>·E (0 if none within <see cref="Terms"/>): the terms ρ = ±1 needs.</summary>
     public readonly int FullTerms;
-    /// <summary>[α_0 … α_{M−1}, β_0 … β_{M−1}], M = <see cref="MehlerSeries.MaxTerms"/> (null when not eligible).</summary>
-    public readonly double[]? Coefficients;
-    /// <summary>[Tα(8), Tα(16), …, Tα(M), Tβ(8), …, Tβ(M)]: tail bounds after 8m terms (null when not eligible).</summary>
-    public readonly double[]? Tails;
+    /// <summary>
+    /// Coefficients and tails in one array (null when not eligible), laid out for the per-triple loop: block m of
+    /// 8 terms at [16m, 16m + 16) holds α_{8m…8m+7} then β_{8m…8m+7}; then, from 2M (M = <see cref="MehlerSeries.MaxTerms"/>),
+    /// Tα after 8, 16, …, M terms, then Tβ likewise: bounds on the tails (true tails plus a rounding slack).
+    /// </summary>
+    public readonly double[]? Data;
 
-    public MehlerRecord(double variance, int terms, int fullTerms, double[]? coefficients, double[]? tails)
+    public MehlerRecord(double variance, int terms, int fullTerms, double[]? data)
     {
         Variance = variance;
         Terms = terms;
         FullTerms = fullTerms;
-        Coefficients = coefficients;
-        Tails = tails;
+        Data = data;
     }
 
-    public static MehlerRecord Ineligible(double variance) => new(variance, 0, 0, null, null);
+    /// <summary>α_k (k &lt; MaxTerms) of an eligible record.</summary>
+    public double Alpha(int k) => Data![16 * (k >> 3) + (k & 7)];
+
+    /// <summary>β_k (k &lt; MaxTerms) of an eligible record.</summary>
+    public double Beta(int k) => Data![16 * (k >> 3) + 8 + (k & 7)];
+
+    public static MehlerRecord Ineligible(double variance) => new(variance, 0, 0, null);
 
     public bool Eligible => Terms > 0;
 }
@@ -113,13 +120,19 @@ internal static class MehlerSeries
         }
         if (terms == 0) return MehlerRecord.Ineligible(v);
         // The coefficients used: the trapezoid rule of step h/2, the mean of the two.
-        double[] c = new double[2 * MaxTerms];
+        Span<double> c = stackalloc double[2 * MaxTerms];
         for (int k = 0; k < 2 * MaxTerms; k++) c[k] = 0.5 * (ca[k] + cb[k]);
-        double[] tails = new double[2 * Blocks];
-        int needA = TailsOf(c.AsSpan(0, MaxTerms), e, tails.AsSpan(0, Blocks), terms);
-        int needB = TailsOf(c.AsSpan(MaxTerms, MaxTerms), ed, tails.AsSpan(Blocks, Blocks), terms);
+        double[] data = new double[2 * MaxTerms + 2 * Blocks];
+        for (int k = 0; k < MaxTerms; k++)
+        {
+            data[16 * (k >> 3) + (k & 7)] = c[k];
+            data[16 * (k >> 3) + 8 + (k & 7)] = c[MaxTerms + k];
+        }
+        Span<double> tails = data.AsSpan(2 * MaxTerms);
+        int needA = TailsOf(c[..MaxTerms], e, tails[..Blocks], terms);
+        int needB = TailsOf(c[MaxTerms..], ed, tails[Blocks..], terms);
         int full = needA > 0 && needB > 0 ? Math.Max(needA, needB) : 0;
-        return new MehlerRecord(v, terms, full, c, tails);
+        return new MehlerRecord(v, terms, full, data);
     }
 
     /// <summary>Tail bounds after 8m terms (m ≤ terms/8); returns the least multiple of 8 whose tail is ≤ Tolerance·E (0 if none).</summary>
@@ -280,10 +293,10 @@ internal static class MehlerSeries
         double sa = Math.Sqrt(ra.Variance), sc = Math.Sqrt(rc.Variance);
         double rho = Math.Clamp(b / (sa * sc), -1.0, 1.0);
         int limit = Math.Min(ra.Terms, rc.Terms);
-        ref double ca = ref MemoryMarshal.GetArrayDataReference(ra.Coefficients!);
-        ref double cc = ref MemoryMarshal.GetArrayDataReference(rc.Coefficients!);
-        ref double ta = ref MemoryMarshal.GetArrayDataReference(ra.Tails!);
-        ref double tc = ref MemoryMarshal.GetArrayDataReference(rc.Tails!);
+        ref double ca = ref MemoryMarshal.GetArrayDataReference(ra.Data!);
+        ref double cc = ref MemoryMarshal.GetArrayDataReference(rc.Data!);
+        ref double ta = ref Unsafe.Add(ref ca, 2 * MaxTerms);
+        ref double tc = ref Unsafe.Add(ref cc, 2 * MaxTerms);
         double r2 = rho * rho, r4 = r2 * r2;
         if (Vector512.IsHardwareAccelerated) return Evaluate512(ref ca, ref cc, ref ta, ref tc, rho, r2, r4, limit, out ess, out edd);
         Vector256<double> p0 = Vector256.Create(1.0, rho, r2, r2 * rho);
@@ -292,12 +305,13 @@ internal static class MehlerSeries
         Vector256<double> s0 = Vector256<double>.Zero, s1 = s0, d0 = s0, d1 = s0;
         for (int k = 0; k < limit; k += 8)
         {
-            Vector256<double> a0 = Vector256.LoadUnsafe(ref ca, (nuint)k), a1 = Vector256.LoadUnsafe(ref ca, (nuint)(k + 4));
-            Vector256<double> c0 = Vector256.LoadUnsafe(ref cc, (nuint)k), c1 = Vector256.LoadUnsafe(ref cc, (nuint)(k + 4));
+            nuint o = (nuint)(2 * k); // block k/8: α at [o, o + 8), β at [o + 8, o + 16)
+            Vector256<double> a0 = Vector256.LoadUnsafe(ref ca, o), a1 = Vector256.LoadUnsafe(ref ca, o + 4);
+            Vector256<double> c0 = Vector256.LoadUnsafe(ref cc, o), c1 = Vector256.LoadUnsafe(ref cc, o + 4);
             s0 = Vector256.FusedMultiplyAdd(a0 * c0, p0, s0);
             s1 = Vector256.FusedMultiplyAdd(a1 * c1, p1, s1);
-            Vector256<double> b0 = Vector256.LoadUnsafe(ref ca, (nuint)(MaxTerms + k)), b1 = Vector256.LoadUnsafe(ref ca, (nuint)(MaxTerms + k + 4));
-            Vector256<double> e0 = Vector256.LoadUnsafe(ref cc, (nuint)(MaxTerms + k)), e1 = Vector256.LoadUnsafe(ref cc, (nuint)(MaxTerms + k + 4));
+            Vector256<double> b0 = Vector256.LoadUnsafe(ref ca, o + 8), b1 = Vector256.LoadUnsafe(ref ca, o + 12);
+            Vector256<double> e0 = Vector256.LoadUnsafe(ref cc, o + 8), e1 = Vector256.LoadUnsafe(ref cc, o + 12);
             d0 = Vector256.FusedMultiplyAdd(b0 * e0, p0, d0);
             d1 = Vector256.FusedMultiplyAdd(b1 * e1, p1, d1);
             p0 *= r8;
@@ -326,8 +340,9 @@ internal static class MehlerSeries
         Vector512<double> s = Vector512<double>.Zero, d = s;
         for (int k = 0; k < limit; k += 8)
         {
-            s = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref ca, (nuint)k) * Vector512.LoadUnsafe(ref cc, (nuint)k), p, s);
-            d = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref ca, (nuint)(MaxTerms + k)) * Vector512.LoadUnsafe(ref cc, (nuint)(MaxTerms + k)), p, d);
+            nuint o = (nuint)(2 * k);
+            s = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref ca, o) * Vector512.LoadUnsafe(ref cc, o), p, s);
+            d = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref ca, o + 8) * Vector512.LoadUnsafe(ref cc, o + 8), p, d);
             p *= r8;
             if ((k & 8) == 0 && k + 8 < limit) continue;
             double rk = p.GetElement(0), rk2 = rk * rk;
