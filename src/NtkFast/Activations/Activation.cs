@@ -75,8 +75,9 @@ public abstract class Activation
     /// <summary>
     /// The dual kernel by quadrature (<see cref="BivariateGaussian"/>: polar rule split at the rays where
     /// u or v vanish, graded for large variances), whatever <see cref="Dual(double, double, double)"/> does.
-    /// Every activation gets this for free; it is what <see cref="Dual(double, double, double)"/> returns for
-    /// activations without a closed form. Accurate to 1e−9 relative at the default degree (docs/notes/act.md).
+    /// Every activation gets this for free; activations without a closed form return it from
+    /// <see cref="Dual(double, double, double)"/> wherever their faster Mehler series is not certified
+    /// (docs/notes/quad.md). Accurate to 1e−9 relative at the default degree (docs/notes/act.md).
     /// </summary>
     public DualValue NumericDual(double a, double b, double c) => NumericDual(a, b, c, BivariateQuadrature.Default);
 
