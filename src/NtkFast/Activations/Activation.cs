@@ -56,6 +56,16 @@ public abstract class Activation
         }
     }
 
+    /// <summary>
+    /// Prepares the dual kernel for many triples whose variances come from one list (the per-point
+    /// variances of a layer): whatever depends on a variance alone is computed once per entry here, and
+    /// <see cref="PreparedDual.Row"/> then evaluates rows of triples by index. Results are bitwise those of
+    /// <see cref="Dual(double, double, double)"/> at the same (a, b, c). The default keeps nothing and calls
+    /// the batched <see cref="Dual(double, ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double}, Span{double})"/>;
+    /// quadrature activations precompute their Hermite coefficients (docs/notes/quad.md).
+    /// </summary>
+    public virtual PreparedDual PrepareDual(ReadOnlySpan<double> variances) => new(this, variances);
+
     public override string ToString() => Name;
 
     private SpanFunction? _forward, _derivative;
@@ -65,8 +75,9 @@ public abstract class Activation
     /// <summary>
     /// The dual kernel by quadrature (<see cref="BivariateGaussian"/>: polar rule split at the rays where
     /// u or v vanish, graded for large variances), whatever <see cref="Dual(double, double, double)"/> does.
-    /// Every activation gets this for free; it is what <see cref="Dual(double, double, double)"/> returns for
-    /// activations without a closed form. Accurate to 1e−9 relative at the default degree (docs/notes/act.md).
+    /// Every activation gets this for free; activations without a closed form return it from
+    /// <see cref="Dual(double, double, double)"/> wherever their faster Mehler series is not certified
+    /// (docs/notes/quad.md). Accurate to 1e−9 relative at the default degree (docs/notes/act.md).
     /// </summary>
     public DualValue NumericDual(double a, double b, double c) => NumericDual(a, b, c, BivariateQuadrature.Default);
 
@@ -118,5 +129,60 @@ public abstract class Activation
         if (c.Length != b.Length) throw new ArgumentException($"c has length {c.Length}, b has {b.Length}.", nameof(c));
         if (ess.Length < b.Length) throw new ArgumentException($"ess has length {ess.Length}, needs {b.Length}.", nameof(ess));
         if (edd.Length < b.Length) throw new ArgumentException($"edd has length {edd.Length}, needs {b.Length}.", nameof(edd));
+    }
+}
+
+/// <summary>
+/// A dual kernel prepared for a list of variances (<see cref="Activation.PrepareDual"/>). Immutable after
+/// construction; <see cref="Row"/> and <see cref="Diagonal"/> may be called from many threads at once.
+/// </summary>
+public class PreparedDual
+{
+    private readonly double[] _variances;
+
+    /// <summary>Keeps a copy of <paramref name="variances"/>; evaluates through <paramref name="activation"/>'s batched dual.</summary>
+    public PreparedDual(Activation activation, ReadOnlySpan<double> variances)
+    {
+        ArgumentNullException.ThrowIfNull(activation);
+        Activation = activation;
+        _variances = variances.ToArray();
+    }
+
+    public Activation Activation { get; }
+
+    /// <summary>Number of variances.</summary>
+    public int Count => _variances.Length;
+
+    /// <summary>Variance number <paramref name="index"/>.</summary>
+    public double Variance(int index) => _variances[index];
+
+    /// <summary>Dual at (v, v, v), v = <see cref="Variance"/>(<paramref name="index"/>): bitwise <see cref="Activation.DualDiagonal"/>(v).</summary>
+    public virtual DualValue Diagonal(int index) => Activation.DualDiagonal(_variances[index]);
+
+    /// <summary>
+    /// ess[j], edd[j] = dual at (Variance(row), b[j], Variance(cols[j])). <paramref name="c"/> must hold those
+    /// variances, c[j] = Variance(cols[j]) (callers have them at hand; implementations may use either).
+    /// </summary>
+    public virtual void Row(int row, ReadOnlySpan<int> cols, ReadOnlySpan<double> b, ReadOnlySpan<double> c, Span<double> ess, Span<double> edd)
+    {
+        CheckRow(row, cols, b, c, ess, edd);
+        Activation.Dual(_variances[row], b, c, ess, edd);
+    }
+
+    /// <summary>Throws ArgumentException unless the spans and indices of a <see cref="Row"/> call are consistent.</summary>
+    protected void CheckRow(int row, ReadOnlySpan<int> cols, ReadOnlySpan<double> b, ReadOnlySpan<double> c, Span<double> ess, Span<double> edd)
+    {
+        if ((uint)row >= (uint)_variances.Length) throw new ArgumentException($"row {row} is outside 0…{_variances.Length - 1}.", nameof(row));
+        if (cols.Length != b.Length) throw new ArgumentException($"cols has length {cols.Length}, b has {b.Length}.", nameof(cols));
+        if (c.Length != b.Length) throw new ArgumentException($"c has length {c.Length}, b has {b.Length}.", nameof(c));
+        if (ess.Length < b.Length) throw new ArgumentException($"ess has length {ess.Length}, needs {b.Length}.", nameof(ess));
+        if (edd.Length < b.Length) throw new ArgumentException($"edd has length {edd.Length}, needs {b.Length}.", nameof(edd));
+        for (int j = 0; j < cols.Length; j++)
+        {
+            int k = cols[j];
+            if ((uint)k >= (uint)_variances.Length) throw new ArgumentException($"cols[{j}] = {k} is outside 0…{_variances.Length - 1}.", nameof(cols));
+            if (BitConverter.DoubleToInt64Bits(c[j]) != BitConverter.DoubleToInt64Bits(_variances[k]))
+                throw new ArgumentException($"c[{j}] = {c[j]} is not Variance(cols[{j}]) = {_variances[k]}.", nameof(c));
+        }
     }
 }

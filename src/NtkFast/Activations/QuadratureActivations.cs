@@ -3,14 +3,106 @@ using NtkFast.Quadrature;
 
 namespace NtkFast.Activations;
 
-/// <summary>An activation whose dual kernel comes from <see cref="BivariateGaussian"/> quadrature.</summary>
+/// <summary>
+/// An activation whose dual kernel comes from quadrature: the Mehler (Hermite) series with a rigorous
+/// truncation bound where it is certified (<see cref="MehlerSeries"/>: smooth σ, moderate variances), the
+/// kink-aware polar rule of <see cref="BivariateGaussian"/> everywhere else. The choice is a function of
+/// (a, b, c) alone, so the scalar, batched and prepared duals return the same bits.
+/// </summary>
 public abstract class QuadratureActivation : Activation
 {
-    /// <summary>Quadrature used by <see cref="Dual(double, double, double)"/>.</summary>
+    // Direct-mapped cache of Hermite coefficient records by variance (immutable records, benign races:
+    // a record is a pure function of the variance, so whichever thread computes it stores the same bits).
+    private const int CacheSize = 1024;
+    private readonly MehlerRecord?[] _cache = new MehlerRecord?[CacheSize];
+
+    /// <summary>
+    /// Quadrature of the polar rule. At the default the series is used wherever it is certified; any other
+    /// degree (<see cref="Activation.WithNumericDual"/> with an explicit rule, `--quadrature-degree`) means the
+    /// polar rule at that degree throughout — a cross-check of the series, and of closed forms.
+    /// </summary>
     public virtual BivariateQuadrature Quadrature => BivariateQuadrature.Default;
-    public override DualValue Dual(double a, double b, double c) => NumericDual(a, b, c, Quadrature);
+
+    /// <summary>True when the Mehler series is tried before the polar rule (the default quadrature).</summary>
+    public bool UsesSeries => Quadrature.Degree == BivariateQuadrature.DefaultDegree;
+
+    public override DualValue Dual(double a, double b, double c)
+    {
+        if (UsesSeries && a > 0 && c > 0 && MehlerSeries.TryEvaluate(Record(a), Record(c), b, out double ess, out double edd))
+            return new DualValue(ess, edd);
+        return NumericDual(a, b, c, Quadrature);
+    }
+
     public override void Dual(double a, ReadOnlySpan<double> b, ReadOnlySpan<double> c, Span<double> ess, Span<double> edd)
-        => NumericDual(a, b, c, ess, edd, Quadrature);
+    {
+        if (!UsesSeries)
+        {
+            NumericDual(a, b, c, ess, edd, Quadrature);
+            return;
+        }
+        CheckDualSpans(b, c, ess, edd);
+        MehlerRecord ra = Record(a);
+        for (int j = 0; j < b.Length; j++)
+        {
+            DualValue v = a > 0 && c[j] > 0 && MehlerSeries.TryEvaluate(ra, Record(c[j]), b[j], out double s, out double d)
+                ? new DualValue(s, d) : NumericDual(a, b[j], c[j], Quadrature);
+            ess[j] = v.Ess;
+            edd[j] = v.Edd;
+        }
+    }
+
+    /// <summary>Hermite coefficients at every variance once (in parallel); rows then cost a dot product per triple.</summary>
+    public override PreparedDual PrepareDual(ReadOnlySpan<double> variances) => UsesSeries ? new MehlerPreparedDual(this, variances) : base.PrepareDual(variances);
+
+    /// <summary>The coefficient record of variance <paramref name="v"/> (cached).</summary>
+    internal MehlerRecord Record(double v)
+    {
+        if (!(v >= MehlerSeries.MinVariance && v <= MehlerSeries.MaxVariance)) return MehlerRecord.Ineligible(v);
+        long bits = BitConverter.DoubleToInt64Bits(v);
+        int slot = (int)((ulong)(bits * unchecked((long)0x9E3779B97F4A7C15UL)) >> 54) & (CacheSize - 1);
+        MehlerRecord? r = Volatile.Read(ref _cache[slot]);
+        if (r is not null && BitConverter.DoubleToInt64Bits(r.Variance) == bits) return r;
+        r = MehlerSeries.Compute(this, v);
+        Volatile.Write(ref _cache[slot], r);
+        return r;
+    }
+
+    /// <summary>Prepared dual of a quadrature activation: one coefficient record per variance.</summary>
+    private sealed class MehlerPreparedDual : PreparedDual
+    {
+        private readonly QuadratureActivation _act;
+        private readonly MehlerRecord[] _records;
+
+        public MehlerPreparedDual(QuadratureActivation act, ReadOnlySpan<double> variances) : base(act, variances)
+        {
+            _act = act;
+            var records = new MehlerRecord[variances.Length];
+            NtkParallel.For(records.Length, i => records[i] = act.Record(Variance(i)));
+            _records = records;
+        }
+
+        public override DualValue Diagonal(int index)
+        {
+            double v = Variance(index);
+            MehlerRecord r = _records[index];
+            if (v > 0 && MehlerSeries.TryEvaluate(r, r, v, out double ess, out double edd)) return new DualValue(ess, edd);
+            return _act.NumericDual(v, v, v, _act.Quadrature);
+        }
+
+        public override void Row(int row, ReadOnlySpan<int> cols, ReadOnlySpan<double> b, ReadOnlySpan<double> c, Span<double> ess, Span<double> edd)
+        {
+            CheckRow(row, cols, b, c, ess, edd);
+            double a = Variance(row);
+            MehlerRecord ra = _records[row];
+            for (int j = 0; j < b.Length; j++)
+            {
+                DualValue v = a > 0 && c[j] > 0 && MehlerSeries.TryEvaluate(ra, _records[cols[j]], b[j], out double s, out double d)
+                    ? new DualValue(s, d) : _act.NumericDual(a, b[j], c[j], _act.Quadrature);
+                ess[j] = v.Ess;
+                edd[j] = v.Edd;
+            }
+        }
+    }
 }
 
 /// <summary>tanh(x); tanh'(x) = sech²(x). Dual kernel by quadrature.</summary>

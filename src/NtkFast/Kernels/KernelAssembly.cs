@@ -80,6 +80,49 @@ internal static unsafe class KernelAssembly
         }
     }
 
+    /// <summary>
+    /// <see cref="ComputeDiagonals"/> for the row points and (unless <paramref name="symmetric"/>) the column
+    /// points together, layer by layer, with one <see cref="PreparedDual"/> per layer transition over the
+    /// variances [rows…, columns…] of that layer (returned: element l−1 for the transition l → l+1). Used for
+    /// activations without a closed-form dual, whose coefficients are then computed once per point and layer.
+    /// Bitwise the values of <see cref="ComputeDiagonals"/>: the same operations, and
+    /// <see cref="PreparedDual.Diagonal"/> is bitwise <see cref="Activation.DualDiagonal"/>.
+    /// </summary>
+    internal static PreparedDual[] ComputeDiagonalsPrepared(KernelSpec spec, ReadOnlySpan<double> x, ReadOnlySpan<double> x2, int d, bool symmetric,
+        int rowStart, int rowCount, int colStart, int colCount, Span<double> rowSig, Span<double> rowSdot, Span<double> colSig, Span<double> colSdot)
+    {
+        int depth = spec.Depth;
+        double w2 = spec.WeightStd * spec.WeightStd, b2 = spec.Beta * spec.Beta, alpha = w2 / d;
+        Activation act = spec.DualActivation;
+        int cols = symmetric ? 0 : colCount, total = rowCount + cols;
+        Span<double> g = stackalloc double[1];
+        for (int i = 0; i < total; i++)
+        {
+            bool row = i < rowCount;
+            ReadOnlySpan<double> xi = row ? x.Slice((rowStart + i) * d, d) : x2.Slice((colStart + i - rowCount) * d, d);
+            Gram.Cross(1, 1, d, alpha, xi, d, xi, d, 0.0, g, 1);
+            if (row) { rowSig[i] = g[0] + b2; rowSdot[i] = 0.0; }
+            else { colSig[i - rowCount] = g[0] + b2; colSdot[i - rowCount] = 0.0; }
+        }
+        var tables = new PreparedDual[depth - 1];
+        double[] v = new double[total];
+        for (int l = 1; l < depth; l++)
+        {
+            rowSig.Slice((l - 1) * rowCount, rowCount).CopyTo(v);
+            if (cols > 0) colSig.Slice((l - 1) * colCount, colCount).CopyTo(v.AsSpan(rowCount));
+            PreparedDual table = act.PrepareDual(v);
+            tables[l - 1] = table;
+            for (int i = 0; i < total; i++)
+            {
+                DualValue dv = table.Diagonal(i);
+                double s = w2 * dv.Ess + b2, sd = w2 * dv.Edd;
+                if (i < rowCount) { rowSig[l * rowCount + i] = s; rowSdot[l * rowCount + i] = sd; }
+                else { colSig[l * colCount + i - rowCount] = s; colSdot[l * colCount + i - rowCount] = sd; }
+            }
+        }
+        return tables;
+    }
+
     /// <summary>Θ(L)(x, x) from the per-point layer values (same operations as the tile recursion).</summary>
     internal static double NtkFromDiagonal(int depth, int trainableFrom, ReadOnlySpan<double> sig, ReadOnlySpan<double> sdot, int count, int i)
     {
@@ -116,13 +159,22 @@ internal static unsafe class KernelAssembly
         long rowDiag = (long)depth * rowCount, colDiag = symmetric ? 0 : (long)depth * colCount;
         Span<double> rowSig = workspace.Slice(0, (int)rowDiag);
         Span<double> rowSdot = workspace.Slice((int)rowDiag, (int)rowDiag);
-        ComputeDiagonals(spec, x, d, rowStart, rowCount, rowSig, rowSdot);
         Span<double> colSig = rowSig, colSdot = rowSdot;
         if (!symmetric)
         {
             colSig = workspace.Slice((int)(2 * rowDiag), (int)colDiag);
             colSdot = workspace.Slice((int)(2 * rowDiag + colDiag), (int)colDiag);
-            ComputeDiagonals(spec, x2, d, colStart, colCount, colSig, colSdot);
+        }
+        PreparedDual[]? tables = null;
+        if (spec.DualActivation.HasClosedFormDual)
+        {
+            ComputeDiagonals(spec, x, d, rowStart, rowCount, rowSig, rowSdot);
+            if (!symmetric) ComputeDiagonals(spec, x2, d, colStart, colCount, colSig, colSdot);
+        }
+        else
+        {
+            // Numeric duals: per-variance work (Hermite coefficients) once per point and layer.
+            tables = ComputeDiagonalsPrepared(spec, x, x2, d, symmetric, rowStart, rowCount, colStart, colCount, rowSig, rowSdot, colSig, colSdot);
         }
         long perWorker = WorkerLength(depth, wantC);
         Span<double> scratch = workspace[(int)(2 * rowDiag + 2 * colDiag)..];
@@ -132,7 +184,7 @@ internal static unsafe class KernelAssembly
         {
             var action = new TileAction
             {
-                Act = spec.DualActivation,
+                Act = spec.DualActivation, Tables = tables, ColBase = symmetric ? 0 : rowCount,
                 Depth = depth, TrainableFrom = spec.TrainableFrom,
                 W2 = w2, B2 = spec.Beta * spec.Beta,
                 Gram = pGram, OutS = wantS ? pS : null, OutT = wantT ? pT : null, OutC = wantC ? pC : null,
@@ -148,6 +200,8 @@ internal static unsafe class KernelAssembly
     private struct TileAction : IParallelWorkerAction
     {
         public Activation Act;
+        public PreparedDual[]? Tables;      // per layer transition, over [rows…, columns…]; null: closed form
+        public int ColBase;                 // index of column 0 in the tables
         public int Depth, TrainableFrom;
         public double W2, B2;
         public double* Gram, OutS, OutT, OutC;
@@ -176,6 +230,7 @@ internal static unsafe class KernelAssembly
             double* S = buf, T = buf + TileRows * TileCols;
             double* ess = T + TileRows * TileCols, edd = ess + Batch, bb = edd + Batch, vv = bb + Batch;
             int* idx = (int*)(vv + Batch);
+            int* gidx = idx + Batch;            // table indices (the idx slot holds Batch doubles = 2·Batch ints)
             double* hist = (double*)idx + Batch; // Σ(l) for l = 1…L, then Σ̇(l) for l = 1…L, one tile each
             bool wantT = OutT != null, wantC = OutC != null;
             int tileSize = TileRows * TileCols;
@@ -219,7 +274,14 @@ internal static unsafe class KernelAssembly
                     if (n == 0) continue;
                     int real = n;
                     for (; (n & (Pad - 1)) != 0; n++) { bb[n] = 0.0; vv[n] = a; }
-                    Act.Dual(a, new ReadOnlySpan<double>(bb, n), new ReadOnlySpan<double>(vv, n), new Span<double>(ess, n), new Span<double>(edd, n));
+                    if (Tables is null)
+                        Act.Dual(a, new ReadOnlySpan<double>(bb, n), new ReadOnlySpan<double>(vv, n), new Span<double>(ess, n), new Span<double>(edd, n));
+                    else
+                    {
+                        int fixedIndex = r0 + r;
+                        for (int q = 0; q < n; q++) gidx[q] = q < real ? ColBase + c0 + idx[q] : fixedIndex;
+                        Tables[l - 1].Row(fixedIndex, new ReadOnlySpan<int>(gidx, n), new ReadOnlySpan<double>(bb, n), new ReadOnlySpan<double>(vv, n), new Span<double>(ess, n), new Span<double>(edd, n));
+                    }
                     for (int q = 0; q < real; q++)
                         Update(S, T, hs, hd, r * ld + idx[q], a, vv[q], ess[q], edd[q], rNext[r0 + r], rNextDot[r0 + r], layer, k, wantT);
                 }
@@ -239,7 +301,14 @@ internal static unsafe class KernelAssembly
                     if (n == 0) continue;
                     int real = n;
                     for (; (n & (Pad - 1)) != 0; n++) { bb[n] = 0.0; vv[n] = c; }
-                    Act.Dual(c, new ReadOnlySpan<double>(bb, n), new ReadOnlySpan<double>(vv, n), new Span<double>(ess, n), new Span<double>(edd, n));
+                    if (Tables is null)
+                        Act.Dual(c, new ReadOnlySpan<double>(bb, n), new ReadOnlySpan<double>(vv, n), new Span<double>(ess, n), new Span<double>(edd, n));
+                    else
+                    {
+                        int fixedIndex = ColBase + c0 + j;
+                        for (int q = 0; q < n; q++) gidx[q] = q < real ? r0 + idx[q] : fixedIndex;
+                        Tables[l - 1].Row(fixedIndex, new ReadOnlySpan<int>(gidx, n), new ReadOnlySpan<double>(bb, n), new ReadOnlySpan<double>(vv, n), new Span<double>(ess, n), new Span<double>(edd, n));
+                    }
                     // c < a here, so b = a = c never holds: no diagonal substitution needed.
                     for (int q = 0; q < real; q++)
                         Update(S, T, hs, hd, idx[q] * ld + j, vv[q], c, ess[q], edd[q], 0.0, 0.0, layer, k, wantT);
