@@ -28,11 +28,16 @@ internal static class BatchedDual
 {
     private const double InvTwoPi = 0.15915494309189533577;
     private const double HalfPi = Math.PI / 2;
+    // Double-double constants (hi = the nearest double, lo = the rest; from 50-digit π).
+    private const double PiHi = 3.141592653589793, PiLo = 1.2246467991473532e-16;
+    private const double HalfPiHi = 1.5707963267948966, HalfPiLo = 6.123233995736766e-17;
+    private const double PiOver3Hi = 1.0471975511965979, PiOver3Lo = -1.072081766451091e-16;
+    private const double PiOver6Hi = 0.5235987755982989, PiOver6Lo = -5.360408832255455e-17;
+    private const double TinyDen = 1.1830521861667747e-271, TinyScale = 4.149515568880993e+180; // 2^-900, 2^600
     private const double Tan15 = 0.26794919243112270;   // tan(π/12)
     private const double Sqrt3 = 1.7320508075688772;
-    private const double PiOver6 = Math.PI / 6;
     /// <summary>b² ≤ a·c·(1 − 2⁻⁴⁸) in floating point guarantees |b| &lt; fl(√a·√c), i.e. clipping b is the identity.</summary>
-    private const double NoClipMargin = 1.0 - 1.0 / (1L << 48);
+    private const double NoClipMargin = 1.0 - 1.0 / (1L << 48), ClipFloor = 1.0261342003245941e-289; // 2^-960
 
     // atan(r) = r + r³·q(r²) on |r| ≤ tan(π/12): minimax q of 8 terms (scripts/atan-minimax.py: Remez on the
     // relative error, 1.6e−17 levelled, 1.8e−17 with the coefficients rounded to double).
@@ -64,44 +69,72 @@ internal static class BatchedDual
         path == DualPath.Vector512 || (path == DualPath.Auto && Vector512.IsHardwareAccelerated);
 
     /// <summary>
-    /// The first-quadrant core of atan2 for |y|, |x|: returns (a, flip) with the angle = flip ? π/2 − a : a,
-    /// a = atan(min/max) ∈ [0, π/4]. One division: the reduced-range branch (t &gt; tan 15°) is selected before
-    /// dividing, (min·√3 − max)/(max·√3 + min) = (t√3 − 1)/(t + √3), then a = π/6 + atan of it.
+    /// Argument reduction of atan2 for |y|, |x| ≥ 0: t = min/max ∈ [0, 1]; for t &gt; tan 15° the reduced
+    /// r = (t√3 − 1)/(t + √3) = (min·√3 − max)/(max·√3 + min), selected before the one division; r² and the
+    /// minimax q(r²). Arguments below 2⁻⁹⁰⁰ are scaled by 2⁶⁰⁰ first (exact), so subnormals keep their digits.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TV AtanCore<TV, TO>(TV ay, TV ax, out TV flip) where TO : IDualVector<TV> where TV : struct
+    private static void AtanReduce<TV, TO>(TV ay, TV ax, out TV r, out TV r3q, out TV big, out TV flip) where TO : IDualVector<TV> where TV : struct
     {
         flip = TO.Gt(ay, ax);
         TV num = TO.Select(flip, ax, ay), den = TO.Select(flip, ay, ax);
-        TV big = TO.Gt(num, TO.Mul(TO.C(Tan15), den));
+        TV scale = TO.Select(TO.Lt(den, TO.C(TinyDen)), TO.C(TinyScale), TO.C(1.0));
+        num = TO.Mul(num, scale);
+        den = TO.Mul(den, scale);
+        big = TO.Gt(num, TO.Mul(TO.C(Tan15), den));
         TV n = TO.Select(big, TO.Fma(num, TO.C(Sqrt3), TO.Neg(den)), num);
         TV d = TO.Select(big, TO.Fma(den, TO.C(Sqrt3), num), den);
         // 0/0 (both zero) → 0; den > 0 otherwise (d ≥ den).
-        TV r = TO.Select(TO.Eq(den, TO.Zero), TO.Zero, TO.Div(n, d));
+        r = TO.Select(TO.Eq(den, TO.Zero), TO.Zero, TO.Div(n, d));
         TV x = TO.Mul(r, r);
         TV q = TO.Fma(TO.Fma(TO.Fma(TO.Fma(TO.Fma(TO.Fma(TO.Fma(TO.C(A7), x, TO.C(A6)), x, TO.C(A5)), x, TO.C(A4)), x, TO.C(A3)), x, TO.C(A2)), x, TO.C(A1)), x, TO.C(A0));
-        TV a = TO.Fma(TO.Mul(r, x), q, r);
-        return TO.Add(a, TO.Select(big, TO.C(PiOver6), TO.Zero));
+        r3q = TO.Mul(TO.Mul(r, x), q);
     }
 
-    /// <summary>atan2(y, x) lanes, a few ulps (the arithmetic of every batched kernel; tests compare it with Math.Atan2).</summary>
+    /// <summary>
+    /// The first-quadrant angle from the reduction: H + (L + σ·(r + r³q)) with σ = −1 when flipped (π/2 − …) and
+    /// (H, L) the double-double constant (0, π/6, π/2 or π/3), so the constants add no rounding of their own.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV AtanFinish<TV, TO>(TV r, TV r3q, TV big, TV flip) where TO : IDualVector<TV> where TV : struct
+    {
+        TV h = TO.Select(big, TO.Select(flip, TO.C(PiOver3Hi), TO.C(PiOver6Hi)), TO.Select(flip, TO.C(HalfPiHi), TO.Zero));
+        TV l = TO.Select(big, TO.Select(flip, TO.C(PiOver3Lo), TO.C(PiOver6Lo)), TO.Select(flip, TO.C(HalfPiLo), TO.Zero));
+        TV rs = TO.Select(flip, TO.Neg(r), r);
+        TV r3qs = TO.Select(flip, TO.Neg(r3q), r3q);
+        return TO.Add(h, TO.Add(r3qs, TO.Add(rs, l)));
+    }
+
+    /// <summary>π − a for a ∈ [0, π/2] with π as hi + lo.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV PiMinus<TV, TO>(TV a) where TO : IDualVector<TV> where TV : struct =>
+        TO.Add(TO.Sub(TO.C(PiLo), a), TO.C(PiHi));
+
+    /// <summary>
+    /// atan2(y, x) lanes, within 2 ulps of Math.Atan2 (tests: dense grids, signed zeros, subnormals, ratios to
+    /// 1e±600) for |x|, |y| ≤ 1e300 (max·√3 must not overflow).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static TV Atan2<TV, TO>(TV y, TV x) where TO : IDualVector<TV> where TV : struct
     {
-        TV a = AtanCore<TV, TO>(TO.Abs(y), TO.Abs(x), out TV flip);
-        a = TO.Select(flip, TO.Sub(TO.C(HalfPi), a), a);
-        a = TO.Select(TO.Lt(x, TO.Zero), TO.Sub(TO.C(Math.PI), a), a);
+        AtanReduce<TV, TO>(TO.Abs(y), TO.Abs(x), out TV r, out TV r3q, out TV big, out TV flip);
+        TV a = AtanFinish<TV, TO>(r, r3q, big, flip);
+        // x < 0 or x = −0 (IEEE: atan2(±0, −0) = ±π): the sign bit of x.
+        a = TO.Select(TO.Lt(TO.CopySign(TO.C(1.0), x), TO.Zero), PiMinus<TV, TO>(a), a);
         return TO.CopySign(a, y);
     }
 
     internal static Vector256<double> Atan2(Vector256<double> y, Vector256<double> x) => Atan2<Vector256<double>, V256>(y, x);
     internal static Vector512<double> Atan2(Vector512<double> y, Vector512<double> x) => Atan2<Vector512<double>, V512>(y, x);
 
-    /// <summary>Per-lane clip of b to [−√a√c, √a√c], skipped when no lane needs it (then the clip is the identity).</summary>
+    /// <summary>
+    /// Per-lane clip of b to [−√a√c, √a√c], skipped when no lane can need it: b² + 2⁻⁹⁶⁰ &lt; a·c·(1 − 2⁻⁴⁸)
+    /// in floating point implies a·c is normal and |b| &lt; fl(√a·√c), so the clip is the identity there.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TV Clip<TV, TO>(TV sa, TV c0, TV ac, TV w, TV b, ref TV sac, ref bool haveSac) where TO : IDualVector<TV> where TV : struct
     {
-        if (!TO.Any(TO.Gt(w, TO.Mul(ac, TO.C(NoClipMargin))))) return b;
+        if (!TO.Any(TO.Le(TO.Mul(ac, TO.C(NoClipMargin)), TO.Add(w, TO.C(ClipFloor))))) return b;
         sac = TO.Mul(sa, TO.Sqrt(c0));
         haveSac = true;
         b = TO.Select(TO.Gt(b, sac), sac, b);
@@ -238,9 +271,9 @@ internal static class BatchedDual
             bool haveSac = false;
             b = Clip<TV, TO>(sa, c0, ac, w, b, ref sac, ref haveSac);
             // δ = atan2(S, −b) = π − θ and δ' = atan2(S, b) = θ share one core (S ≥ 0): flip ⇔ S > |b|.
-            TV core = AtanCore<TV, TO>(s, TO.Abs(b), out TV flip);
-            TV acute = TO.Select(flip, TO.Sub(TO.C(HalfPi), core), core);            // atan2(S, |b|) ∈ [0, π/2]
-            TV obtuse = TO.Sub(TO.C(Math.PI), acute);
+            AtanReduce<TV, TO>(s, TO.Abs(b), out TV r, out TV r3q, out TV big, out TV flip);
+            TV acute = AtanFinish<TV, TO>(r, r3q, big, flip);                           // atan2(S, |b|) ∈ [0, π/2]
+            TV obtuse = PiMinus<TV, TO>(acute);
             TV bneg = TO.Lt(b, TO.Zero);
             TV delta = TO.Select(bneg, acute, obtuse);
             TV e = K2Pi<TV, TO>(b, s, delta, sa, c0, ref sac, ref haveSac);
@@ -258,8 +291,8 @@ internal static class BatchedDual
                 d = delta;
                 if (slope < 0)
                 {
-                    // atan2(b, S) from the same core (its flip is |b| > S; the reduced argument min/max is the same).
-                    d = TO.CopySign(TO.Select(TO.Gt(TO.Abs(b), s), TO.Sub(TO.C(HalfPi), core), core), b);
+                    // atan2(b, S) = ±atan2(|b|, S) from the same reduction with the opposite flip (|b| > S; at a tie neither flips).
+                    d = TO.CopySign(AtanFinish<TV, TO>(r, r3q, big, TO.Gt(TO.Abs(b), s)), b);
                 }
             }
             e = TO.Mul(e, TO.C(InvTwoPi));
