@@ -128,39 +128,40 @@ internal static class BatchedDual
     internal static Vector512<double> Atan2(Vector512<double> y, Vector512<double> x) => Atan2<Vector512<double>, V512>(y, x);
 
     /// <summary>
-    /// Per-lane clip of b to [−√a√c, √a√c], skipped when no lane can need it: b² + 2⁻⁹⁶⁰ &lt; a·c·(1 − 2⁻⁴⁸)
-    /// in floating point implies a·c is normal and |b| &lt; fl(√a·√c), so the clip is the identity there.
+    /// Lanes that may need b clipped to [−√a√c, √a√c]: all but those with b² + 2⁻⁹⁶⁰ &lt; a·c·(1 − 2⁻⁴⁸) in
+    /// floating point, which implies a·c is normal and |b| &lt; fl(√a·√c), so the clip is the identity there.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TV Clip<TV, TO>(TV sa, TV c0, TV ac, TV w, TV b, ref TV sac, ref bool haveSac) where TO : IDualVector<TV> where TV : struct
+    private static TV MayClip<TV, TO>(TV ac, TV w) where TO : IDualVector<TV> where TV : struct =>
+        TO.Le(TO.Mul(ac, TO.C(NoClipMargin)), TO.Add(w, TO.C(ClipFloor)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV Clip<TV, TO>(TV sac, TV b) where TO : IDualVector<TV> where TV : struct
     {
-        if (!TO.Any(TO.Le(TO.Mul(ac, TO.C(NoClipMargin)), TO.Add(w, TO.C(ClipFloor))))) return b;
-        sac = TO.Mul(sa, TO.Sqrt(c0));
-        haveSac = true;
         b = TO.Select(TO.Gt(b, sac), sac, b);
         return TO.Select(TO.Lt(b, TO.Neg(sac)), TO.Neg(sac), b);
     }
 
+    /// <summary>Lanes where k(b) needs the series: b &lt; 0 and δ ≤ 0.25 (the direct form cancels there).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV UseSeries<TV, TO>(TV b, TV delta) where TO : IDualVector<TV> where TV : struct =>
+        TO.And(TO.Lt(b, TO.Zero), TO.Le(delta, TO.C(0.25)));
+
     /// <summary>
-    /// k(b)·2π = S + δ·b with δ = atan2(S, −b) = π − θ, or √a√c·(sin δ − δ cos δ) by its series where b &lt; 0
-    /// and δ ≤ 0.25 (the direct form cancels there); the series only when a lane of the vector needs it.
+    /// k(b)·2π = S + δ·b with δ = atan2(S, −b) = π − θ, or √a√c·(sin δ − δ cos δ) by its series in the lanes of
+    /// <see cref="UseSeries"/>, computed only when a lane of the vector needs it.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TV K2Pi<TV, TO>(TV b, TV s, TV delta, TV sa, TV c0, ref TV sac, ref bool haveSac) where TO : IDualVector<TV> where TV : struct
+    private static TV K2Pi<TV, TO>(bool full, TV b, TV s, TV delta, TV sa, TV c0) where TO : IDualVector<TV> where TV : struct
     {
         TV direct = TO.Fma(delta, b, s);
-        TV useSeries = TO.And(TO.Lt(b, TO.Zero), TO.Le(delta, TO.C(0.25)));
-        if (!TO.Any(useSeries)) return direct;
-        if (!haveSac)
-        {
-            sac = TO.Mul(sa, TO.Sqrt(c0));
-            haveSac = true;
-        }
+        TV useSeries = UseSeries<TV, TO>(b, delta);
+        if (!full && !TO.Any(useSeries)) return direct;
         double[] k = s_kSeries;
         TV d2 = TO.Mul(delta, delta);
         TV p = TO.C(k[9]);
         for (int i = 8; i >= 0; i--) p = TO.Fma(p, d2, TO.C(k[i]));
-        TV series = TO.Mul(sac, TO.Mul(TO.Mul(delta, d2), p));
+        TV series = TO.Mul(TO.Mul(sa, TO.Sqrt(c0)), TO.Mul(TO.Mul(delta, d2), p));
         return TO.Select(useSeries, series, direct);
     }
 
@@ -216,7 +217,9 @@ internal static class BatchedDual
         int j0 = 0;
         for (; j0 <= n - w; j0 += w)
         {
-            TK.Run<TV, TO>(in p, TO.Load(ref br, (nuint)j0), TO.Load(ref cr, (nuint)j0), out TV e, out TV d);
+            TV vb = TO.Load(ref br, (nuint)j0), vc = TO.Load(ref cr, (nuint)j0);
+            TK.Run<TV, TO>(false, in p, vb, vc, out TV e, out TV d, out bool needFull);
+            if (needFull) RunFull<TV, TO, TK>(in p, vb, vc, out e, out d);
             TO.Store(e, ref er, (nuint)j0);
             TO.Store(d, ref dr, (nuint)j0);
         }
@@ -227,13 +230,24 @@ internal static class BatchedDual
             tc.Fill(1.0);
             b[j0..n].CopyTo(tb);
             c[j0..n].CopyTo(tc);
-            TK.Run<TV, TO>(in p, TO.Load(ref tb[0], 0), TO.Load(ref tc[0], 0), out TV e, out TV d);
+            TV vb = TO.Load(ref tb[0], 0), vc = TO.Load(ref tc[0], 0);
+            TK.Run<TV, TO>(false, in p, vb, vc, out TV e, out TV d, out bool needFull);
+            if (needFull) RunFull<TV, TO, TK>(in p, vb, vc, out e, out d);
             TO.Store(e, ref te[0], 0);
             TO.Store(d, ref td[0], 0);
             te[..(n - j0)].CopyTo(ess[j0..]);
             td[..(n - j0)].CopyTo(edd[j0..]);
         }
     }
+
+    /// <summary>
+    /// The vector again with clipping and the ρ → −1 series in every lane (selected per lane, so lanes that need
+    /// neither get exactly the fast path's result); rare, kept out of line so the fast path has no branches.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void RunFull<TV, TO, TK>(in ArcCosineParams p, TV b, TV c, out TV ess, out TV edd)
+        where TO : IDualVector<TV> where TV : struct where TK : IRowKernel =>
+        TK.Run<TV, TO>(true, in p, b, c, out ess, out edd, out _);
 
     private readonly struct ArcCosineParams(double slope, double derivAtZero, double a)
     {
@@ -245,7 +259,11 @@ internal static class BatchedDual
 
     private interface IRowKernel
     {
-        static abstract void Run<TV, TO>(in ArcCosineParams p, TV b, TV c, out TV ess, out TV edd) where TO : IDualVector<TV> where TV : struct;
+        /// <summary>
+        /// One vector of triples. Fast (<paramref name="full"/> false): no clipping, no series, and
+        /// <paramref name="needFull"/> set when a lane may need either; full: both, selected per lane.
+        /// </summary>
+        static abstract void Run<TV, TO>(bool full, in ArcCosineParams p, TV b, TV c, out TV ess, out TV edd, out bool needFull) where TO : IDualVector<TV> where TV : struct;
     }
 
     /// <summary>c₀ = max(c, 0), w = b², a·c₀ and S = √max(ac − b², 0) with Kahan's FMA discriminant (from the unclipped b: see ArcCosine).</summary>
@@ -261,22 +279,25 @@ internal static class BatchedDual
     private readonly struct ArcCosineKernel : IRowKernel
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Run<TV, TO>(in ArcCosineParams p, TV b, TV c, out TV ess, out TV edd) where TO : IDualVector<TV> where TV : struct
+        public static void Run<TV, TO>(bool full, in ArcCosineParams p, TV b, TV c, out TV ess, out TV edd, out bool needFull) where TO : IDualVector<TV> where TV : struct
         {
             TV cpos = TO.Gt(c, TO.Zero);
             TV c0 = TO.Select(cpos, c, TO.Zero);
             TV sa = TO.C(p.SqrtA);
             TV s = TO.Sqrt(Discriminant<TV, TO>(TO.C(p.A), b, c0, out TV w, out TV ac));
-            TV sac = default;
-            bool haveSac = false;
-            b = Clip<TV, TO>(sa, c0, ac, w, b, ref sac, ref haveSac);
-            // δ = atan2(S, −b) = π − θ and δ' = atan2(S, b) = θ share one core (S ≥ 0): flip ⇔ S > |b|.
+            if (full) b = Clip<TV, TO>(TO.Mul(sa, TO.Sqrt(c0)), b);
+            else if (TO.Any(MayClip<TV, TO>(ac, w)))
+            {
+                ess = edd = TO.Zero;
+                needFull = true;
+                return;
+            }
             AtanReduce<TV, TO>(s, TO.Abs(b), out TV r, out TV r3q, out TV big, out TV flip);
             TV acute = AtanFinish<TV, TO>(r, r3q, big, flip);                           // atan2(S, |b|) ∈ [0, π/2]
             TV obtuse = PiMinus<TV, TO>(acute);
             TV bneg = TO.Lt(b, TO.Zero);
             TV delta = TO.Select(bneg, acute, obtuse);
-            TV e = K2Pi<TV, TO>(b, s, delta, sa, c0, ref sac, ref haveSac);
+            TV e = K2Pi<TV, TO>(full, b, s, delta, sa, c0);
             TV d;
             double slope = p.Slope;
             if (slope == 0)
@@ -286,7 +307,7 @@ internal static class BatchedDual
             else
             {
                 TV deltaNeg = TO.Select(bneg, obtuse, acute);                          // atan2(S, b)
-                TV eNeg = K2Pi<TV, TO>(TO.Neg(b), s, deltaNeg, sa, c0, ref sac, ref haveSac);
+                TV eNeg = K2Pi<TV, TO>(full, TO.Neg(b), s, deltaNeg, sa, c0);
                 e = TO.Sub(TO.Mul(TO.C(1 + slope * slope), e), TO.Mul(TO.C(2 * slope), eNeg));
                 d = delta;
                 if (slope < 0)
@@ -301,19 +322,19 @@ internal static class BatchedDual
                 : TO.Fma(TO.C(p.Oma2InvTwoPi), d, TO.C(p.NegEddBase));
             ess = TO.Select(cpos, e, TO.Zero);
             edd = TO.Select(cpos, d, TO.C(p.EdgeEdd));
+            needFull = false;
         }
     }
 
     private readonly struct ErfKernel : IRowKernel
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Run<TV, TO>(in ArcCosineParams p, TV b, TV c, out TV ess, out TV edd) where TO : IDualVector<TV> where TV : struct
+        public static void Run<TV, TO>(bool full, in ArcCosineParams p, TV b, TV c, out TV ess, out TV edd, out bool needFull) where TO : IDualVector<TV> where TV : struct
         {
             TV c0 = TO.Select(TO.Gt(c, TO.Zero), c, TO.Zero);
             TV dpos = Discriminant<TV, TO>(TO.C(p.A), b, c0, out TV w, out TV ac);
-            TV sac = default;
-            bool haveSac = false;
-            b = Clip<TV, TO>(TO.C(p.SqrtA), c0, ac, w, b, ref sac, ref haveSac);
+            needFull = !full && TO.Any(MayClip<TV, TO>(ac, w));
+            if (full) b = Clip<TV, TO>(TO.Mul(TO.C(p.SqrtA), TO.Sqrt(c0)), b);
             // q = 1 + 2(a + c) + 4D, written as (1 + 2a) + 2c + 4D to keep every term ≥ 0.
             TV q = TO.Fma(TO.C(4.0), dpos, TO.Fma(TO.C(2.0), c0, TO.C(1.0 + 2.0 * p.A)));
             TV r = TO.Sqrt(q);
@@ -325,14 +346,13 @@ internal static class BatchedDual
     private readonly struct SignKernel : IRowKernel
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Run<TV, TO>(in ArcCosineParams p, TV b, TV c, out TV ess, out TV edd) where TO : IDualVector<TV> where TV : struct
+        public static void Run<TV, TO>(bool full, in ArcCosineParams p, TV b, TV c, out TV ess, out TV edd, out bool needFull) where TO : IDualVector<TV> where TV : struct
         {
             TV cpos = TO.Gt(c, TO.Zero);
             TV c0 = TO.Select(cpos, c, TO.Zero);
             TV s = TO.Sqrt(Discriminant<TV, TO>(TO.C(p.A), b, c0, out TV w, out TV ac));
-            TV sac = default;
-            bool haveSac = false;
-            b = Clip<TV, TO>(TO.C(p.SqrtA), c0, ac, w, b, ref sac, ref haveSac);
+            needFull = !full && TO.Any(MayClip<TV, TO>(ac, w));
+            if (full) b = Clip<TV, TO>(TO.Mul(TO.C(p.SqrtA), TO.Sqrt(c0)), b);
             ess = TO.Select(cpos, TO.Mul(Atan2<TV, TO>(b, s), TO.C(2.0 / Math.PI)), TO.Zero);
             edd = TO.Zero;
         }
@@ -366,6 +386,7 @@ internal interface IDualVector<TV> where TV : struct
     static abstract TV Le(TV x, TV y);
     static abstract TV Eq(TV x, TV y);
     static abstract TV And(TV x, TV y);
+    static abstract TV Or(TV x, TV y);
     static abstract bool Any(TV mask);
 }
 
@@ -391,6 +412,7 @@ internal readonly struct V256 : IDualVector<Vector256<double>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> Le(Vector256<double> x, Vector256<double> y) => Vector256.LessThanOrEqual(x, y);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> Eq(Vector256<double> x, Vector256<double> y) => Vector256.Equals(x, y);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> And(Vector256<double> x, Vector256<double> y) => x & y;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> Or(Vector256<double> x, Vector256<double> y) => x | y;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool Any(Vector256<double> mask) => mask.ExtractMostSignificantBits() != 0;
 }
 
@@ -416,5 +438,6 @@ internal readonly struct V512 : IDualVector<Vector512<double>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<double> Le(Vector512<double> x, Vector512<double> y) => Vector512.LessThanOrEqual(x, y);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<double> Eq(Vector512<double> x, Vector512<double> y) => Vector512.Equals(x, y);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<double> And(Vector512<double> x, Vector512<double> y) => x & y;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<double> Or(Vector512<double> x, Vector512<double> y) => x | y;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool Any(Vector512<double> mask) => mask.ExtractMostSignificantBits() != 0;
 }
