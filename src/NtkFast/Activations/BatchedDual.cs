@@ -76,19 +76,37 @@ internal static class BatchedDual
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void AtanReduce<TV, TO>(TV ay, TV ax, out TV r, out TV r3q, out TV big, out TV flip) where TO : IDualVector<TV> where TV : struct
     {
-        flip = TO.Gt(ay, ax);
-        TV num = TO.Select(flip, ax, ay), den = TO.Select(flip, ay, ax);
-        TV scale = TO.Select(TO.Lt(den, TO.C(TinyDen)), TO.C(TinyScale), TO.C(1.0));
-        num = TO.Mul(num, scale);
-        den = TO.Mul(den, scale);
-        big = TO.Gt(num, TO.Mul(TO.C(Tan15), den));
-        TV n = TO.Select(big, TO.Fma(num, TO.C(Sqrt3), TO.Neg(den)), num);
-        TV d = TO.Select(big, TO.Fma(den, TO.C(Sqrt3), num), den);
+        AtanSetup<TV, TO>(true, ay, ax, out TV n, out TV d, out TV den, out big, out flip);
         // 0/0 (both zero) → 0; den > 0 otherwise (d ≥ den).
         r = TO.Select(TO.Eq(den, TO.Zero), TO.Zero, TO.Div(n, d));
+        r3q = AtanPoly<TV, TO>(r);
+    }
+
+    /// <summary>The reduced quotient's numerator n and denominator d (before the division), see <see cref="AtanReduce"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AtanSetup<TV, TO>(bool scaleTiny, TV ay, TV ax, out TV n, out TV d, out TV den, out TV big, out TV flip) where TO : IDualVector<TV> where TV : struct
+    {
+        flip = TO.Gt(ay, ax);
+        TV num = TO.Select(flip, ax, ay);
+        den = TO.Select(flip, ay, ax);
+        if (scaleTiny)
+        {
+            TV scale = TO.Select(TO.Lt(den, TO.C(TinyDen)), TO.C(TinyScale), TO.C(1.0));
+            num = TO.Mul(num, scale);
+            den = TO.Mul(den, scale);
+        }
+        big = TO.Gt(num, TO.Mul(TO.C(Tan15), den));
+        n = TO.Select(big, TO.Fma(num, TO.C(Sqrt3), TO.Neg(den)), num);
+        d = TO.Select(big, TO.Fma(den, TO.C(Sqrt3), num), den);
+    }
+
+    /// <summary>r³·q(r²), q the minimax polynomial.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV AtanPoly<TV, TO>(TV r) where TO : IDualVector<TV> where TV : struct
+    {
         TV x = TO.Mul(r, r);
         TV q = TO.Fma(TO.Fma(TO.Fma(TO.Fma(TO.Fma(TO.Fma(TO.Fma(TO.C(A7), x, TO.C(A6)), x, TO.C(A5)), x, TO.C(A4)), x, TO.C(A3)), x, TO.C(A2)), x, TO.C(A1)), x, TO.C(A0));
-        r3q = TO.Mul(TO.Mul(r, x), q);
+        return TO.Mul(TO.Mul(r, x), q);
     }
 
     /// <summary>
@@ -179,8 +197,22 @@ internal static class BatchedDual
             return;
         }
         var p = new ArcCosineParams(slope, derivAtZero, a);
-        if (UseVector512(path)) Row<Vector512<double>, V512, ArcCosineKernel>(in p, b, c, ess, edd);
-        else Row<Vector256<double>, V256, ArcCosineKernel>(in p, b, c, ess, edd);
+        bool wide = UseVector512(path);
+        if (slope == 0)
+        {
+            if (wide) Row<Vector512<double>, V512, ArcCosineKernel<ZeroSlope>>(in p, b, c, ess, edd);
+            else Row<Vector256<double>, V256, ArcCosineKernel<ZeroSlope>>(in p, b, c, ess, edd);
+        }
+        else if (slope > 0)
+        {
+            if (wide) Row<Vector512<double>, V512, ArcCosineKernel<PositiveSlope>>(in p, b, c, ess, edd);
+            else Row<Vector256<double>, V256, ArcCosineKernel<PositiveSlope>>(in p, b, c, ess, edd);
+        }
+        else
+        {
+            if (wide) Row<Vector512<double>, V512, ArcCosineKernel<NegativeSlope>>(in p, b, c, ess, edd);
+            else Row<Vector256<double>, V256, ArcCosineKernel<NegativeSlope>>(in p, b, c, ess, edd);
+        }
     }
 
     public static void ErfRow(double a, ReadOnlySpan<double> b, ReadOnlySpan<double> c, Span<double> ess, Span<double> edd, DualPath path = DualPath.Auto)
@@ -276,7 +308,13 @@ internal static class BatchedDual
         return TO.Select(TO.Gt(d, TO.Zero), d, TO.Zero);
     }
 
-    private readonly struct ArcCosineKernel : IRowKernel
+    private interface ISlopeSign { static abstract int Sign { get; } }
+    private readonly struct ZeroSlope : ISlopeSign { public static int Sign => 0; }
+    private readonly struct PositiveSlope : ISlopeSign { public static int Sign => 1; }
+    private readonly struct NegativeSlope : ISlopeSign { public static int Sign => -1; }
+
+    /// <summary>The arc-cosine family; the sign of the slope is a type argument so relu's kernel carries no leaky/abs code.</summary>
+    private readonly struct ArcCosineKernel<TS> : IRowKernel where TS : struct, ISlopeSign
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void Run<TV, TO>(bool full, in ArcCosineParams p, TV b, TV c, out TV ess, out TV edd, out bool needFull) where TO : IDualVector<TV> where TV : struct
@@ -300,7 +338,7 @@ internal static class BatchedDual
             TV e = K2Pi<TV, TO>(full, b, s, delta, sa, c0);
             TV d;
             double slope = p.Slope;
-            if (slope == 0)
+            if (TS.Sign == 0)
             {
                 d = delta;
             }
@@ -310,15 +348,15 @@ internal static class BatchedDual
                 TV eNeg = K2Pi<TV, TO>(full, TO.Neg(b), s, deltaNeg, sa, c0);
                 e = TO.Sub(TO.Mul(TO.C(1 + slope * slope), e), TO.Mul(TO.C(2 * slope), eNeg));
                 d = delta;
-                if (slope < 0)
+                if (TS.Sign < 0)
                 {
                     // atan2(b, S) = ±atan2(|b|, S) from the same reduction with the opposite flip (|b| > S; at a tie neither flips).
                     d = TO.CopySign(AtanFinish<TV, TO>(r, r3q, big, TO.Gt(TO.Abs(b), s)), b);
                 }
             }
             e = TO.Mul(e, TO.C(InvTwoPi));
-            d = slope == 0 ? TO.Mul(d, TO.C(InvTwoPi))
-                : slope > 0 ? TO.Fma(TO.C(p.Oma2InvTwoPi), d, TO.C(slope))
+            d = TS.Sign == 0 ? TO.Mul(d, TO.C(InvTwoPi))
+                : TS.Sign > 0 ? TO.Fma(TO.C(p.Oma2InvTwoPi), d, TO.C(slope))
                 : TO.Fma(TO.C(p.Oma2InvTwoPi), d, TO.C(p.NegEddBase));
             ess = TO.Select(cpos, e, TO.Zero);
             edd = TO.Select(cpos, d, TO.C(p.EdgeEdd));
@@ -337,9 +375,16 @@ internal static class BatchedDual
             if (full) b = Clip<TV, TO>(TO.Mul(TO.C(p.SqrtA), TO.Sqrt(c0)), b);
             // q = 1 + 2(a + c) + 4D, written as (1 + 2a) + 2c + 4D to keep every term ≥ 0.
             TV q = TO.Fma(TO.C(4.0), dpos, TO.Fma(TO.C(2.0), c0, TO.C(1.0 + 2.0 * p.A)));
-            TV r = TO.Sqrt(q);
-            ess = TO.Mul(TO.C(2.0 / Math.PI), Atan2<TV, TO>(TO.Add(b, b), r));
-            edd = TO.Div(TO.C(4.0 / Math.PI), r);
+            TV rho = TO.Sqrt(q);
+            // atan2(2b, ρ) and 1/ρ from one division (ρ ≥ 1 > 0, so the angle is in (−π/2, π/2)):
+            // Q = 1/(ρ·d) gives n/d = n·(ρ·Q) and 1/ρ = d·Q (two extra roundings each, a few ulps in all).
+            TV yb = TO.Add(b, b);
+            AtanSetup<TV, TO>(false, TO.Abs(yb), rho, out TV n, out TV d, out _, out TV big, out TV flip);
+            TV qq = TO.Div(TO.C(1.0), TO.Mul(rho, d));
+            TV r = TO.Mul(n, TO.Mul(rho, qq));
+            TV angle = TO.CopySign(AtanFinish<TV, TO>(r, AtanPoly<TV, TO>(r), big, flip), yb);
+            ess = TO.Mul(TO.C(2.0 / Math.PI), angle);
+            edd = TO.Mul(TO.C(4.0 / Math.PI), TO.Mul(d, qq));
         }
     }
 
