@@ -74,9 +74,9 @@ internal static class BatchedDual
     /// minimax q(r²). Arguments below 2⁻⁹⁰⁰ are scaled by 2⁶⁰⁰ first (exact), so subnormals keep their digits.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AtanReduce<TV, TO>(TV ay, TV ax, out TV r, out TV r3q, out TV big, out TV flip) where TO : IDualVector<TV> where TV : struct
+    private static void AtanReduce<TV, TO>(bool scaleTiny, TV ay, TV ax, out TV r, out TV r3q, out TV big, out TV flip) where TO : IDualVector<TV> where TV : struct
     {
-        AtanSetup<TV, TO>(true, ay, ax, out TV n, out TV d, out TV den, out big, out flip);
+        AtanSetup<TV, TO>(scaleTiny, ay, ax, out TV n, out TV d, out TV den, out big, out flip);
         // 0/0 (both zero) → 0; den > 0 otherwise (d ≥ den).
         r = TO.Select(TO.Eq(den, TO.Zero), TO.Zero, TO.Div(n, d));
         r3q = AtanPoly<TV, TO>(r);
@@ -133,9 +133,16 @@ internal static class BatchedDual
     /// 1e±600) for |x|, |y| ≤ 1e300 (max·√3 must not overflow).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static TV Atan2<TV, TO>(TV y, TV x) where TO : IDualVector<TV> where TV : struct
+    internal static TV Atan2<TV, TO>(TV y, TV x) where TO : IDualVector<TV> where TV : struct => Atan2<TV, TO>(true, y, x);
+
+    /// <summary>
+    /// <paramref name="scaleTiny"/> false skips the subnormal scaling: only where max(|x|, |y|) ≥ 2⁻⁹⁰⁰ is known
+    /// (the fast paths of the kernels: there a·c ≥ 2⁻⁹⁶⁰ and max(S, |b|)² ≥ a·c/2), where it is the identity.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV Atan2<TV, TO>(bool scaleTiny, TV y, TV x) where TO : IDualVector<TV> where TV : struct
     {
-        AtanReduce<TV, TO>(TO.Abs(y), TO.Abs(x), out TV r, out TV r3q, out TV big, out TV flip);
+        AtanReduce<TV, TO>(scaleTiny, TO.Abs(y), TO.Abs(x), out TV r, out TV r3q, out TV big, out TV flip);
         TV a = AtanFinish<TV, TO>(r, r3q, big, flip);
         // x < 0 or x = −0 (IEEE: atan2(±0, −0) = ±π): the sign bit of x.
         a = TO.Select(TO.Lt(TO.CopySign(TO.C(1.0), x), TO.Zero), PiMinus<TV, TO>(a), a);
@@ -160,10 +167,13 @@ internal static class BatchedDual
         return TO.Select(TO.Lt(b, TO.Neg(sac)), TO.Neg(sac), b);
     }
 
-    /// <summary>Lanes where k(b) needs the series: b &lt; 0 and δ ≤ 0.25 (the direct form cancels there).</summary>
+    /// <summary>
+    /// Lanes where k(b) needs the series: b &lt; 0 and δ ≤ 0.25 (the direct form cancels there). δ ≤ 0.25 alone
+    /// suffices: for b ≥ 0, δ = π − θ ≥ π/2 (and at b = ±0 with S = 0, a zero-variance lane, both forms give 0).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TV UseSeries<TV, TO>(TV b, TV delta) where TO : IDualVector<TV> where TV : struct =>
-        TO.And(TO.Lt(b, TO.Zero), TO.Le(delta, TO.C(0.25)));
+    private static TV UseSeries<TV, TO>(TV delta) where TO : IDualVector<TV> where TV : struct =>
+        TO.Le(delta, TO.C(0.25));
 
     /// <summary>
     /// k(b)·2π = S + δ·b with δ = atan2(S, −b) = π − θ, or √a√c·(sin δ − δ cos δ) by its series in the lanes of
@@ -173,7 +183,7 @@ internal static class BatchedDual
     private static TV K2Pi<TV, TO>(bool full, TV b, TV s, TV delta, TV sa, TV c0) where TO : IDualVector<TV> where TV : struct
     {
         TV direct = TO.Fma(delta, b, s);
-        TV useSeries = UseSeries<TV, TO>(b, delta);
+        TV useSeries = UseSeries<TV, TO>(delta);
         if (!full && !TO.Any(useSeries)) return direct;
         double[] k = s_kSeries;
         TV d2 = TO.Mul(delta, delta);
@@ -330,7 +340,7 @@ internal static class BatchedDual
                 needFull = true;
                 return;
             }
-            AtanReduce<TV, TO>(s, TO.Abs(b), out TV r, out TV r3q, out TV big, out TV flip);
+            AtanReduce<TV, TO>(full, s, TO.Abs(b), out TV r, out TV r3q, out TV big, out TV flip);
             TV acute = AtanFinish<TV, TO>(r, r3q, big, flip);                           // atan2(S, |b|) ∈ [0, π/2]
             TV obtuse = PiMinus<TV, TO>(acute);
             TV bneg = TO.Lt(b, TO.Zero);
@@ -358,8 +368,9 @@ internal static class BatchedDual
             d = TS.Sign == 0 ? TO.Mul(d, TO.C(InvTwoPi))
                 : TS.Sign > 0 ? TO.Fma(TO.C(p.Oma2InvTwoPi), d, TO.C(slope))
                 : TO.Fma(TO.C(p.Oma2InvTwoPi), d, TO.C(p.NegEddBase));
-            ess = TO.Select(cpos, e, TO.Zero);
-            edd = TO.Select(cpos, d, TO.C(p.EdgeEdd));
+            // c ≤ 0 lanes always take the full path (a·c = 0 ≤ b² + 2⁻⁹⁶⁰ in MayClip), so only it selects them.
+            ess = full ? TO.Select(cpos, e, TO.Zero) : e;
+            edd = full ? TO.Select(cpos, d, TO.C(p.EdgeEdd)) : d;
             needFull = false;
         }
     }
@@ -398,7 +409,7 @@ internal static class BatchedDual
             TV s = TO.Sqrt(Discriminant<TV, TO>(TO.C(p.A), b, c0, out TV w, out TV ac));
             needFull = !full && TO.Any(MayClip<TV, TO>(ac, w));
             if (full) b = Clip<TV, TO>(TO.Mul(TO.C(p.SqrtA), TO.Sqrt(c0)), b);
-            ess = TO.Select(cpos, TO.Mul(Atan2<TV, TO>(b, s), TO.C(2.0 / Math.PI)), TO.Zero);
+            ess = TO.Select(cpos, TO.Mul(Atan2<TV, TO>(full, b, s), TO.C(2.0 / Math.PI)), TO.Zero);
             edd = TO.Zero;
         }
     }
