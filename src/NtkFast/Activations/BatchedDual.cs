@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace NtkFast.Activations;
 
@@ -96,7 +97,7 @@ internal static class BatchedDual
             den = TO.Mul(den, scale);
         }
         big = TO.Gt(num, TO.Mul(TO.C(Tan15), den));
-        n = TO.Select(big, TO.Fma(num, TO.C(Sqrt3), TO.Neg(den)), num);
+        n = TO.Select(big, TO.Fms(num, TO.C(Sqrt3), den), num);
         d = TO.Select(big, TO.Fma(den, TO.C(Sqrt3), num), den);
     }
 
@@ -314,7 +315,7 @@ internal static class BatchedDual
     {
         w = TO.Mul(b, b);
         ac = TO.Mul(va, c0);
-        TV d = TO.Add(TO.Fma(va, c0, TO.Neg(w)), TO.Fma(TO.Neg(b), b, w));
+        TV d = TO.Add(TO.Fms(va, c0, w), TO.Fnma(b, b, w));
         return TO.Select(TO.Gt(d, TO.Zero), d, TO.Zero);
     }
 
@@ -432,6 +433,10 @@ internal interface IDualVector<TV> where TV : struct
     static abstract TV Mul(TV x, TV y);
     static abstract TV Div(TV x, TV y);
     static abstract TV Fma(TV x, TV y, TV z);
+    /// <summary>x·y − z, one rounding (= Fma(x, y, −z) bitwise; one instruction where the ISA has it).</summary>
+    static abstract TV Fms(TV x, TV y, TV z);
+    /// <summary>z − x·y, one rounding (= Fma(−x, y, z) bitwise).</summary>
+    static abstract TV Fnma(TV x, TV y, TV z);
     static abstract TV Sqrt(TV x);
     static abstract TV Abs(TV x);
     static abstract TV Neg(TV x);
@@ -458,6 +463,10 @@ internal readonly struct V256 : IDualVector<Vector256<double>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> Mul(Vector256<double> x, Vector256<double> y) => x * y;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> Div(Vector256<double> x, Vector256<double> y) => x / y;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> Fma(Vector256<double> x, Vector256<double> y, Vector256<double> z) => Vector256.FusedMultiplyAdd(x, y, z);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> Fms(Vector256<double> x, Vector256<double> y, Vector256<double> z) =>
+        System.Runtime.Intrinsics.X86.Fma.IsSupported ? System.Runtime.Intrinsics.X86.Fma.MultiplySubtract(x, y, z) : Vector256.FusedMultiplyAdd(x, y, -z);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> Fnma(Vector256<double> x, Vector256<double> y, Vector256<double> z) =>
+        System.Runtime.Intrinsics.X86.Fma.IsSupported ? System.Runtime.Intrinsics.X86.Fma.MultiplyAddNegated(x, y, z) : Vector256.FusedMultiplyAdd(-x, y, z);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> Sqrt(Vector256<double> x) => Vector256.Sqrt(x);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> Abs(Vector256<double> x) => Vector256.Abs(x);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> Neg(Vector256<double> x) => -x;
@@ -484,6 +493,10 @@ internal readonly struct V512 : IDualVector<Vector512<double>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<double> Mul(Vector512<double> x, Vector512<double> y) => x * y;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<double> Div(Vector512<double> x, Vector512<double> y) => x / y;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<double> Fma(Vector512<double> x, Vector512<double> y, Vector512<double> z) => Vector512.FusedMultiplyAdd(x, y, z);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<double> Fms(Vector512<double> x, Vector512<double> y, Vector512<double> z) =>
+        Avx512F.IsSupported ? Avx512F.FusedMultiplySubtract(x, y, z) : Vector512.FusedMultiplyAdd(x, y, -z);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<double> Fnma(Vector512<double> x, Vector512<double> y, Vector512<double> z) =>
+        Avx512F.IsSupported ? Avx512F.FusedMultiplyAddNegated(x, y, z) : Vector512.FusedMultiplyAdd(-x, y, z);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<double> Sqrt(Vector512<double> x) => Vector512.Sqrt(x);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<double> Abs(Vector512<double> x) => Vector512.Abs(x);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<double> Neg(Vector512<double> x) => -x;
