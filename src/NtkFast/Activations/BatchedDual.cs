@@ -75,12 +75,12 @@ internal static class BatchedDual
     /// minimax q(r²). Arguments below 2⁻⁹⁰⁰ are scaled by 2⁶⁰⁰ first (exact), so subnormals keep their digits.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AtanReduce<TV, TO>(bool scaleTiny, TV ay, TV ax, out TV r, out TV r3q, out TV big, out TV flip) where TO : IDualVector<TV> where TV : struct
+    private static void AtanReduce<TV, TO>(bool scaleTiny, TV ay, TV ax, out TV tail, out TV big, out TV flip) where TO : IDualVector<TV> where TV : struct
     {
         AtanSetup<TV, TO>(scaleTiny, ay, ax, out TV n, out TV d, out TV den, out big, out flip);
         // 0/0 (both zero) → 0; den > 0 otherwise (d ≥ den).
-        r = TO.Select(TO.Eq(den, TO.Zero), TO.Zero, TO.Div(n, d));
-        r3q = AtanPoly<TV, TO>(r);
+        TV r = TO.Select(TO.Eq(den, TO.Zero), TO.Zero, TO.Div(n, d));
+        tail = AtanTail<TV, TO>(r);
     }
 
     /// <summary>The reduced quotient's numerator n and denominator d (before the division), see <see cref="AtanReduce"/>.</summary>
@@ -101,27 +101,26 @@ internal static class BatchedDual
         d = TO.Select(big, TO.Fma(den, TO.C(Sqrt3), num), den);
     }
 
-    /// <summary>r³·q(r²), q the minimax polynomial.</summary>
+    /// <summary>atan(r) ≈ r + r³·q(r²) (q the minimax polynomial), one rounding at the end.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TV AtanPoly<TV, TO>(TV r) where TO : IDualVector<TV> where TV : struct
+    private static TV AtanTail<TV, TO>(TV r) where TO : IDualVector<TV> where TV : struct
     {
         TV x = TO.Mul(r, r);
         TV q = TO.Fma(TO.Fma(TO.Fma(TO.Fma(TO.Fma(TO.Fma(TO.Fma(TO.C(A7), x, TO.C(A6)), x, TO.C(A5)), x, TO.C(A4)), x, TO.C(A3)), x, TO.C(A2)), x, TO.C(A1)), x, TO.C(A0));
-        return TO.Mul(TO.Mul(r, x), q);
+        return TO.Fma(TO.Mul(r, x), q, r);
     }
 
     /// <summary>
-    /// The first-quadrant angle from the reduction: H + (L + σ·(r + r³q)) with σ = −1 when flipped (π/2 − …) and
+    /// The first-quadrant angle from the reduction: H + (σ·atan(r) + L) with σ = −1 when flipped (π/2 − …) and
     /// (H, L) the double-double constant (0, π/6, π/2 or π/3), so the constants add no rounding of their own.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TV AtanFinish<TV, TO>(TV r, TV r3q, TV big, TV flip) where TO : IDualVector<TV> where TV : struct
+    private static TV AtanFinish<TV, TO>(TV tail, TV big, TV flip) where TO : IDualVector<TV> where TV : struct
     {
         TV h = TO.Select(big, TO.Select(flip, TO.C(PiOver3Hi), TO.C(PiOver6Hi)), TO.Select(flip, TO.C(HalfPiHi), TO.Zero));
         TV l = TO.Select(big, TO.Select(flip, TO.C(PiOver3Lo), TO.C(PiOver6Lo)), TO.Select(flip, TO.C(HalfPiLo), TO.Zero));
-        TV rs = TO.Select(flip, TO.Neg(r), r);
-        TV r3qs = TO.Select(flip, TO.Neg(r3q), r3q);
-        return TO.Add(h, TO.Add(r3qs, TO.Add(rs, l)));
+        TV signed = TO.Xor(tail, TO.And(flip, TO.C(-0.0)));
+        return TO.Add(h, TO.Add(signed, l));
     }
 
     /// <summary>π − a for a ∈ [0, π/2] with π as hi + lo.</summary>
@@ -143,8 +142,8 @@ internal static class BatchedDual
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TV Atan2<TV, TO>(bool scaleTiny, TV y, TV x) where TO : IDualVector<TV> where TV : struct
     {
-        AtanReduce<TV, TO>(scaleTiny, TO.Abs(y), TO.Abs(x), out TV r, out TV r3q, out TV big, out TV flip);
-        TV a = AtanFinish<TV, TO>(r, r3q, big, flip);
+        AtanReduce<TV, TO>(scaleTiny, TO.Abs(y), TO.Abs(x), out TV tail, out TV big, out TV flip);
+        TV a = AtanFinish<TV, TO>(tail, big, flip);
         // x < 0 or x = −0 (IEEE: atan2(±0, −0) = ±π): the sign bit of x.
         a = TO.Select(TO.Lt(TO.CopySign(TO.C(1.0), x), TO.Zero), PiMinus<TV, TO>(a), a);
         return TO.CopySign(a, y);
@@ -341,8 +340,8 @@ internal static class BatchedDual
                 needFull = true;
                 return;
             }
-            AtanReduce<TV, TO>(full, s, TO.Abs(b), out TV r, out TV r3q, out TV big, out TV flip);
-            TV acute = AtanFinish<TV, TO>(r, r3q, big, flip);                           // atan2(S, |b|) ∈ [0, π/2]
+            AtanReduce<TV, TO>(full, s, TO.Abs(b), out TV tail, out TV big, out TV flip);
+            TV acute = AtanFinish<TV, TO>(tail, big, flip);                           // atan2(S, |b|) ∈ [0, π/2]
             TV obtuse = PiMinus<TV, TO>(acute);
             TV bneg = TO.Lt(b, TO.Zero);
             TV delta = TO.Select(bneg, acute, obtuse);
@@ -362,7 +361,7 @@ internal static class BatchedDual
                 if (TS.Sign < 0)
                 {
                     // atan2(b, S) = ±atan2(|b|, S) from the same reduction with the opposite flip (|b| > S; at a tie neither flips).
-                    d = TO.CopySign(AtanFinish<TV, TO>(r, r3q, big, TO.Gt(TO.Abs(b), s)), b);
+                    d = TO.CopySign(AtanFinish<TV, TO>(tail, big, TO.Gt(TO.Abs(b), s)), b);
                 }
             }
             e = TO.Mul(e, TO.C(InvTwoPi));
@@ -394,7 +393,7 @@ internal static class BatchedDual
             AtanSetup<TV, TO>(false, TO.Abs(yb), rho, out TV n, out TV d, out _, out TV big, out TV flip);
             TV qq = TO.Div(TO.C(1.0), TO.Mul(rho, d));
             TV r = TO.Mul(n, TO.Mul(rho, qq));
-            TV angle = TO.CopySign(AtanFinish<TV, TO>(r, AtanPoly<TV, TO>(r), big, flip), yb);
+            TV angle = TO.CopySign(AtanFinish<TV, TO>(AtanTail<TV, TO>(r), big, flip), yb);
             ess = TO.Mul(TO.C(2.0 / Math.PI), angle);
             edd = TO.Mul(TO.C(4.0 / Math.PI), TO.Mul(d, qq));
         }
@@ -448,6 +447,7 @@ internal interface IDualVector<TV> where TV : struct
     static abstract TV Eq(TV x, TV y);
     static abstract TV And(TV x, TV y);
     static abstract TV Or(TV x, TV y);
+    static abstract TV Xor(TV x, TV y);
     static abstract bool Any(TV mask);
 }
 
@@ -478,6 +478,7 @@ internal readonly struct V256 : IDualVector<Vector256<double>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> Eq(Vector256<double> x, Vector256<double> y) => Vector256.Equals(x, y);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> And(Vector256<double> x, Vector256<double> y) => x & y;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> Or(Vector256<double> x, Vector256<double> y) => x | y;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> Xor(Vector256<double> x, Vector256<double> y) => x ^ y;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool Any(Vector256<double> mask) => mask.ExtractMostSignificantBits() != 0;
 }
 
@@ -508,5 +509,6 @@ internal readonly struct V512 : IDualVector<Vector512<double>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<double> Eq(Vector512<double> x, Vector512<double> y) => Vector512.Equals(x, y);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<double> And(Vector512<double> x, Vector512<double> y) => x & y;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<double> Or(Vector512<double> x, Vector512<double> y) => x | y;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<double> Xor(Vector512<double> x, Vector512<double> y) => x ^ y;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool Any(Vector512<double> mask) => mask.ExtractMostSignificantBits() != 0;
 }
