@@ -329,8 +329,10 @@ internal static class BatchedDual
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void Run<TV, TO>(bool full, in ArcCosineParams p, TV b, TV c, out TV ess, out TV edd, out bool needFull) where TO : IDualVector<TV> where TV : struct
         {
-            TV cpos = TO.Gt(c, TO.Zero);
-            TV c0 = TO.Select(cpos, c, TO.Zero);
+            // Fast path: c itself — a lane with c ≤ 0 has a·c ≤ 0 ≤ b² + 2⁻⁹⁶⁰, so MayClip sends the vector to
+            // the full path, which clamps c to 0 and selects those lanes.
+            TV cpos = full ? TO.Gt(c, TO.Zero) : default;
+            TV c0 = full ? TO.Select(cpos, c, TO.Zero) : c;
             TV sa = TO.C(p.SqrtA);
             TV s = TO.Sqrt(Discriminant<TV, TO>(TO.C(p.A), b, c0, out TV w, out TV ac));
             if (full) b = Clip<TV, TO>(TO.Mul(sa, TO.Sqrt(c0)), b);
@@ -380,7 +382,7 @@ internal static class BatchedDual
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void Run<TV, TO>(bool full, in ArcCosineParams p, TV b, TV c, out TV ess, out TV edd, out bool needFull) where TO : IDualVector<TV> where TV : struct
         {
-            TV c0 = TO.Select(TO.Gt(c, TO.Zero), c, TO.Zero);
+            TV c0 = full ? TO.Select(TO.Gt(c, TO.Zero), c, TO.Zero) : c; // c ≤ 0 lanes take the full path (as in the arc-cosine kernel)
             TV dpos = Discriminant<TV, TO>(TO.C(p.A), b, c0, out TV w, out TV ac);
             needFull = !full && TO.Any(MayClip<TV, TO>(ac, w));
             if (full) b = Clip<TV, TO>(TO.Mul(TO.C(p.SqrtA), TO.Sqrt(c0)), b);
