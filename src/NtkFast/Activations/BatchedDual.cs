@@ -78,8 +78,8 @@ internal static class BatchedDual
     private static void AtanReduce<TV, TO>(bool scaleTiny, TV ay, TV ax, out TV tail, out TV big, out TV flip) where TO : IDualVector<TV> where TV : struct
     {
         AtanSetup<TV, TO>(scaleTiny, ay, ax, out TV n, out TV d, out TV den, out big, out flip);
-        // 0/0 (both zero) → 0; den > 0 otherwise (d ≥ den).
-        TV r = TO.Select(TO.Eq(den, TO.Zero), TO.Zero, TO.Div(n, d));
+        // 0/0 (both zero) → 0; den > 0 otherwise (d ≥ den). Without scaleTiny den ≥ 2⁻⁴⁸¹ > 0 is known.
+        TV r = scaleTiny ? TO.Select(TO.Eq(den, TO.Zero), TO.Zero, TO.Div(n, d)) : TO.Div(n, d);
         tail = AtanTail<TV, TO>(r);
     }
 
@@ -310,12 +310,14 @@ internal static class BatchedDual
 
     /// <summary>c₀ = max(c, 0), w = b², a·c₀ and S = √max(ac − b², 0) with Kahan's FMA discriminant (from the unclipped b: see ArcCosine).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TV Discriminant<TV, TO>(TV va, TV b, TV c0, out TV w, out TV ac) where TO : IDualVector<TV> where TV : struct
+    private static TV Discriminant<TV, TO>(bool full, TV va, TV b, TV c0, out TV w, out TV ac) where TO : IDualVector<TV> where TV : struct
     {
         w = TO.Mul(b, b);
         ac = TO.Mul(va, c0);
         TV d = TO.Add(TO.Fms(va, c0, w), TO.Fnma(b, b, w));
-        return TO.Select(TO.Gt(d, TO.Zero), d, TO.Zero);
+        // Fast path: a lane that MayClip does not flag has ac − b² > 2⁻⁴⁹·ac, far above Kahan's error, so d > 0
+        // already (flagged vectors are recomputed by the full path, whatever this gives them).
+        return full ? TO.Select(TO.Gt(d, TO.Zero), d, TO.Zero) : d;
     }
 
     private interface ISlopeSign { static abstract int Sign { get; } }
@@ -334,7 +336,7 @@ internal static class BatchedDual
             TV cpos = full ? TO.Gt(c, TO.Zero) : default;
             TV c0 = full ? TO.Select(cpos, c, TO.Zero) : c;
             TV sa = TO.C(p.SqrtA);
-            TV s = TO.Sqrt(Discriminant<TV, TO>(TO.C(p.A), b, c0, out TV w, out TV ac));
+            TV s = TO.Sqrt(Discriminant<TV, TO>(full, TO.C(p.A), b, c0, out TV w, out TV ac));
             if (full) b = Clip<TV, TO>(TO.Mul(sa, TO.Sqrt(c0)), b);
             else if (TO.Any(MayClip<TV, TO>(ac, w)))
             {
@@ -383,7 +385,7 @@ internal static class BatchedDual
         public static void Run<TV, TO>(bool full, in ArcCosineParams p, TV b, TV c, out TV ess, out TV edd, out bool needFull) where TO : IDualVector<TV> where TV : struct
         {
             TV c0 = full ? TO.Select(TO.Gt(c, TO.Zero), c, TO.Zero) : c; // c ≤ 0 lanes take the full path (as in the arc-cosine kernel)
-            TV dpos = Discriminant<TV, TO>(TO.C(p.A), b, c0, out TV w, out TV ac);
+            TV dpos = Discriminant<TV, TO>(full, TO.C(p.A), b, c0, out TV w, out TV ac);
             needFull = !full && TO.Any(MayClip<TV, TO>(ac, w));
             if (full) b = Clip<TV, TO>(TO.Mul(TO.C(p.SqrtA), TO.Sqrt(c0)), b);
             // q = 1 + 2(a + c) + 4D, written as (1 + 2a) + 2c + 4D to keep every term ≥ 0.
@@ -408,7 +410,7 @@ internal static class BatchedDual
         {
             TV cpos = TO.Gt(c, TO.Zero);
             TV c0 = TO.Select(cpos, c, TO.Zero);
-            TV s = TO.Sqrt(Discriminant<TV, TO>(TO.C(p.A), b, c0, out TV w, out TV ac));
+            TV s = TO.Sqrt(Discriminant<TV, TO>(full, TO.C(p.A), b, c0, out TV w, out TV ac));
             needFull = !full && TO.Any(MayClip<TV, TO>(ac, w));
             if (full) b = Clip<TV, TO>(TO.Mul(TO.C(p.SqrtA), TO.Sqrt(c0)), b);
             ess = TO.Select(cpos, TO.Mul(Atan2<TV, TO>(full, b, s), TO.C(2.0 / Math.PI)), TO.Zero);
