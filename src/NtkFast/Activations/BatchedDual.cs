@@ -19,9 +19,10 @@ internal enum DualPath
 /// without AVX); every lane does the same IEEE operations (FMA, sqrt, one division, a minimax atan) on every
 /// width and instruction set, and the tail is padded into one more full vector, so a result depends only on
 /// its own (a, b, c), not on the path, its position or the span length.
-/// Per triple: one sqrt (S), one division (atan2), ~25 FMA-class operations; √c (for clipping b and for the
-/// ρ → −1 series) only when a lane of the vector needs it, so rows without clipping or near-antipodal pairs
-/// skip the second sqrt (see docs/notes/dual.md for the measured cost).
+/// Per triple (relu): one sqrt (S), one division (atan2) and about six other vector operations per lane;
+/// √c (for clipping b and for the ρ → −1 series) only when a lane of the vector needs it: a vector that may
+/// need clipping is recomputed out of line (<c>RunFull</c>), the series is evaluated under a mask test
+/// (see docs/notes/dual.md for the measured cost).
 /// They agree with the scalar <see cref="Activation.Dual(double, double, double)"/> to a few ulps
 /// (Math.Atan2 vs the polynomial).
 /// </summary>
