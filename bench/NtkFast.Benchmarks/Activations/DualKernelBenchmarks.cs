@@ -12,7 +12,7 @@ namespace NtkFast.Benchmarks.Activations;
 [MemoryDiagnoser]
 public class DualKernelBenchmarks
 {
-    [Params("relu", "erf")]
+    [Params("relu", "erf")] // BatchedVector256 below maps any non-erf name to relu's kernel
     public string Name { get; set; } = "relu";
 
     public const int N = 6 * 512 + 7;
@@ -45,6 +45,14 @@ public class DualKernelBenchmarks
 
     [Benchmark]
     public void Batched() => _act.Dual(1.3, _b, _c, _ess, _edd);
+
+    /// <summary>The Vector256 path forced (what runs without AVX-512; bitwise the same results).</summary>
+    [Benchmark]
+    public void BatchedVector256()
+    {
+        if (_act is Erf) BatchedDual.ErfRow(1.3, _b, _c, _ess, _edd, DualPath.Vector256);
+        else BatchedDual.ArcCosineRow(0.0, 0.0, 1.3, _b, _c, _ess, _edd, DualPath.Vector256);
+    }
 
     [Benchmark]
     public void BatchedTwoThreads() => Parallel.For(0, 2, t =>

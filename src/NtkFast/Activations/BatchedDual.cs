@@ -1,36 +1,59 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace NtkFast.Activations;
 
+/// <summary>Which vector width <see cref="BatchedDual"/> uses (tests force each one; results are bitwise identical).</summary>
+internal enum DualPath
+{
+    Auto,
+    Vector256,
+    Vector512,
+}
+
 /// <summary>
 /// Vectorised closed-form dual kernels over one row (a fixed, b[j], c[j] varying): the arc-cosine family
-/// (relu, leaky_relu, abs) and erf. Four triples per Vector256 step with FMA, sqrt and a polynomial atan2;
-/// the tail is padded into one more vector, so every j gets the same arithmetic wherever it sits in the span
-/// and the results do not depend on the span length. Vector256 rather than Vector512: Zen 4 executes a
-/// 512-bit FMA as two 256-bit halves, and the software fallback (no AVX) runs the same lane arithmetic,
-/// so results are identical on every instruction set. They agree with the scalar
-/// <see cref="Activation.Dual(double, double, double)"/> to a few ulps (Math.Atan2 vs the polynomial).
+/// (relu, leaky_relu, abs), erf and sign. One generic kernel per family over the vector width
+/// (<see cref="IDualVector{TV}"/>: Vector512 where accelerated, else Vector256, which also runs in software
+/// without AVX); every lane does the same IEEE operations (FMA, sqrt, one division, a minimax atan) on every
+/// width and instruction set, and the tail is padded into one more full vector, so a result depends only on
+/// its own (a, b, c), not on the path, its position or the span length.
+/// Per triple (relu): one sqrt (S), one division (atan2) and about six other vector operations per lane;
+/// √c (for clipping b and for the ρ → −1 series) only when a lane of the vector needs it: a vector that may
+/// need clipping is recomputed out of line (<c>RunFull</c>), the series is evaluated under a mask test
+/// (see docs/notes/dual.md for the measured cost).
+/// They agree with the scalar <see cref="Activation.Dual(double, double, double)"/> to a few ulps
+/// (Math.Atan2 vs the polynomial).
 /// </summary>
 internal static class BatchedDual
 {
     private const double InvTwoPi = 0.15915494309189533577;
     private const double HalfPi = Math.PI / 2;
+    // Double-double constants (hi = the nearest double, lo = the rest; from 50-digit π).
+    private const double PiHi = 3.141592653589793, PiLo = 1.2246467991473532e-16;
+    private const double HalfPiHi = 1.5707963267948966, HalfPiLo = 6.123233995736766e-17;
+    private const double PiOver3Hi = 1.0471975511965979, PiOver3Lo = -1.072081766451091e-16;
+    private const double PiOver6Hi = 0.5235987755982989, PiOver6Lo = -5.360408832255455e-17;
+    private const double TinyDen = 1.1830521861667747e-271, TinyScale = 4.149515568880993e+180; // 2^-900, 2^600
     private const double Tan15 = 0.26794919243112270;   // tan(π/12)
     private const double Sqrt3 = 1.7320508075688772;
+    /// <summary>b² ≤ a·c·(1 − 2⁻⁴⁸) in floating point guarantees |b| &lt; fl(√a·√c), i.e. clipping b is the identity.</summary>
+    private const double NoClipMargin = 1.0 - 1.0 / (1L << 48), ClipFloor = 1.0261342003245941e-289; // 2^-960
 
-    // atan(r) = r·Σ_{k=0}^{15} (−1)^k r^{2k}/(2k+1) for |r| ≤ tan(π/12): truncation < 0.268^33/33 ≈ 4e−21.
-    private static readonly double[] s_atan = BuildAtan();
-    // sin δ − δ cos δ = δ³·Σ_{k≥1} (−1)^{k+1} 2k δ^{2k−2}/(2k+1)!, 10 terms (δ ≤ 0.25).
+    // atan(r) = r + r³·q(r²) on |r| ≤ tan(π/12): minimax q of 8 terms (scripts/atan-minimax.py: Remez on the
+    // relative error, 1.6e−17 levelled, 1.8e−17 with the coefficients rounded to double).
+    private const double A0 = -0.33333333333331033;
+    private const double A1 = 0.19999999998955165;
+    private const double A2 = -0.14285714123174784;
+    private const double A3 = 0.11111098862644499;
+    private const double A4 = -0.09090396949858315;
+    private const double A5 = 0.07679760663523227;
+    private const double A6 = -0.06486345198964984;
+    private const double A7 = 0.0444936879027288;
+
+    // sin δ − δ cos δ = δ³·Σ_{k≥1} (−1)^{k+1} 2k δ^{2k−2}/(2k+1)!, 10 terms (δ ≤ 0.25: truncation < 1e−19 relative).
     private static readonly double[] s_kSeries = BuildKSeries();
-
-    private static double[] BuildAtan()
-    {
-        double[] c = new double[16];
-        for (int k = 0; k < 16; k++) c[k] = (k % 2 == 0 ? 1.0 : -1.0) / (2 * k + 1);
-        return c;
-    }
 
     private static double[] BuildKSeries()
     {
@@ -44,54 +67,134 @@ internal static class BatchedDual
         return c;
     }
 
-    /// <summary>atan2(y, x) for double lanes, accurate to a few ulps (argument reduction to |r| ≤ tan 15°).</summary>
+    private static bool UseVector512(DualPath path) =>
+        path == DualPath.Vector512 || (path == DualPath.Auto && Vector512.IsHardwareAccelerated);
+
+    /// <summary>
+    /// Argument reduction of atan2 for |y|, |x| ≥ 0: t = min/max ∈ [0, 1]; for t &gt; tan 15° the reduced
+    /// r = (t√3 − 1)/(t + √3) = (min·√3 − max)/(max·√3 + min), selected before the one division; r² and the
+    /// minimax q(r²). Arguments below 2⁻⁹⁰⁰ are scaled by 2⁶⁰⁰ first (exact), so subnormals keep their digits.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector256<double> Atan2(Vector256<double> y, Vector256<double> x)
+    private static void AtanReduce<TV, TO>(bool scaleTiny, TV ay, TV ax, out TV tail, out TV big, out TV flip) where TO : IDualVector<TV> where TV : struct
     {
-        Vector256<double> ax = Vector256.Abs(x), ay = Vector256.Abs(y);
-        Vector256<double> num = Vector256.Min(ax, ay), den = Vector256.Max(ax, ay);
-        Vector256<double> t = Vector256.ConditionalSelect(Vector256.Equals(den, Vector256<double>.Zero), Vector256<double>.Zero, num / den);
-        Vector256<double> big = Vector256.GreaterThan(t, Vector256.Create(Tan15));
-        Vector256<double> rBig = Vector256.FusedMultiplyAdd(t, Vector256.Create(Sqrt3), Vector256.Create(-1.0)) / (t + Vector256.Create(Sqrt3));
-        Vector256<double> r = Vector256.ConditionalSelect(big, rBig, t);
-        Vector256<double> r2 = r * r;
-        ref double c = ref MemoryMarshal.GetArrayDataReference(s_atan);
-        Vector256<double> p = Vector256.Create(Unsafe.Add(ref c, 15));
-        for (int k = 14; k >= 0; k--) p = Vector256.FusedMultiplyAdd(p, r2, Vector256.Create(Unsafe.Add(ref c, k)));
-        Vector256<double> a = Vector256.FusedMultiplyAdd(r, p, Vector256.ConditionalSelect(big, Vector256.Create(Math.PI / 6), Vector256<double>.Zero));
-        a = Vector256.ConditionalSelect(Vector256.GreaterThan(ay, ax), Vector256.Create(HalfPi) - a, a);
-        a = Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<double>.Zero), Vector256.Create(Math.PI) - a, a);
-        return Vector256.CopySign(a, y);
+        AtanSetup<TV, TO>(scaleTiny, ay, ax, out TV n, out TV d, out TV den, out big, out flip);
+        // 0/0 (both zero) → 0; den > 0 otherwise (d ≥ den). Without scaleTiny den ≥ 2⁻⁴⁸¹ > 0 is known.
+        TV r = scaleTiny ? TO.Select(TO.Eq(den, TO.Zero), TO.Zero, TO.Div(n, d)) : TO.Div(n, d);
+        tail = AtanTail<TV, TO>(r);
     }
 
-    /// <summary>E[relu(u)relu(v)] lanes: (S + δ b)/(2π), δ = atan2(S, −b) (passed in: relu's E[σ'σ'] reuses it), with the series near ρ = −1.</summary>
+    /// <summary>The reduced quotient's numerator n and denominator d (before the division), see <see cref="AtanReduce"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<double> K(Vector256<double> b, Vector256<double> s, Vector256<double> sac, Vector256<double> delta)
+    private static void AtanSetup<TV, TO>(bool scaleTiny, TV ay, TV ax, out TV n, out TV d, out TV den, out TV big, out TV flip) where TO : IDualVector<TV> where TV : struct
     {
-        Vector256<double> direct = Vector256.FusedMultiplyAdd(delta, b, s);
-        Vector256<double> d2 = delta * delta;
-        ref double c = ref MemoryMarshal.GetArrayDataReference(s_kSeries);
-        Vector256<double> p = Vector256.Create(Unsafe.Add(ref c, 9));
-        for (int k = 8; k >= 0; k--) p = Vector256.FusedMultiplyAdd(p, d2, Vector256.Create(Unsafe.Add(ref c, k)));
-        Vector256<double> series = sac * (delta * d2 * p);
-        Vector256<double> useSeries = Vector256.LessThan(b, Vector256<double>.Zero) & Vector256.LessThanOrEqual(delta, Vector256.Create(0.25));
-        return Vector256.ConditionalSelect(useSeries, series, direct) * Vector256.Create(InvTwoPi);
+        flip = TO.Gt(ay, ax);
+        TV num = TO.Select(flip, ax, ay);
+        den = TO.Select(flip, ay, ax);
+        if (scaleTiny)
+        {
+            TV scale = TO.Select(TO.Lt(den, TO.C(TinyDen)), TO.C(TinyScale), TO.C(1.0));
+            num = TO.Mul(num, scale);
+            den = TO.Mul(den, scale);
+        }
+        big = TO.Gt(num, TO.Mul(TO.C(Tan15), den));
+        n = TO.Select(big, TO.Fms(num, TO.C(Sqrt3), den), num);
+        d = TO.Select(big, TO.Fma(den, TO.C(Sqrt3), num), den);
     }
 
-    /// <summary>Clipped b, S = √(ac − b²) (Kahan) and √a√c for lanes with c ≥ 0 (negative c treated as 0).</summary>
+    /// <summary>atan(r) ≈ r + r³·q(r²) (q the minimax polynomial), one rounding at the end.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Geometry(Vector256<double> a, Vector256<double> sa, ref Vector256<double> b, ref Vector256<double> c, out Vector256<double> s, out Vector256<double> sac)
+    private static TV AtanTail<TV, TO>(TV r) where TO : IDualVector<TV> where TV : struct
     {
-        c = Vector256.Max(c, Vector256<double>.Zero);
-        sac = sa * Vector256.Sqrt(c);
-        // S from the unclipped b (see ArcCosine: clipping first breaks S = 0 on the diagonal).
-        Vector256<double> w = b * b;
-        Vector256<double> d = Vector256.FusedMultiplyAdd(a, c, -w) + Vector256.FusedMultiplyAdd(-b, b, w);
-        s = Vector256.Sqrt(Vector256.Max(d, Vector256<double>.Zero));
-        b = Vector256.Min(Vector256.Max(b, -sac), sac);
+        TV x = TO.Mul(r, r);
+        TV q = TO.Fma(TO.Fma(TO.Fma(TO.Fma(TO.Fma(TO.Fma(TO.Fma(TO.C(A7), x, TO.C(A6)), x, TO.C(A5)), x, TO.C(A4)), x, TO.C(A3)), x, TO.C(A2)), x, TO.C(A1)), x, TO.C(A0));
+        return TO.Fma(TO.Mul(r, x), q, r);
     }
 
-    public static void ArcCosineRow(double slope, double derivAtZero, double a, ReadOnlySpan<double> b, ReadOnlySpan<double> c, Span<double> ess, Span<double> edd)
+    /// <summary>
+    /// The first-quadrant angle from the reduction: H + (σ·atan(r) + L) with σ = −1 when flipped (π/2 − …) and
+    /// (H, L) the double-double constant (0, π/6, π/2 or π/3), so the constants add no rounding of their own.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV AtanFinish<TV, TO>(TV tail, TV big, TV flip) where TO : IDualVector<TV> where TV : struct
+    {
+        TV h = TO.Select(big, TO.Select(flip, TO.C(PiOver3Hi), TO.C(PiOver6Hi)), TO.Select(flip, TO.C(HalfPiHi), TO.Zero));
+        TV l = TO.Select(big, TO.Select(flip, TO.C(PiOver3Lo), TO.C(PiOver6Lo)), TO.Select(flip, TO.C(HalfPiLo), TO.Zero));
+        TV signed = TO.Xor(tail, TO.And(flip, TO.C(-0.0)));
+        return TO.Add(h, TO.Add(signed, l));
+    }
+
+    /// <summary>π − a for a ∈ [0, π/2] with π as hi + lo.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV PiMinus<TV, TO>(TV a) where TO : IDualVector<TV> where TV : struct =>
+        TO.Add(TO.Sub(TO.C(PiLo), a), TO.C(PiHi));
+
+    /// <summary>
+    /// atan2(y, x) lanes, within 2 ulps of Math.Atan2 (tests: dense grids, signed zeros, subnormals, ratios to
+    /// 1e±600) for |x|, |y| ≤ 1e300 (max·√3 must not overflow).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static TV Atan2<TV, TO>(TV y, TV x) where TO : IDualVector<TV> where TV : struct => Atan2<TV, TO>(true, y, x);
+
+    /// <summary>
+    /// <paramref name="scaleTiny"/> false skips the subnormal scaling: only where max(|x|, |y|) ≥ 2⁻⁹⁰⁰ is known
+    /// (the fast paths of the kernels: there a·c ≥ 2⁻⁹⁶⁰ and max(S, |b|)² ≥ a·c/2), where it is the identity.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV Atan2<TV, TO>(bool scaleTiny, TV y, TV x) where TO : IDualVector<TV> where TV : struct
+    {
+        AtanReduce<TV, TO>(scaleTiny, TO.Abs(y), TO.Abs(x), out TV tail, out TV big, out TV flip);
+        TV a = AtanFinish<TV, TO>(tail, big, flip);
+        // x < 0 or x = −0 (IEEE: atan2(±0, −0) = ±π): the sign bit of x.
+        a = TO.Select(TO.Lt(TO.CopySign(TO.C(1.0), x), TO.Zero), PiMinus<TV, TO>(a), a);
+        return TO.CopySign(a, y);
+    }
+
+    internal static Vector256<double> Atan2(Vector256<double> y, Vector256<double> x) => Atan2<Vector256<double>, V256>(y, x);
+    internal static Vector512<double> Atan2(Vector512<double> y, Vector512<double> x) => Atan2<Vector512<double>, V512>(y, x);
+
+    /// <summary>
+    /// Lanes that may need b clipped to [−√a√c, √a√c]: all but those with b² + 2⁻⁹⁶⁰ &lt; a·c·(1 − 2⁻⁴⁸) in
+    /// floating point, which implies a·c is normal and |b| &lt; fl(√a·√c), so the clip is the identity there.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV MayClip<TV, TO>(TV ac, TV w) where TO : IDualVector<TV> where TV : struct =>
+        TO.Le(TO.Mul(ac, TO.C(NoClipMargin)), TO.Add(w, TO.C(ClipFloor)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV Clip<TV, TO>(TV sac, TV b) where TO : IDualVector<TV> where TV : struct
+    {
+        b = TO.Select(TO.Gt(b, sac), sac, b);
+        return TO.Select(TO.Lt(b, TO.Neg(sac)), TO.Neg(sac), b);
+    }
+
+    /// <summary>
+    /// Lanes where k(b) needs the series: b &lt; 0 and δ ≤ 0.25 (the direct form cancels there). δ ≤ 0.25 alone
+    /// suffices: for b ≥ 0, δ = π − θ ≥ π/2 (and at b = ±0 with S = 0, a zero-variance lane, both forms give 0).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV UseSeries<TV, TO>(TV delta) where TO : IDualVector<TV> where TV : struct =>
+        TO.Le(delta, TO.C(0.25));
+
+    /// <summary>
+    /// k(b)·2π = S + δ·b with δ = atan2(S, −b) = π − θ, or √a√c·(sin δ − δ cos δ) by its series in the lanes of
+    /// <see cref="UseSeries"/>, computed only when a lane of the vector needs it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV K2Pi<TV, TO>(bool full, TV b, TV s, TV delta, TV sa, TV c0) where TO : IDualVector<TV> where TV : struct
+    {
+        TV direct = TO.Fma(delta, b, s);
+        TV useSeries = UseSeries<TV, TO>(delta);
+        if (!full && !TO.Any(useSeries)) return direct;
+        double[] k = s_kSeries;
+        TV d2 = TO.Mul(delta, delta);
+        TV p = TO.C(k[9]);
+        for (int i = 8; i >= 0; i--) p = TO.Fma(p, d2, TO.C(k[i]));
+        TV series = TO.Mul(TO.Mul(sa, TO.Sqrt(c0)), TO.Mul(TO.Mul(delta, d2), p));
+        return TO.Select(useSeries, series, direct);
+    }
+
+    public static void ArcCosineRow(double slope, double derivAtZero, double a, ReadOnlySpan<double> b, ReadOnlySpan<double> c, Span<double> ess, Span<double> edd, DualPath path = DualPath.Auto)
     {
         int n = b.Length;
         if (!(a > 0))
@@ -104,85 +207,313 @@ internal static class BatchedDual
             }
             return;
         }
-        var va = Vector256.Create(a);
-        var sa = Vector256.Create(Math.Sqrt(a));
-        double oma = 1 - slope, opa = 1 + slope;
-        double edgeEdd = 0.5 * opa * derivAtZero;
-        ref double br = ref MemoryMarshal.GetReference(b);
-        ref double cr = ref MemoryMarshal.GetReference(c);
-        ref double er = ref MemoryMarshal.GetReference(ess);
-        ref double dr = ref MemoryMarshal.GetReference(edd);
-        int j0 = 0;
-        for (; j0 <= n - 4; j0 += 4)
-            ArcCosine4(slope, oma, opa, edgeEdd, va, sa, Vector256.LoadUnsafe(ref br, (nuint)j0), Vector256.LoadUnsafe(ref cr, (nuint)j0), ref er, ref dr, j0);
-        if (j0 < n)
-        {
-            Span<double> tb = stackalloc double[4], tc = stackalloc double[4], te = stackalloc double[4], td = stackalloc double[4];
-            tc.Fill(1.0);
-            tb.Clear();
-            for (int j = j0; j < n; j++) { tb[j - j0] = b[j]; tc[j - j0] = c[j]; }
-            ArcCosine4(slope, oma, opa, edgeEdd, va, sa, Vector256.Create<double>(tb), Vector256.Create<double>(tc), ref te[0], ref td[0], 0);
-            for (int j = j0; j < n; j++) { ess[j] = te[j - j0]; edd[j] = td[j - j0]; }
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ArcCosine4(double slope, double oma, double opa, double edgeEdd, Vector256<double> va, Vector256<double> sa,
-        Vector256<double> b, Vector256<double> c, ref double er, ref double dr, int j)
-    {
-        Geometry(va, sa, ref b, ref c, out Vector256<double> s, out Vector256<double> sac);
-        Vector256<double> delta = Atan2(s, -b);
-        Vector256<double> e = K(b, s, sac, delta);
-        Vector256<double> d;
+        var p = new ArcCosineParams(slope, derivAtZero, a);
+        bool wide = UseVector512(path);
         if (slope == 0)
         {
-            d = delta * Vector256.Create(InvTwoPi);
+            if (wide) Row<Vector512<double>, V512, ArcCosineKernel<ZeroSlope>>(in p, b, c, ess, edd);
+            else Row<Vector256<double>, V256, ArcCosineKernel<ZeroSlope>>(in p, b, c, ess, edd);
+        }
+        else if (slope > 0)
+        {
+            if (wide) Row<Vector512<double>, V512, ArcCosineKernel<PositiveSlope>>(in p, b, c, ess, edd);
+            else Row<Vector256<double>, V256, ArcCosineKernel<PositiveSlope>>(in p, b, c, ess, edd);
         }
         else
         {
-            e = Vector256.Create(1 + slope * slope) * e - Vector256.Create(2 * slope) * K(-b, s, sac, Atan2(s, b));
-            d = slope > 0
-                ? Vector256.Create(slope) + Vector256.Create(oma * oma * InvTwoPi) * delta
-                : Vector256.Create(0.25 * opa * opa) + Vector256.Create(oma * oma * InvTwoPi) * Atan2(b, s);
+            if (wide) Row<Vector512<double>, V512, ArcCosineKernel<NegativeSlope>>(in p, b, c, ess, edd);
+            else Row<Vector256<double>, V256, ArcCosineKernel<NegativeSlope>>(in p, b, c, ess, edd);
         }
-        Vector256<double> zero = Vector256.LessThanOrEqual(c, Vector256<double>.Zero);
-        Vector256.ConditionalSelect(zero, Vector256<double>.Zero, e).StoreUnsafe(ref er, (nuint)j);
-        Vector256.ConditionalSelect(zero, Vector256.Create(edgeEdd), d).StoreUnsafe(ref dr, (nuint)j);
     }
 
-    public static void ErfRow(double a, ReadOnlySpan<double> b, ReadOnlySpan<double> c, Span<double> ess, Span<double> edd)
+    public static void ErfRow(double a, ReadOnlySpan<double> b, ReadOnlySpan<double> c, Span<double> ess, Span<double> edd, DualPath path = DualPath.Auto)
+    {
+        var p = new ArcCosineParams(0, 0, a > 0 ? a : 0.0);
+        if (UseVector512(path)) Row<Vector512<double>, V512, ErfKernel>(in p, b, c, ess, edd);
+        else Row<Vector256<double>, V256, ErfKernel>(in p, b, c, ess, edd);
+    }
+
+    public static void SignRow(double a, ReadOnlySpan<double> b, ReadOnlySpan<double> c, Span<double> ess, Span<double> edd, DualPath path = DualPath.Auto)
     {
         int n = b.Length;
-        a = a > 0 ? a : 0.0;
-        var va = Vector256.Create(a);
-        var sa = Vector256.Create(Math.Sqrt(a));
-        var one2a = Vector256.Create(1.0 + 2.0 * a);
-        ref double br = ref MemoryMarshal.GetReference(b);
-        ref double cr = ref MemoryMarshal.GetReference(c);
-        ref double er = ref MemoryMarshal.GetReference(ess);
-        ref double dr = ref MemoryMarshal.GetReference(edd);
+        if (!(a > 0))
+        {
+            ess[..n].Clear();
+            edd[..n].Clear();
+            return;
+        }
+        var p = new ArcCosineParams(0, 0, a);
+        if (UseVector512(path)) Row<Vector512<double>, V512, SignKernel>(in p, b, c, ess, edd);
+        else Row<Vector256<double>, V256, SignKernel>(in p, b, c, ess, edd);
+    }
+
+    /// <summary>Row driver: full vectors, then the tail padded (b = 0, c = 1) into one more full vector.</summary>
+    private static void Row<TV, TO, TK>(in ArcCosineParams p, ReadOnlySpan<double> b, ReadOnlySpan<double> c, Span<double> ess, Span<double> edd)
+        where TO : IDualVector<TV> where TV : struct where TK : IRowKernel
+    {
+        int n = b.Length;
+        int w = TO.Count;
+        ref double br = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(b);
+        ref double cr = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(c);
+        ref double er = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(ess);
+        ref double dr = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(edd);
         int j0 = 0;
-        for (; j0 <= n - 4; j0 += 4)
-            Erf4(va, sa, one2a, Vector256.LoadUnsafe(ref br, (nuint)j0), Vector256.LoadUnsafe(ref cr, (nuint)j0), ref er, ref dr, j0);
+        for (; j0 <= n - w; j0 += w)
+        {
+            TV vb = TO.Load(ref br, (nuint)j0), vc = TO.Load(ref cr, (nuint)j0);
+            TK.Run<TV, TO>(false, in p, vb, vc, out TV e, out TV d, out bool needFull);
+            if (needFull) RunFull<TV, TO, TK>(in p, vb, vc, out e, out d);
+            TO.Store(e, ref er, (nuint)j0);
+            TO.Store(d, ref dr, (nuint)j0);
+        }
         if (j0 < n)
         {
-            Span<double> tb = stackalloc double[4], tc = stackalloc double[4], te = stackalloc double[4], td = stackalloc double[4];
+            Span<double> tb = stackalloc double[8], tc = stackalloc double[8], te = stackalloc double[8], td = stackalloc double[8];
             tb.Clear();
-            tc.Clear();
-            for (int j = j0; j < n; j++) { tb[j - j0] = b[j]; tc[j - j0] = c[j]; }
-            Erf4(va, sa, one2a, Vector256.Create<double>(tb), Vector256.Create<double>(tc), ref te[0], ref td[0], 0);
-            for (int j = j0; j < n; j++) { ess[j] = te[j - j0]; edd[j] = td[j - j0]; }
+            tc.Fill(1.0);
+            b[j0..n].CopyTo(tb);
+            c[j0..n].CopyTo(tc);
+            TV vb = TO.Load(ref tb[0], 0), vc = TO.Load(ref tc[0], 0);
+            TK.Run<TV, TO>(false, in p, vb, vc, out TV e, out TV d, out bool needFull);
+            if (needFull) RunFull<TV, TO, TK>(in p, vb, vc, out e, out d);
+            TO.Store(e, ref te[0], 0);
+            TO.Store(d, ref td[0], 0);
+            te[..(n - j0)].CopyTo(ess[j0..]);
+            td[..(n - j0)].CopyTo(edd[j0..]);
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Erf4(Vector256<double> va, Vector256<double> sa, Vector256<double> one2a, Vector256<double> b, Vector256<double> c, ref double er, ref double dr, int j)
+    /// <summary>
+    /// The vector again with clipping and the ρ → −1 series in every lane (selected per lane, so lanes that need
+    /// neither get exactly the fast path's result); rare, kept out of line so the fast path has no branches.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void RunFull<TV, TO, TK>(in ArcCosineParams p, TV b, TV c, out TV ess, out TV edd)
+        where TO : IDualVector<TV> where TV : struct where TK : IRowKernel =>
+        TK.Run<TV, TO>(true, in p, b, c, out ess, out edd, out _);
+
+    private readonly struct ArcCosineParams(double slope, double derivAtZero, double a)
     {
-        Geometry(va, sa, ref b, ref c, out Vector256<double> s, out _);
-        // q = 1 + 2(a + c) + 4D, written as (1 + 2a) + 2c + 4S² to keep every term ≥ 0.
-        Vector256<double> q = Vector256.FusedMultiplyAdd(Vector256.Create(4.0), s * s, Vector256.FusedMultiplyAdd(Vector256.Create(2.0), c, one2a));
-        Vector256<double> r = Vector256.Sqrt(q);
-        (Vector256.Create(2.0 / Math.PI) * Atan2(b + b, r)).StoreUnsafe(ref er, (nuint)j);
-        (Vector256.Create(4.0 / Math.PI) / r).StoreUnsafe(ref dr, (nuint)j);
+        public readonly double Slope = slope, A = a, SqrtA = Math.Sqrt(a);
+        public readonly double Oma2InvTwoPi = (1 - slope) * (1 - slope) * InvTwoPi;
+        public readonly double EdgeEdd = 0.5 * (1 + slope) * derivAtZero;
+        public readonly double NegEddBase = 0.25 * (1 + slope) * (1 + slope);
     }
+
+    private interface IRowKernel
+    {
+        /// <summary>
+        /// One vector of triples. Fast (<paramref name="full"/> false): no clipping, no series, and
+        /// <paramref name="needFull"/> set when a lane may need either; full: both, selected per lane.
+        /// </summary>
+        static abstract void Run<TV, TO>(bool full, in ArcCosineParams p, TV b, TV c, out TV ess, out TV edd, out bool needFull) where TO : IDualVector<TV> where TV : struct;
+    }
+
+    /// <summary>c₀ = max(c, 0), w = b², a·c₀ and S = √max(ac − b², 0) with Kahan's FMA discriminant (from the unclipped b: see ArcCosine).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV Discriminant<TV, TO>(bool full, TV va, TV b, TV c0, out TV w, out TV ac) where TO : IDualVector<TV> where TV : struct
+    {
+        w = TO.Mul(b, b);
+        ac = TO.Mul(va, c0);
+        TV d = TO.Add(TO.Fms(va, c0, w), TO.Fnma(b, b, w));
+        // Fast path: a lane that MayClip does not flag has ac − b² > 2⁻⁴⁹·ac, far above Kahan's error, so d > 0
+        // already (flagged vectors are recomputed by the full path, whatever this gives them).
+        return full ? TO.Select(TO.Gt(d, TO.Zero), d, TO.Zero) : d;
+    }
+
+    private interface ISlopeSign { static abstract int Sign { get; } }
+    private readonly struct ZeroSlope : ISlopeSign { public static int Sign => 0; }
+    private readonly struct PositiveSlope : ISlopeSign { public static int Sign => 1; }
+    private readonly struct NegativeSlope : ISlopeSign { public static int Sign => -1; }
+
+    /// <summary>The arc-cosine family; the sign of the slope is a type argument so relu's kernel carries no leaky/abs code.</summary>
+    private readonly struct ArcCosineKernel<TS> : IRowKernel where TS : struct, ISlopeSign
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Run<TV, TO>(bool full, in ArcCosineParams p, TV b, TV c, out TV ess, out TV edd, out bool needFull) where TO : IDualVector<TV> where TV : struct
+        {
+            // Fast path: c itself — a lane with c ≤ 0 has a·c ≤ 0 ≤ b² + 2⁻⁹⁶⁰, so MayClip sends the vector to
+            // the full path, which clamps c to 0 and selects those lanes.
+            TV cpos = full ? TO.Gt(c, TO.Zero) : default;
+            TV c0 = full ? TO.Select(cpos, c, TO.Zero) : c;
+            TV sa = TO.C(p.SqrtA);
+            TV s = TO.Sqrt(Discriminant<TV, TO>(full, TO.C(p.A), b, c0, out TV w, out TV ac));
+            if (full) b = Clip<TV, TO>(TO.Mul(sa, TO.Sqrt(c0)), b);
+            else if (TO.Any(MayClip<TV, TO>(ac, w)))
+            {
+                ess = edd = TO.Zero;
+                needFull = true;
+                return;
+            }
+            AtanReduce<TV, TO>(full, s, TO.Abs(b), out TV tail, out TV big, out TV flip);
+            TV acute = AtanFinish<TV, TO>(tail, big, flip);                           // atan2(S, |b|) ∈ [0, π/2]
+            TV obtuse = PiMinus<TV, TO>(acute);
+            TV bneg = TO.Lt(b, TO.Zero);
+            TV delta = TO.Select(bneg, acute, obtuse);
+            TV e = K2Pi<TV, TO>(full, b, s, delta, sa, c0);
+            TV d;
+            double slope = p.Slope;
+            if (TS.Sign == 0)
+            {
+                d = delta;
+            }
+            else
+            {
+                TV deltaNeg = TO.Select(bneg, obtuse, acute);                          // atan2(S, b)
+                TV eNeg = K2Pi<TV, TO>(full, TO.Neg(b), s, deltaNeg, sa, c0);
+                e = TO.Sub(TO.Mul(TO.C(1 + slope * slope), e), TO.Mul(TO.C(2 * slope), eNeg));
+                d = delta;
+                if (TS.Sign < 0)
+                {
+                    // atan2(b, S) = ±atan2(|b|, S) from the same reduction with the opposite flip (|b| > S; at a tie neither flips).
+                    d = TO.CopySign(AtanFinish<TV, TO>(tail, big, TO.Gt(TO.Abs(b), s)), b);
+                }
+            }
+            e = TO.Mul(e, TO.C(InvTwoPi));
+            d = TS.Sign == 0 ? TO.Mul(d, TO.C(InvTwoPi))
+                : TS.Sign > 0 ? TO.Fma(TO.C(p.Oma2InvTwoPi), d, TO.C(slope))
+                : TO.Fma(TO.C(p.Oma2InvTwoPi), d, TO.C(p.NegEddBase));
+            // c ≤ 0 lanes always take the full path (a·c = 0 ≤ b² + 2⁻⁹⁶⁰ in MayClip), so only it selects them.
+            ess = full ? TO.Select(cpos, e, TO.Zero) : e;
+            edd = full ? TO.Select(cpos, d, TO.C(p.EdgeEdd)) : d;
+            needFull = false;
+        }
+    }
+
+    private readonly struct ErfKernel : IRowKernel
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Run<TV, TO>(bool full, in ArcCosineParams p, TV b, TV c, out TV ess, out TV edd, out bool needFull) where TO : IDualVector<TV> where TV : struct
+        {
+            TV c0 = full ? TO.Select(TO.Gt(c, TO.Zero), c, TO.Zero) : c; // c ≤ 0 lanes take the full path (as in the arc-cosine kernel)
+            TV dpos = Discriminant<TV, TO>(full, TO.C(p.A), b, c0, out TV w, out TV ac);
+            needFull = !full && TO.Any(MayClip<TV, TO>(ac, w));
+            if (full) b = Clip<TV, TO>(TO.Mul(TO.C(p.SqrtA), TO.Sqrt(c0)), b);
+            // q = 1 + 2(a + c) + 4D, written as (1 + 2a) + 2c + 4D to keep every term ≥ 0.
+            TV q = TO.Fma(TO.C(4.0), dpos, TO.Fma(TO.C(2.0), c0, TO.C(1.0 + 2.0 * p.A)));
+            TV rho = TO.Sqrt(q);
+            // atan2(2b, ρ) and 1/ρ from one division (ρ ≥ 1 > 0, so the angle is in (−π/2, π/2)):
+            // Q = 1/(ρ·d) gives n/d = n·(ρ·Q) and 1/ρ = d·Q (two extra roundings each, a few ulps in all).
+            TV yb = TO.Add(b, b);
+            AtanSetup<TV, TO>(false, TO.Abs(yb), rho, out TV n, out TV d, out _, out TV big, out TV flip);
+            TV qq = TO.Div(TO.C(1.0), TO.Mul(rho, d));
+            TV r = TO.Mul(n, TO.Mul(rho, qq));
+            TV angle = TO.CopySign(AtanFinish<TV, TO>(AtanTail<TV, TO>(r), big, flip), yb);
+            ess = TO.Mul(TO.C(2.0 / Math.PI), angle);
+            edd = TO.Mul(TO.C(4.0 / Math.PI), TO.Mul(d, qq));
+        }
+    }
+
+    private readonly struct SignKernel : IRowKernel
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Run<TV, TO>(bool full, in ArcCosineParams p, TV b, TV c, out TV ess, out TV edd, out bool needFull) where TO : IDualVector<TV> where TV : struct
+        {
+            TV cpos = TO.Gt(c, TO.Zero);
+            TV c0 = TO.Select(cpos, c, TO.Zero);
+            TV s = TO.Sqrt(Discriminant<TV, TO>(full, TO.C(p.A), b, c0, out TV w, out TV ac));
+            needFull = !full && TO.Any(MayClip<TV, TO>(ac, w));
+            if (full) b = Clip<TV, TO>(TO.Mul(TO.C(p.SqrtA), TO.Sqrt(c0)), b);
+            ess = TO.Select(cpos, TO.Mul(Atan2<TV, TO>(full, b, s), TO.C(2.0 / Math.PI)), TO.Zero);
+            edd = TO.Zero;
+        }
+    }
+}
+
+/// <summary>
+/// The lane operations of <see cref="BatchedDual"/>, one implementation per vector width. Only IEEE
+/// operations with one defined result per lane (compare-and-select rather than Min/Max, whose ±0 and NaN
+/// conventions differ between the hardware instruction and the software fallback).
+/// </summary>
+internal interface IDualVector<TV> where TV : struct
+{
+    static abstract int Count { get; }
+    static abstract TV Zero { get; }
+    static abstract TV Load(ref double src, nuint offset);
+    static abstract void Store(TV v, ref double dst, nuint offset);
+    static abstract TV C(double x);
+    static abstract TV Add(TV x, TV y);
+    static abstract TV Sub(TV x, TV y);
+    static abstract TV Mul(TV x, TV y);
+    static abstract TV Div(TV x, TV y);
+    static abstract TV Fma(TV x, TV y, TV z);
+    /// <summary>x·y − z, one rounding (= Fma(x, y, −z) bitwise; one instruction where the ISA has it).</summary>
+    static abstract TV Fms(TV x, TV y, TV z);
+    /// <summary>z − x·y, one rounding (= Fma(−x, y, z) bitwise).</summary>
+    static abstract TV Fnma(TV x, TV y, TV z);
+    static abstract TV Sqrt(TV x);
+    static abstract TV Abs(TV x);
+    static abstract TV Neg(TV x);
+    static abstract TV CopySign(TV x, TV sign);
+    static abstract TV Select(TV mask, TV x, TV y);
+    static abstract TV Gt(TV x, TV y);
+    static abstract TV Lt(TV x, TV y);
+    static abstract TV Le(TV x, TV y);
+    static abstract TV Eq(TV x, TV y);
+    static abstract TV And(TV x, TV y);
+    static abstract TV Or(TV x, TV y);
+    static abstract TV Xor(TV x, TV y);
+    static abstract bool Any(TV mask);
+}
+
+internal readonly struct V256 : IDualVector<Vector256<double>>
+{
+    public static int Count => Vector256<double>.Count;
+    public static Vector256<double> Zero => Vector256<double>.Zero;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> Load(ref double src, nuint offset) => Vector256.LoadUnsafe(ref src, offset);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector256<double> v, ref double dst, nuint offset) => v.StoreUnsafe(ref dst, offset);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> C(double x) => Vector256.Create(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> Add(Vector256<double> x, Vector256<double> y) => x + y;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> Sub(Vector256<double> x, Vector256<double> y) => x - y;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> Mul(Vector256<double> x, Vector256<double> y) => x * y;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> Div(Vector256<double> x, Vector256<double> y) => x / y;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> Fma(Vector256<double> x, Vector256<double> y, Vector256<double> z) => Vector256.FusedMultiplyAdd(x, y, z);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> Fms(Vector256<double> x, Vector256<double> y, Vector256<double> z) =>
+        System.Runtime.Intrinsics.X86.Fma.IsSupported ? System.Runtime.Intrinsics.X86.Fma.MultiplySubtract(x, y, z) : Vector256.FusedMultiplyAdd(x, y, -z);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> Fnma(Vector256<double> x, Vector256<double> y, Vector256<double> z) =>
+        System.Runtime.Intrinsics.X86.Fma.IsSupported ? System.Runtime.Intrinsics.X86.Fma.MultiplyAddNegated(x, y, z) : Vector256.FusedMultiplyAdd(-x, y, z);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> Sqrt(Vector256<double> x) => Vector256.Sqrt(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> Abs(Vector256<double> x) => Vector256.Abs(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> Neg(Vector256<double> x) => -x;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> CopySign(Vector256<double> x, Vector256<double> sign) => Vector256.CopySign(x, sign);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> Select(Vector256<double> mask, Vector256<double> x, Vector256<double> y) => Vector256.ConditionalSelect(mask, x, y);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> Gt(Vector256<double> x, Vector256<double> y) => Vector256.GreaterThan(x, y);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> Lt(Vector256<double> x, Vector256<double> y) => Vector256.LessThan(x, y);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> Le(Vector256<double> x, Vector256<double> y) => Vector256.LessThanOrEqual(x, y);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> Eq(Vector256<double> x, Vector256<double> y) => Vector256.Equals(x, y);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> And(Vector256<double> x, Vector256<double> y) => x & y;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> Or(Vector256<double> x, Vector256<double> y) => x | y;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> Xor(Vector256<double> x, Vector256<double> y) => x ^ y;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool Any(Vector256<double> mask) => mask.ExtractMostSignificantBits() != 0;
+}
+
+internal readonly struct V512 : IDualVector<Vector512<double>>
+{
+    public static int Count => Vector512<double>.Count;
+    public static Vector512<double> Zero => Vector512<double>.Zero;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<double> Load(ref double src, nuint offset) => Vector512.LoadUnsafe(ref src, offset);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector512<double> v, ref double dst, nuint offset) => v.StoreUnsafe(ref dst, offset);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<double> C(double x) => Vector512.Create(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<double> Add(Vector512<double> x, Vector512<double> y) => x + y;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<double> Sub(Vector512<double> x, Vector512<double> y) => x - y;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<double> Mul(Vector512<double> x, Vector512<double> y) => x * y;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<double> Div(Vector512<double> x, Vector512<double> y) => x / y;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<double> Fma(Vector512<double> x, Vector512<double> y, Vector512<double> z) => Vector512.FusedMultiplyAdd(x, y, z);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<double> Fms(Vector512<double> x, Vector512<double> y, Vector512<double> z) =>
+        Avx512F.IsSupported ? Avx512F.FusedMultiplySubtract(x, y, z) : Vector512.FusedMultiplyAdd(x, y, -z);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<double> Fnma(Vector512<double> x, Vector512<double> y, Vector512<double> z) =>
+        Avx512F.IsSupported ? Avx512F.FusedMultiplyAddNegated(x, y, z) : Vector512.FusedMultiplyAdd(-x, y, z);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<double> Sqrt(Vector512<double> x) => Vector512.Sqrt(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<double> Abs(Vector512<double> x) => Vector512.Abs(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<double> Neg(Vector512<double> x) => -x;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<double> CopySign(Vector512<double> x, Vector512<double> sign) => Vector512.CopySign(x, sign);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<double> Select(Vector512<double> mask, Vector512<double> x, Vector512<double> y) => Vector512.ConditionalSelect(mask, x, y);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<double> Gt(Vector512<double> x, Vector512<double> y) => Vector512.GreaterThan(x, y);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<double> Lt(Vector512<double> x, Vector512<double> y) => Vector512.LessThan(x, y);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<double> Le(Vector512<double> x, Vector512<double> y) => Vector512.LessThanOrEqual(x, y);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<double> Eq(Vector512<double> x, Vector512<double> y) => Vector512.Equals(x, y);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<double> And(Vector512<double> x, Vector512<double> y) => x & y;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<double> Or(Vector512<double> x, Vector512<double> y) => x | y;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<double> Xor(Vector512<double> x, Vector512<double> y) => x ^ y;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool Any(Vector512<double> mask) => mask.ExtractMostSignificantBits() != 0;
 }

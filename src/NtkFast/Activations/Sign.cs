@@ -26,4 +26,11 @@ public sealed class Sign : Activation
         b = Math.Clamp(b, -sac, sac);
         return new DualValue(Math.Atan2(b, s) * (2.0 / Math.PI), 0.0);
     }
+
+    /// <summary>Vectorised over j (see <see cref="BatchedDual"/>).</summary>
+    public override void Dual(double a, ReadOnlySpan<double> b, ReadOnlySpan<double> c, Span<double> ess, Span<double> edd)
+    {
+        CheckDualSpans(b, c, ess, edd);
+        BatchedDual.SignRow(a, b, c, ess, edd);
+    }
 }
