@@ -52,20 +52,14 @@ internal static class BatchedDual
     private const double A6 = -0.06486345198964984;
     private const double A7 = 0.0444936879027288;
 
-    // sin δ − δ cos δ = δ³·Σ_{k≥1} (−1)^{k+1} 2k δ^{2k−2}/(2k+1)!, 10 terms (δ ≤ 0.25: truncation < 1e−19 relative).
-    private static readonly double[] s_kSeries = BuildKSeries();
-
-    private static double[] BuildKSeries()
-    {
-        double[] c = new double[10];
-        double fact = 1; // (2k+1)!
-        for (int k = 1; k <= 10; k++)
-        {
-            fact *= (2 * k) * (2 * k + 1);
-            c[k - 1] = (k % 2 == 1 ? 1.0 : -1.0) * 2 * k / fact;
-        }
-        return c;
-    }
+    // sin δ − δ cos δ = δ³·Σ_{k≥1} (−1)^{k+1} 2k δ^{2k−2}/(2k+1)!, 10 terms (δ ≤ 0.25: truncation < 1e−19 relative);
+    // K(k−1) = (±1·2·k)/fact with fact = Π (2i)(2i+1) accumulated in double (tests rebuild them that way). Constants,
+    // not a static array: the array's class-initialisation check was a call in the loop, so every vector kept
+    // live across it was spilled to the stack (and timings then depended on the stack's alignment).
+    internal const double K0 = 0.3333333333333333, K1 = -0.03333333333333333, K2 = 0.0011904761904761906;
+    internal const double K3 = -2.2045855379188714e-05, K4 = 2.505210838544172e-07, K5 = -1.9270852604185937e-09;
+    internal const double K6 = 1.0706029224547743e-11, K7 = -4.498331606952833e-14, K8 = 1.4797143443923793e-16;
+    internal const double K9 = -3.9145882126782523e-19;
 
     private static bool UseVector512(DualPath path) =>
         path == DualPath.Vector512 || (path == DualPath.Auto && Vector512.IsHardwareAccelerated);
@@ -106,8 +100,18 @@ internal static class BatchedDual
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TV AtanTail<TV, TO>(TV r) where TO : IDualVector<TV> where TV : struct
     {
+        // Estrin's scheme: 4 dependent steps instead of Horner's 8 (the division before it and this chain are
+        // the loop's critical path); on |x| ≤ tan²15° the terms fall by ≥ 14× per power, so q keeps ~1 ulp and
+        // r³q ≤ 0.025·r dilutes that far below atan's final rounding.
         TV x = TO.Mul(r, r);
-        TV q = TO.Fma(TO.Fma(TO.Fma(TO.Fma(TO.Fma(TO.Fma(TO.Fma(TO.C(A7), x, TO.C(A6)), x, TO.C(A5)), x, TO.C(A4)), x, TO.C(A3)), x, TO.C(A2)), x, TO.C(A1)), x, TO.C(A0));
+        TV x2 = TO.Mul(x, x);
+        TV p01 = TO.Fma(TO.C(A1), x, TO.C(A0));
+        TV p23 = TO.Fma(TO.C(A3), x, TO.C(A2));
+        TV p45 = TO.Fma(TO.C(A5), x, TO.C(A4));
+        TV p67 = TO.Fma(TO.C(A7), x, TO.C(A6));
+        TV p03 = TO.Fma(p23, x2, p01);
+        TV p47 = TO.Fma(p67, x2, p45);
+        TV q = TO.Fma(p47, TO.Mul(x2, x2), p03);
         return TO.Fma(TO.Mul(r, x), q, r);
     }
 
@@ -186,10 +190,9 @@ internal static class BatchedDual
         TV direct = TO.Fma(delta, b, s);
         TV useSeries = UseSeries<TV, TO>(delta);
         if (!full && !TO.Any(useSeries)) return direct;
-        double[] k = s_kSeries;
         TV d2 = TO.Mul(delta, delta);
-        TV p = TO.C(k[9]);
-        for (int i = 8; i >= 0; i--) p = TO.Fma(p, d2, TO.C(k[i]));
+        TV p = TO.Fma(TO.Fma(TO.Fma(TO.Fma(TO.Fma(TO.Fma(TO.Fma(TO.Fma(TO.Fma(TO.C(K9), d2, TO.C(K8)), d2, TO.C(K7)), d2, TO.C(K6)), d2,
+            TO.C(K5)), d2, TO.C(K4)), d2, TO.C(K3)), d2, TO.C(K2)), d2, TO.C(K1)), d2, TO.C(K0));
         TV series = TO.Mul(TO.Mul(sa, TO.Sqrt(c0)), TO.Mul(TO.Mul(delta, d2), p));
         return TO.Select(useSeries, series, direct);
     }
@@ -262,9 +265,15 @@ internal static class BatchedDual
         {
             TV vb = TO.Load(ref br, (nuint)j0), vc = TO.Load(ref cr, (nuint)j0);
             TK.Run<TV, TO>(false, in p, vb, vc, out TV e, out TV d, out bool needFull);
-            if (needFull) RunFull<TV, TO, TK>(in p, vb, vc, out e, out d);
-            TO.Store(e, ref er, (nuint)j0);
-            TO.Store(d, ref dr, (nuint)j0);
+            if (needFull)
+            {
+                RunFull<TV, TO, TK>(in p, ref br, ref cr, ref er, ref dr, (nuint)j0);
+            }
+            else
+            {
+                TO.Store(e, ref er, (nuint)j0);
+                TO.Store(d, ref dr, (nuint)j0);
+            }
         }
         if (j0 < n)
         {
@@ -275,9 +284,15 @@ internal static class BatchedDual
             c[j0..n].CopyTo(tc);
             TV vb = TO.Load(ref tb[0], 0), vc = TO.Load(ref tc[0], 0);
             TK.Run<TV, TO>(false, in p, vb, vc, out TV e, out TV d, out bool needFull);
-            if (needFull) RunFull<TV, TO, TK>(in p, vb, vc, out e, out d);
-            TO.Store(e, ref te[0], 0);
-            TO.Store(d, ref td[0], 0);
+            if (needFull)
+            {
+                RunFull<TV, TO, TK>(in p, ref tb[0], ref tc[0], ref te[0], ref td[0], 0);
+            }
+            else
+            {
+                TO.Store(e, ref te[0], 0);
+                TO.Store(d, ref td[0], 0);
+            }
             te[..(n - j0)].CopyTo(ess[j0..]);
             td[..(n - j0)].CopyTo(edd[j0..]);
         }
@@ -286,11 +301,17 @@ internal static class BatchedDual
     /// <summary>
     /// The vector again with clipping and the ρ → −1 series in every lane (selected per lane, so lanes that need
     /// neither get exactly the fast path's result); rare, kept out of line so the fast path has no branches.
+    /// It loads and stores through the row's references itself: passing vectors in and out would make the
+    /// fast path's values address-exposed (kept on the stack).
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void RunFull<TV, TO, TK>(in ArcCosineParams p, TV b, TV c, out TV ess, out TV edd)
-        where TO : IDualVector<TV> where TV : struct where TK : IRowKernel =>
-        TK.Run<TV, TO>(true, in p, b, c, out ess, out edd, out _);
+    private static void RunFull<TV, TO, TK>(in ArcCosineParams p, ref double b, ref double c, ref double ess, ref double edd, nuint j)
+        where TO : IDualVector<TV> where TV : struct where TK : IRowKernel
+    {
+        TK.Run<TV, TO>(true, in p, TO.Load(ref b, j), TO.Load(ref c, j), out TV e, out TV d, out _);
+        TO.Store(e, ref ess, j);
+        TO.Store(d, ref edd, j);
+    }
 
     private readonly struct ArcCosineParams(double slope, double derivAtZero, double a)
     {
@@ -445,6 +466,7 @@ internal interface IDualVector<TV> where TV : struct
     static abstract TV Abs(TV x);
     static abstract TV Neg(TV x);
     static abstract TV CopySign(TV x, TV sign);
+    /// <summary>Lane-wise mask ? x : y; <paramref name="mask"/> is always a comparison result (all ones or all zeros per lane).</summary>
     static abstract TV Select(TV mask, TV x, TV y);
     static abstract TV Gt(TV x, TV y);
     static abstract TV Lt(TV x, TV y);
@@ -476,7 +498,9 @@ internal readonly struct V256 : IDualVector<Vector256<double>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> Abs(Vector256<double> x) => Vector256.Abs(x);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> Neg(Vector256<double> x) => -x;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> CopySign(Vector256<double> x, Vector256<double> sign) => Vector256.CopySign(x, sign);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> Select(Vector256<double> mask, Vector256<double> x, Vector256<double> y) => Vector256.ConditionalSelect(mask, x, y);
+    /// <summary>Every mask here is a comparison result (each lane all ones or all zeros), so a sign-bit blend is the bitwise select: one µop instead of and/andn/or.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> Select(Vector256<double> mask, Vector256<double> x, Vector256<double> y) =>
+        Avx.IsSupported ? Avx.BlendVariable(y, x, mask) : Vector256.ConditionalSelect(mask, x, y);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> Gt(Vector256<double> x, Vector256<double> y) => Vector256.GreaterThan(x, y);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> Lt(Vector256<double> x, Vector256<double> y) => Vector256.LessThan(x, y);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> Le(Vector256<double> x, Vector256<double> y) => Vector256.LessThanOrEqual(x, y);
