@@ -178,7 +178,8 @@ internal sealed class EmpiricalCommand : ICommand
             bool tileable = outputs == EmpiricalOutputs.Trace && !reference && reportPath is null;
             if (!tileable && (tilingAsked || comm.Size > 1))
                 throw new CliException("blocks, out-of-core and MPI runs of one network support --outputs trace only, without --reference or --diagnostics-report");
-            if (tileable && (window || KernelOutputWriter.ShouldTile(tiled, comm, InMemoryBytes(arch, trainableFrom, single, x, x2, r1 - r0, c1 - c0, nngpPath is not null))))
+            if (tileable && (window || KernelOutputWriter.ShouldTile(tiled, comm, InMemoryBytes(arch, trainableFrom, single, x, x2, r1 - r0, c1 - c0, nngpPath is not null),
+                (long)n * m)))
                 return WriteBlocks(file!, single, x, x2, trainableFrom, ntkPath, nngpPath, tiled, comm, r0, r1, c0, c1);
             EmpiricalKernelResult r = single
                 ? EmpiricalKernel.Compute(file!.ToNetwork<float>(), x, x2, outputs, trainableFrom, wantNngp, method)
@@ -230,7 +231,7 @@ internal sealed class EmpiricalCommand : ICommand
         string?[] paths = nngpPath is null ? [ntkPath] : [ntkPath, nngpPath];
         int rows = r1 - r0, cols = c1 - c0;
         long inMemory = KernelOutputWriter.MatrixBytes(rows, cols, source.Outputs) + source.WorkspaceBytes(rows, cols) + source.FixedBytes;
-        if (KernelOutputWriter.ShouldTile(tiled, comm, inMemory))
+        if (KernelOutputWriter.ShouldTile(tiled, comm, inMemory, (long)rows * cols * source.Outputs))
             return KernelOutputWriter.Write(source, paths, tiled, comm, r0, r1, c0, c1);
         long size = (long)rows * cols;
         if (size * source.Outputs > Array.MaxLength) throw new CliException($"the block {rows}×{cols} is too large for one array; use --out-of-core");

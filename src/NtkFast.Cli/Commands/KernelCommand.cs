@@ -89,7 +89,7 @@ internal sealed class KernelCommand : ICommand
         int outputs = (ntkPath is null ? 0 : 1) + (nngpPath is null ? 0 : 1);
         long inMemory = KernelOutputWriter.MatrixBytes(rows, cols, outputs) + (InfiniteWidth.GetWorkspaceLength(spec, rows, cols) * sizeof(double))
             + ((long)(x.Data.Length + (x2?.Data.Length ?? 0)) * sizeof(double));
-        if (KernelOutputWriter.ShouldTile(tiled, comm, inMemory))
+        if (KernelOutputWriter.ShouldTile(tiled, comm, inMemory, Math.Max((long)rows * cols, InfiniteWidth.GetWorkspaceLength(spec, rows, cols))))
         {
             var source = new AnalyticKernelSource(spec, x, x2, ntkPath is not null, nngpPath is not null);
             string?[] paths = ntkPath is null ? [nngpPath] : nngpPath is null ? [ntkPath] : [ntkPath, nngpPath];

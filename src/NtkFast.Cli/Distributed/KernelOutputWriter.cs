@@ -57,11 +57,13 @@ internal static class KernelOutputWriter
     /// or --tile), or when the in-memory run (<paramref name="inMemoryBytes"/>: outputs plus the
     /// computation's workspace plus inputs) would not fit the memory limit.
     /// </summary>
-    public static bool ShouldTile(TiledOutputOptions options, Communicator comm, long inMemoryBytes)
+    /// <param name="largestArray">Elements of the largest single array the in-memory path would allocate: beyond
+    /// <see cref="Array.MaxLength"/> no array can hold it, so the run is tiled whatever the memory.</param>
+    public static bool ShouldTile(TiledOutputOptions options, Communicator comm, long inMemoryBytes, long largestArray)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(comm);
-        if (comm.Size > 1 || options.OutOfCore || options.TileSize > 0) return true;
+        if (comm.Size > 1 || options.OutOfCore || options.TileSize > 0 || largestArray > Array.MaxLength) return true;
         return MemoryBudget.RuntimeBaselineBytes + inMemoryBytes > options.MemoryLimitBytes;
     }
 

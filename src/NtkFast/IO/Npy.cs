@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 
@@ -148,7 +149,7 @@ public static class Npy
             case NpyDType.Float64:
             {
                 var data = new double[count];
-                s.ReadExactly(MemoryMarshal.AsBytes(data.AsSpan()));
+                ReadRaw(s, data.AsSpan());
                 if (dt.BigEndian == BitConverter.IsLittleEndian)
                 {
                     Span<long> bits = MemoryMarshal.Cast<double, long>(data.AsSpan());
@@ -160,7 +161,7 @@ public static class Npy
             case NpyDType.Float32:
             {
                 var data = new float[count];
-                s.ReadExactly(MemoryMarshal.AsBytes(data.AsSpan()));
+                ReadRaw(s, data.AsSpan());
                 if (dt.BigEndian == BitConverter.IsLittleEndian)
                 {
                     Span<int> bits = MemoryMarshal.Cast<float, int>(data.AsSpan());
@@ -331,7 +332,7 @@ public static class Npy
         ArgumentNullException.ThrowIfNull(stream);
         CheckShape(data.Length, shape);
         WriteHeader(stream, "<f8", shape);
-        if (BitConverter.IsLittleEndian) stream.Write(MemoryMarshal.AsBytes(data));
+        if (BitConverter.IsLittleEndian) WriteRaw(stream, data);
         else WriteSwapped(stream, MemoryMarshal.Cast<double, long>(data));
     }
 
@@ -341,7 +342,7 @@ public static class Npy
         ArgumentNullException.ThrowIfNull(stream);
         CheckShape(data.Length, shape);
         WriteHeader(stream, "<f4", shape);
-        if (BitConverter.IsLittleEndian) stream.Write(MemoryMarshal.AsBytes(data));
+        if (BitConverter.IsLittleEndian) WriteRaw(stream, data);
         else WriteSwapped(stream, MemoryMarshal.Cast<float, int>(data));
     }
 
@@ -375,6 +376,32 @@ public static class Npy
         }
         if (n != length) throw new ArgumentException($"Data has {length} elements but shape {NpyArray.ShapeString(shape)} needs {n}.", "data");
     }
+
+    /// <summary>Raw element bytes in pieces of at most 1 GiB: arrays of 2 GiB and more have more bytes than a Span&lt;byte&gt; can count.</summary>
+    private static void WriteRaw<T>(Stream stream, ReadOnlySpan<T> data) where T : unmanaged
+    {
+        int chunk = RawChunkBytes / Unsafe.SizeOf<T>();
+        for (int i = 0; i < data.Length;)
+        {
+            int n = Math.Min(chunk, data.Length - i);
+            stream.Write(MemoryMarshal.AsBytes(data.Slice(i, n)));
+            i += n;
+        }
+    }
+
+    private static void ReadRaw<T>(Stream stream, Span<T> data) where T : unmanaged
+    {
+        int chunk = RawChunkBytes / Unsafe.SizeOf<T>();
+        for (int i = 0; i < data.Length;)
+        {
+            int n = Math.Min(chunk, data.Length - i);
+            stream.ReadExactly(MemoryMarshal.AsBytes(data.Slice(i, n)));
+            i += n;
+        }
+    }
+
+    /// <summary>Piece size of the raw reads and writes (a field so a test can make it small and cross many pieces).</summary>
+    internal static int RawChunkBytes = 1 << 30;
 
     private static void WriteSwapped<T>(Stream stream, ReadOnlySpan<T> bits) where T : unmanaged
     {

@@ -10,6 +10,38 @@ public class NpyTests
     /// <summary>The values numpy wrote: np.arange(n).reshape(shape) / 8 (exact in float32).</summary>
     private static double[] Arange8(int n) => Enumerable.Range(0, n).Select(i => i / 8.0).ToArray();
 
+    /// <summary>
+    /// Data goes through the stream in pieces (arrays of 2 GiB and more have more bytes than a Span&lt;byte&gt;
+    /// can count: a 16384² kernel failed to write before): with the piece size shrunk to a few elements,
+    /// every length round-trips bit for bit. (Other tests running meanwhile only see smaller pieces.)
+    /// </summary>
+    [Fact]
+    public void Raw_data_round_trips_through_many_pieces()
+    {
+        int saved = Npy.RawChunkBytes;
+        try
+        {
+            Npy.RawChunkBytes = 24; // 3 doubles or 6 floats per piece
+            foreach (int n in new[] { 0, 1, 2, 3, 4, 5, 6, 7, 17, 64, 65 })
+            {
+                double[] d = Enumerable.Range(0, n).Select(i => Math.ScaleB(1.0 + i / 7.0, i % 41 - 20)).ToArray();
+                float[] f = d.Select(v => (float)v).ToArray();
+                var ms = new MemoryStream();
+                Npy.Write(ms, d, [n]);
+                ms.Position = 0;
+                Assert.Equal(d, Npy.Read(ms).Float64!);
+                ms = new MemoryStream();
+                Npy.Write(ms, f, [n]);
+                ms.Position = 0;
+                Assert.Equal(f, Npy.Read(ms).Float32!);
+            }
+        }
+        finally
+        {
+            Npy.RawChunkBytes = saved;
+        }
+    }
+
     [Theory]
     [InlineData("c_f8_3x4.npy", NpyDType.Float64)]
     [InlineData("c_f4_3x4.npy", NpyDType.Float32)]
