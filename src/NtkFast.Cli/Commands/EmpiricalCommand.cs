@@ -233,8 +233,7 @@ internal sealed class EmpiricalCommand : ICommand
         long inMemory = KernelOutputWriter.MatrixBytes(rows, cols, source.Outputs) + source.WorkspaceBytes(rows, cols) + source.FixedBytes;
         if (KernelOutputWriter.ShouldTile(tiled, comm, inMemory, (long)rows * cols * source.Outputs))
             return KernelOutputWriter.Write(source, paths, tiled, comm, r0, r1, c0, c1);
-        long size = (long)rows * cols;
-        if (size * source.Outputs > Array.MaxLength) throw new CliException($"the block {rows}×{cols} is too large for one array; use --out-of-core");
+        long size = (long)rows * cols; // size·Outputs ≤ Array.MaxLength: ShouldTile tiles anything larger
         var all = new double[size * source.Outputs];
         source.ComputeBlock(r0, rows, c0, cols, all);
         using var outs = new AtomicOutputs();

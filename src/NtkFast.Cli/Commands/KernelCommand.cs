@@ -87,22 +87,21 @@ internal sealed class KernelCommand : ICommand
         int rows = r1 - r0, cols = c1 - c0;
 
         int outputs = (ntkPath is null ? 0 : 1) + (nngpPath is null ? 0 : 1);
-        long inMemory = KernelOutputWriter.MatrixBytes(rows, cols, outputs) + (InfiniteWidth.GetWorkspaceLength(spec, rows, cols) * sizeof(double))
+        long workspace = InfiniteWidth.GetWorkspaceLength(spec, rows, cols);
+        long inMemory = KernelOutputWriter.MatrixBytes(rows, cols, outputs) + (workspace * sizeof(double))
             + ((long)(x.Data.Length + (x2?.Data.Length ?? 0)) * sizeof(double));
-        if (KernelOutputWriter.ShouldTile(tiled, comm, inMemory, Math.Max((long)rows * cols, InfiniteWidth.GetWorkspaceLength(spec, rows, cols))))
+        if (KernelOutputWriter.ShouldTile(tiled, comm, inMemory, Math.Max((long)rows * cols, workspace)))
         {
             var source = new AnalyticKernelSource(spec, x, x2, ntkPath is not null, nngpPath is not null);
             string?[] paths = ntkPath is null ? [nngpPath] : nngpPath is null ? [ntkPath] : [ntkPath, nngpPath];
             return KernelOutputWriter.Write(source, paths, tiled, comm, r0, r1, c0, c1);
         }
 
-        long size = (long)rows * cols;
-        if (size > Array.MaxLength) throw new CliException($"the block {rows}×{cols} is too large for one array; use --rows/--cols tiles");
+        long size = (long)rows * cols; // ≤ Array.MaxLength, as is the workspace: ShouldTile tiles anything larger
         double[]? ntk = ntkPath is null ? null : new double[size];
         double[]? nngp = nngpPath is null ? null : new double[size];
-        double[] workspace = new double[InfiniteWidth.GetWorkspaceLength(spec, rows, cols)];
         InfiniteWidth.ComputeBlock(spec, x.Data, x.Rows, other.Data, other.Rows, x.Cols, r0, rows, c0, cols,
-            nngp, ntk, cols, workspace);
+            nngp, ntk, cols, new double[workspace]);
 
         using var outs = new AtomicOutputs();
         if (ntkPath is not null) Npy.Write(outs.Open(ntkPath), ntk!, [rows, cols]);

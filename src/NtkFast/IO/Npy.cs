@@ -380,25 +380,16 @@ public static class Npy
     /// <summary>Raw element bytes in pieces of at most 1 GiB: arrays of 2 GiB and more have more bytes than a Span&lt;byte&gt; can count.</summary>
     private static void WriteRaw<T>(Stream stream, ReadOnlySpan<T> data) where T : unmanaged
     {
-        int chunk = RawChunkBytes / Unsafe.SizeOf<T>();
-        for (int i = 0; i < data.Length;)
-        {
-            int n = Math.Min(chunk, data.Length - i);
-            stream.Write(MemoryMarshal.AsBytes(data.Slice(i, n)));
-            i += n;
-        }
+        for (int i = 0, n; i < data.Length; i += n) stream.Write(MemoryMarshal.AsBytes(data.Slice(i, n = Piece<T>(data.Length - i))));
     }
 
     private static void ReadRaw<T>(Stream stream, Span<T> data) where T : unmanaged
     {
-        int chunk = RawChunkBytes / Unsafe.SizeOf<T>();
-        for (int i = 0; i < data.Length;)
-        {
-            int n = Math.Min(chunk, data.Length - i);
-            stream.ReadExactly(MemoryMarshal.AsBytes(data.Slice(i, n)));
-            i += n;
-        }
+        for (int i = 0, n; i < data.Length; i += n) stream.ReadExactly(MemoryMarshal.AsBytes(data.Slice(i, n = Piece<T>(data.Length - i))));
     }
+
+    /// <summary>Elements in the next piece when <paramref name="left"/> remain.</summary>
+    private static int Piece<T>(int left) where T : unmanaged => Math.Min(RawChunkBytes / Unsafe.SizeOf<T>(), left);
 
     /// <summary>Piece size of the raw reads and writes (a field so a test can make it small and cross many pieces).</summary>
     internal static int RawChunkBytes = 1 << 30;
