@@ -154,7 +154,11 @@ public static class NtkParallel
                 t_inLoop = true;
                 try { Work(0); }
                 finally { t_inLoop = false; }
-                if (Volatile.Read(ref s_active) != 0) s_done.Wait();
+                // Always wait for the event, never return on seeing s_active = 0: the last worker decrements
+                // s_active *then* sets s_done, and a Set arriving after the next job's Reset would release that
+                // job's caller while its workers still run on its stack-held state (an access violation, seen
+                // once in CI under load). Waiting here consumes each job's Set before the next Reset.
+                s_done.Wait();
                 s_state = null;
                 s_error?.Throw();
             }
