@@ -305,7 +305,7 @@ internal static unsafe class PackBuffers<T> where T : unmanaged
         int align = 64 / sizeof(T);
         aLength = (aLength + align - 1) / align * align;
         T[]? buf = t_buffer;
-        if (buf is null || t_aLength < aLength || buf.Length < aLength + bLength + align)
+        if (buf is null || t_aLength < aLength || buf.Length < t_aLength + bLength + align) // B starts at t_aLength
         {
             int aCap = Math.Max(aLength, t_aLength);
             int bCap = Math.Max(bLength, buf is null ? 0 : buf.Length - align - t_aLength);
