@@ -1,6 +1,6 @@
 using NtkFast.Activations;
 using NtkFast.Cli;
-using NtkFast.Distributed;
+using NtkFast.Tiling;
 using NtkFast.Empirical;
 using NtkFast.IO;
 using NtkFast.Networks;

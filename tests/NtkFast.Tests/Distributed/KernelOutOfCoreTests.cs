@@ -1,5 +1,5 @@
 using NtkFast.Cli;
-using NtkFast.Distributed;
+using NtkFast.Tiling;
 using NtkFast.IO;
 using NtkFast.Kernels;
 using NtkFast.Activations;
@@ -91,7 +91,7 @@ public sealed class KernelOutOfCoreTests : IDisposable
         Matrix xm = MatrixFile.Read(x);
         var spec = new KernelSpec(2, ActivationRegistry.Parse("relu"), 0.1, 1.0, 0, null);
         TiledKernelWriter.Run(new AnalyticKernelSource(spec, xm, null, ntk: true, nngp: false), [P("c.npy")],
-            new TiledRunOptions { TileSize = 11, WriteMode = TileWriteMode.MemoryMapped }, Communicator.Single);
+            new KernelOutputPlan { TileSize = 11, WriteMode = TileWriteMode.MemoryMapped }, Communicator.Single);
         Assert.Equal(File.ReadAllBytes(P("a.npy")), File.ReadAllBytes(P("c.npy")));
     }
 
