@@ -195,22 +195,19 @@ public static class AtomicFile
     /// blocks do not run then, and without this a hidden temporary file would be left next to the
     /// destination. Destinations are never touched.
     /// </summary>
-    public static void AbandonAll()
+    public static void AbandonAll() => Abandon(refuseNew: true);
+
+    /// <summary><see cref="AbandonAll"/>; tests pass <paramref name="refuseNew"/> = false so that the test process can go on writing.</summary>
+    internal static void Abandon(bool refuseNew)
     {
         string[] live;
         lock (s_gate)
         {
-            s_abandoned = true;
+            s_abandoned |= refuseNew;
             live = [.. s_live];
             s_live.Clear();
         }
         foreach (string p in live) TryDelete(p);
-    }
-
-    /// <summary>For tests: lets the process create temporary files again after <see cref="AbandonAll"/>.</summary>
-    internal static void ResetAbandoned()
-    {
-        lock (s_gate) s_abandoned = false;
     }
 
     /// <summary>Files registered now (tests).</summary>

@@ -145,6 +145,11 @@ internal static class TiledKernelWriter
             while (tile > MinBalancedTile && new TileGrid(r1 - r0, c1 - c0, tile, symmetric).Count < wanted)
                 tile = Math.Max(MinBalancedTile, tile / 2 / 64 * 64);
         }
+        // A tile larger than the window is the window (one tile: the in-memory case), and a tile's
+        // buffer of every output must be one .NET array.
+        tile = Math.Min(tile, Math.Max(r1 - r0, c1 - c0));
+        if ((long)source.Outputs * tile * tile > Array.MaxLength)
+            throw new ArgumentException($"--tile {tile}: {source.Outputs} outputs of {tile}×{tile} do not fit one array; use a tile of at most {(int)Math.Sqrt(Array.MaxLength / (double)source.Outputs)}", nameof(options));
         if (comm.Size > 1 && options.InputChecksum != 0) InputChecksum.EnsureSameOnAllRanks(comm, options.InputChecksum);
         var grid = new TileGrid(r1 - r0, c1 - c0, tile, symmetric, r0, c0);
         int mine = grid.CountOf(comm.Rank, comm.Size);

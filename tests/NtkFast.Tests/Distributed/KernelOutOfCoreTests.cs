@@ -54,7 +54,7 @@ public sealed class KernelOutOfCoreTests : IDisposable
         Assert.Equal(File.ReadAllBytes(P("t.npy")), File.ReadAllBytes(P("tt.npy")));
         Assert.Equal(File.ReadAllBytes(P("s.npy")), File.ReadAllBytes(P("ts.npy")));
         Assert.Equal(File.ReadAllBytes(P("s.npy")), File.ReadAllBytes(P("ts2.npy")));
-        Assert.Empty(Directory.GetFiles(_dir, "*.partial"));
+        Assert.Empty(Directory.GetFiles(_dir, "*" + AtomicFile.TemporarySuffix));
     }
 
     [Theory]
