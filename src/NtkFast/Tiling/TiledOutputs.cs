@@ -91,7 +91,8 @@ public sealed class TiledOutputs : IDisposable
         }
     }
 
-    private static bool IsNoSpace(Exception e) => (e.HResult & 0xFFFF) is 28 or 27 || e.Message.Contains("space", StringComparison.OrdinalIgnoreCase);
+    private static bool IsNoSpace(Exception e) =>
+        (e.HResult & 0xFFFF) is 28 or 27 || e.Message.Contains("space", StringComparison.OrdinalIgnoreCase) || e.Message.Contains("disk was full", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Rank 0's temporary names to every rank: one length, then the UTF-8 names joined by '\0'.</summary>
     private void BroadcastNames()

@@ -54,7 +54,7 @@ public sealed class KernelMpiTests : IDisposable
             Assert.Equal(rt, File.ReadAllBytes(P($"rt{ranks}.npy")));
             Assert.Equal(rs, File.ReadAllBytes(P($"rs{ranks}.npy")));
         }
-        Assert.Empty(Directory.GetFiles(_dir, "*" + AtomicFile.TemporarySuffix));
+        Assert.Empty(NtkFast.Tests.IO.AtomicFileTests.Temporaries(_dir));
     }
 
     [Fact]
@@ -102,7 +102,7 @@ public sealed class KernelMpiTests : IDisposable
             Assert.Equal(ExitCodes.BadInput, r.ExitCode);
         }
         // Killed or failed, the other rank's temporaries are gone too (rank 0 is stopped by SIGTERM, whose handler deletes them).
-        Assert.Empty(Directory.GetFiles(_dir, "*" + AtomicFile.TemporarySuffix));
+        Assert.Empty(NtkFast.Tests.IO.AtomicFileTests.Temporaries(_dir));
         Assert.False(File.Exists(o), "no finished-looking NTK file");
         Assert.Equal("an older result that must survive", File.ReadAllText(kept));
     }
@@ -142,7 +142,7 @@ public sealed class KernelMpiTests : IDisposable
             Assert.Contains("ranks read different inputs", r.StdErr, StringComparison.Ordinal);
         Assert.False(File.Exists(o), "no finished-looking NTK file");
         Assert.Equal("an older result that must survive", File.ReadAllText(kept));
-        Assert.Empty(Directory.GetFiles(_dir, "*" + AtomicFile.TemporarySuffix));
+        Assert.Empty(NtkFast.Tests.IO.AtomicFileTests.Temporaries(_dir));
     }
 
     [Fact]

@@ -54,7 +54,7 @@ public sealed class KernelOutOfCoreTests : IDisposable
         Assert.Equal(File.ReadAllBytes(P("t.npy")), File.ReadAllBytes(P("tt.npy")));
         Assert.Equal(File.ReadAllBytes(P("s.npy")), File.ReadAllBytes(P("ts.npy")));
         Assert.Equal(File.ReadAllBytes(P("s.npy")), File.ReadAllBytes(P("ts2.npy")));
-        Assert.Empty(Directory.GetFiles(_dir, "*" + AtomicFile.TemporarySuffix));
+        Assert.Empty(NtkFast.Tests.IO.AtomicFileTests.Temporaries(_dir));
     }
 
     [Theory]
@@ -104,6 +104,7 @@ public sealed class KernelOutOfCoreTests : IDisposable
         Assert.Equal(ExitCodes.BadInput, Program.Main(["kernel", "--x", x, "--depth", "2", "--activation", "relu", "--out-ntk", P("o.npy"), "--memory-limit", "1M", "--quiet"]));
         Assert.Equal(ExitCodes.BadInput, Program.Main(["kernel", "--x", x, "--depth", "2", "--activation", "relu", "--out-ntk", P("o.npy"), "--tile", "0", "--quiet"]));
         Assert.Empty(Directory.GetFiles(_dir, "o.npy*"));
+        Assert.Empty(NtkFast.Tests.IO.AtomicFileTests.Temporaries(_dir));
     }
 }
 

@@ -50,20 +50,26 @@ public sealed class OutputFaultTests(ITestOutputHelper log) : IDisposable
     }
 
     private void AssertNoTemporaries(string dir) =>
-        Assert.Empty(Directory.GetFiles(dir, "*" + AtomicFile.TemporarySuffix));
+        Assert.Empty(NtkFast.Tests.IO.AtomicFileTests.Temporaries(dir));
 
-    private static bool Run(string file, params string[] args)
+    private static bool Run(string file, params string[] args) => RunWithOutput(file, args).Ok;
+
+    private static (bool Ok, string Output) RunWithOutput(string file, params string[] args)
     {
         try
         {
-            var psi = new ProcessStartInfo(file) { RedirectStandardError = true, RedirectStandardOutput = true };
+            var psi = new ProcessStartInfo(file) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
             foreach (string a in args) psi.ArgumentList.Add(a);
             using Process p = Process.Start(psi)!;
+            string output = p.StandardError.ReadToEnd() + p.StandardOutput.ReadToEnd();
             p.WaitForExit(20_000);
-            return p.HasExited && p.ExitCode == 0;
+            return (p.HasExited && p.ExitCode == 0, $"exit {(p.HasExited ? p.ExitCode : -1)}: {output}");
         }
-        catch (System.ComponentModel.Win32Exception) { return false; }
+        catch (System.ComponentModel.Win32Exception e) { return (false, e.Message); }
     }
+
+    [System.Runtime.InteropServices.DllImport("libc.so.6", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SendSignal(int pid, int signal);
 
     /// <summary>A 1 MiB tmpfs at a fresh folder, or null where mounting is not permitted.</summary>
     private string? SmallFileSystem(string name)
@@ -123,7 +129,7 @@ public sealed class OutputFaultTests(ITestOutputHelper log) : IDisposable
         Assert.Equal(ExitCodes.Failure, c2);
         AssertOneLine(e2);
         AssertNoTemporaries(fs);
-        Assert.Equal([old], Directory.GetFiles(fs));
+        Assert.Equal([old], NtkFast.Tests.IO.AtomicFileTests.All(fs));
     }
 
     [Fact]
@@ -200,18 +206,21 @@ public sealed class OutputFaultTests(ITestOutputHelper log) : IDisposable
     {
         // Large enough to be interrupted while tiles are being written (seconds), small tiles.
         string x = P("big.npy");
-        KernelOutOfCoreTests.WritePoints(x, 6000, 64, 3);
+        KernelOutOfCoreTests.WritePoints(x, 3000, 16, 3);
         string t = P("t.npy"), s = P("s.npy");
         File.WriteAllText(s, "older result");
-        var psi = NtkProcess.StartInfo(["kernel", "--x", x, "--depth", "6", "--activation", "erf", "--tile", "256",
+        var psi = NtkProcess.StartInfo(["kernel", "--x", x, "--depth", "10", "--activation", "tanh", "--tile", "256",
             "--out-ntk", t, "--out-nngp", s, "--quiet"], new Dictionary<string, string> { ["NTKFAST_THREADS"] = "1" });
         using Process p = Process.Start(psi)!;
         var clock = Stopwatch.StartNew();
-        while (Directory.GetFiles(_dir, "*" + AtomicFile.TemporarySuffix).Length < 2 && !p.HasExited && clock.Elapsed.TotalSeconds < 60)
+        while (NtkFast.Tests.IO.AtomicFileTests.Temporaries(_dir).Length < 2 && !p.HasExited && clock.Elapsed.TotalSeconds < 60)
             Thread.Sleep(20);
-        Assert.False(p.HasExited, "the run ended before it could be interrupted: " + p.StandardError.ReadToEnd());
-        Thread.Sleep(200);
-        Assert.True(Run("kill", "-" + signal, p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        if (p.HasExited) Assert.Fail("the run ended before it could be interrupted: " + p.StandardError.ReadToEnd());
+        Thread.Sleep(100);
+        log.WriteLine($"temporaries after {clock.Elapsed.TotalSeconds:F2} s: {string.Join(", ", NtkFast.Tests.IO.AtomicFileTests.All(_dir))}");
+        Assert.False(p.HasExited, "the run ended before the signal");
+        int rc = SendSignal(p.Id, signal switch { "TERM" => 15, "INT" => 2, _ => 9 });
+        Assert.True(rc == 0, $"kill({p.Id}, SIG{signal}) = {rc}, errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}, exited {p.HasExited}");
         Assert.True(p.WaitForExit(30_000), "the process did not stop after SIG" + signal);
         Assert.NotEqual(0, p.ExitCode);
         Assert.False(File.Exists(t), "no finished-looking output");
@@ -220,12 +229,12 @@ public sealed class OutputFaultTests(ITestOutputHelper log) : IDisposable
         else
         {
             // SIGKILL leaves temporaries, named as such; the next run ignores them and succeeds.
-            string[] stale = Directory.GetFiles(_dir, "*" + AtomicFile.TemporarySuffix);
+            string[] stale = NtkFast.Tests.IO.AtomicFileTests.Temporaries(_dir);
             Assert.All(stale, f => Assert.True(AtomicFile.IsTemporaryName(Path.GetFileName(f))));
             (int code, string err) = Ntk("kernel", "--x", Points(40), "--depth", "2", "--activation", "relu", "--out-ntk", t);
             Assert.True(code == 0, err);
             Assert.Equal([40, 40], Npy.Read(t).Shape);
-            Assert.Equal(stale.Order(), Directory.GetFiles(_dir, "*" + AtomicFile.TemporarySuffix).Order());
+            Assert.Equal(stale.Order(), NtkFast.Tests.IO.AtomicFileTests.Temporaries(_dir).Order());
         }
     }
 }

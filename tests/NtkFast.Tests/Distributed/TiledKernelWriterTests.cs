@@ -30,7 +30,7 @@ public sealed class TiledKernelWriterTests : IDisposable
             Assert.Equal(tile, r.TileSize);
             Assert.Equal(src.Full(0), Npy.Read(a).Float64);
             Assert.Equal(src.Full(1), Npy.Read(b).Float64);
-            Assert.Empty(Directory.GetFiles(_dir, "*" + AtomicFile.TemporarySuffix));
+            Assert.Empty(NtkFast.Tests.IO.AtomicFileTests.Temporaries(_dir));
         }
     }
 
@@ -63,7 +63,7 @@ public sealed class TiledKernelWriterTests : IDisposable
         Assert.Throws<InvalidDataException>(() => TiledKernelWriter.Run(src, [a, b], new KernelOutputPlan { TileSize = 8, Threads = 2 }, Communicator.Single));
         Assert.False(File.Exists(a));
         Assert.Equal("previous result", File.ReadAllText(b));
-        Assert.Empty(Directory.GetFiles(_dir, "*" + AtomicFile.TemporarySuffix));
+        Assert.Empty(NtkFast.Tests.IO.AtomicFileTests.Temporaries(_dir));
     }
 
     [Fact]

@@ -11,6 +11,14 @@ public sealed class AtomicFileTests : IDisposable
 
     private string P(string name) => Path.Combine(_dir, name);
 
+    private static readonly EnumerationOptions s_withHidden = new() { AttributesToSkip = 0 };
+
+    /// <summary>Every file in <paramref name="dir"/>, hidden ones included (temporary names start with a dot, which GetFiles skips by default).</summary>
+    internal static string[] All(string dir) => Directory.GetFiles(dir, "*", s_withHidden);
+
+    /// <summary>The temporary files in <paramref name="dir"/> (hidden).</summary>
+    internal static string[] Temporaries(string dir) => Directory.GetFiles(dir, "*" + AtomicFile.TemporarySuffix, s_withHidden);
+
     [Fact]
     public void Writes_and_replaces()
     {
@@ -18,7 +26,7 @@ public sealed class AtomicFileTests : IDisposable
         Assert.Equal([1, 2, 3], File.ReadAllBytes(P("a.bin")));
         AtomicFile.Write(P("a.bin"), s => s.Write([9]));
         Assert.Equal([9], File.ReadAllBytes(P("a.bin")));
-        Assert.Single(Directory.GetFiles(_dir));
+        Assert.Single(AtomicFileTests.All(_dir));
     }
 
     [Fact]
@@ -31,11 +39,11 @@ public sealed class AtomicFileTests : IDisposable
             throw new InvalidOperationException("boom");
         }));
         Assert.Equal([7, 7], File.ReadAllBytes(P("a.bin")));
-        Assert.Single(Directory.GetFiles(_dir));
+        Assert.Single(AtomicFileTests.All(_dir));
 
         Assert.Throws<InvalidOperationException>(() => AtomicFile.Write(P("new.bin"), _ => throw new InvalidOperationException("boom")));
         Assert.False(File.Exists(P("new.bin")));
-        Assert.Single(Directory.GetFiles(_dir));
+        Assert.Single(AtomicFileTests.All(_dir));
     }
 
     [Fact]
@@ -47,7 +55,7 @@ public sealed class AtomicFileTests : IDisposable
             Assert.True(File.Exists(w.TempPath));
             Assert.Equal(_dir, Path.GetDirectoryName(w.TempPath));
         }
-        Assert.Empty(Directory.GetFiles(_dir));
+        Assert.Empty(AtomicFileTests.All(_dir));
     }
 
     [Fact]
@@ -70,7 +78,7 @@ public sealed class AtomicFileTests : IDisposable
         }
         Assert.Equal([1], File.ReadAllBytes(P("ntk.npy")));
         Assert.False(File.Exists(P("nngp.npy")));
-        Assert.Single(Directory.GetFiles(_dir));
+        Assert.Single(AtomicFileTests.All(_dir));
 
         using (var outs = new AtomicOutputs())
         {
@@ -81,7 +89,7 @@ public sealed class AtomicFileTests : IDisposable
         }
         Assert.Equal([2, 2], File.ReadAllBytes(P("ntk.npy")));
         Assert.Equal([3, 3], File.ReadAllBytes(P("nngp.npy")));
-        Assert.Equal(2, Directory.GetFiles(_dir).Length);
+        Assert.Equal(2, AtomicFileTests.All(_dir).Length);
     }
 
     [Fact]
@@ -164,9 +172,9 @@ public sealed class AtomicAbandonTests : IDisposable
         File.WriteAllBytes(Path.Combine(_dir, "old.npy"), [1]);
         AtomicFileWriter w = AtomicFile.Create(Path.Combine(_dir, "old.npy"));
         w.Stream.Write([2, 2]);
-        Assert.Equal(2, Directory.GetFiles(_dir).Length);
+        Assert.Equal(2, AtomicFileTests.All(_dir).Length);
         AtomicFile.Abandon(refuseNew: false); // what the SIGINT/SIGTERM handler does (AbandonAll also refuses new files: tested on a real process)
-        Assert.Equal([Path.Combine(_dir, "old.npy")], Directory.GetFiles(_dir));
+        Assert.Equal([Path.Combine(_dir, "old.npy")], AtomicFileTests.All(_dir));
         Assert.Equal([1], File.ReadAllBytes(Path.Combine(_dir, "old.npy")));
         w.Dispose(); // still safe afterwards
     }
