@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using NtkFast.Activations;
-using NtkFast.Distributed;
+using NtkFast.Tiling;
 using NtkFast.Empirical;
 using NtkFast.IO;
 using NtkFast.Networks;
@@ -49,11 +49,11 @@ public class EmpiricalOutOfCoreBenchmarks
 
     [Benchmark(Description = "out-of-core: features + tiles of 512 into the file")]
     public void OutOfCore512() => TiledKernelWriter.Run(new EmpiricalKernelSource<double>(_net, _x, null), [_out],
-        new TiledRunOptions { TileSize = 512 }, Communicator.Single);
+        new KernelOutputPlan { TileSize = 512 }, Communicator.Single);
 
     [Benchmark(Description = "out-of-core: features + tiles of 1024 into the file")]
     public void OutOfCore1024() => TiledKernelWriter.Run(new EmpiricalKernelSource<double>(_net, _x, null), [_out],
-        new TiledRunOptions { TileSize = 1024 }, Communicator.Single);
+        new KernelOutputPlan { TileSize = 1024 }, Communicator.Single);
 
     [Benchmark(Description = "per-point features only (forward + backward of N points)")]
     public object Features() => new EmpiricalKernelSource<double>(_net, _x, null);

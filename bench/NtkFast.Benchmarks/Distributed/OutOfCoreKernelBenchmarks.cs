@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using NtkFast.Activations;
-using NtkFast.Distributed;
+using NtkFast.Tiling;
 using NtkFast.IO;
 using NtkFast.Kernels;
 using NtkFast.Numerics;
@@ -47,11 +47,11 @@ public class OutOfCoreKernelBenchmarks
 
     [Benchmark(Description = "out-of-core: tiles of 512 into the file")]
     public void OutOfCore512() => TiledKernelWriter.Run(new AnalyticKernelSource(_spec, _x, null, ntk: true, nngp: false), [_out],
-        new TiledRunOptions { TileSize = 512 }, Communicator.Single);
+        new KernelOutputPlan { TileSize = 512 }, Communicator.Single);
 
     [Benchmark(Description = "out-of-core: tiles of 1024 into the file")]
     public void OutOfCore1024() => TiledKernelWriter.Run(new AnalyticKernelSource(_spec, _x, null, ntk: true, nngp: false), [_out],
-        new TiledRunOptions { TileSize = 1024 }, Communicator.Single);
+        new KernelOutputPlan { TileSize = 1024 }, Communicator.Single);
 
     [Benchmark(Description = "one 512² off-diagonal tile, 1 thread (no I/O)")]
     public void OneTile() => InfiniteWidth.ComputeBlock(_spec, _x.Data, N, _x.Data, N, D, 0, 512, 1024, 512, default, _tile, 512, _ws);

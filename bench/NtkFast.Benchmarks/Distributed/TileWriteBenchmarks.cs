@@ -1,5 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using NtkFast.Distributed;
+using NtkFast.Tiling;
 using NtkFast.IO;
 
 namespace NtkFast.Benchmarks.Distributed;

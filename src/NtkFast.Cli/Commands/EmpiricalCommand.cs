@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using NtkFast.Cli.Distributed;
-using NtkFast.Distributed;
+using NtkFast.Tiling;
 using NtkFast.Empirical;
 using NtkFast.IO;
 using NtkFast.Kernels;
@@ -135,6 +135,8 @@ internal sealed class EmpiricalCommand : ICommand
 
         Matrix x = MatrixFile.Read(xPath, "--x");
         Matrix? x2 = x2Path is null ? null : MatrixFile.Read(x2Path, "--x2");
+        foreach (string? o in (string?[])[ntkPath, nngpPath, ntkStdPath, nngpStdPath, reportPath])
+            if (o is not null) AtomicFile.CheckNotAnInput(o, xPath, x2Path, paramsPath);
         string source = monteCarlo ? "--widths" : $"--params '{paramsPath}'";
         if (x.Cols != arch.InputWidth)
             throw new CliException($"--x has {x.Cols} columns but the network ({source}) takes inputs of width {arch.InputWidth}");
@@ -159,13 +161,10 @@ internal sealed class EmpiricalCommand : ICommand
                 if (progress is null && clock.Elapsed.TotalSeconds > 2) progress = new Progress("monte carlo", samples);
                 progress?.Report(done);
             }
-            MonteCarloResult? mc = comm.IsMpi
-                ? (single
-                    ? DistributedMonteCarlo.Run<float>(comm, arch, x, x2, samples, seed, outputs, trainableFrom, wantNngp, method, Report)
-                    : DistributedMonteCarlo.Run<double>(comm, arch, x, x2, samples, seed, outputs, trainableFrom, wantNngp, method, Report))
-                : single
-                    ? EmpiricalMonteCarlo.Run<float>(arch, x, x2, samples, seed, outputs, trainableFrom, wantNngp, method, Report)
-                    : EmpiricalMonteCarlo.Run<double>(arch, x, x2, samples, seed, outputs, trainableFrom, wantNngp, method, Report);
+            InputChecksum.EnsureSameOnAllRanks(comm, KernelOutputWriter.Checksum(x, x2));
+            MonteCarloResult? mc = single
+                ? EmpiricalMonteCarlo.Run<float>(comm, arch, x, x2, samples, seed, outputs, trainableFrom, wantNngp, method, Report)
+                : EmpiricalMonteCarlo.Run<double>(comm, arch, x, x2, samples, seed, outputs, trainableFrom, wantNngp, method, Report);
             progress?.Finish();
             if (mc is null) return ExitCodes.Ok; // another rank than 0: its networks went to rank 0, which writes
             MonteCarloResult r = mc;
@@ -178,9 +177,13 @@ internal sealed class EmpiricalCommand : ICommand
             bool tileable = outputs == EmpiricalOutputs.Trace && !reference && reportPath is null;
             if (!tileable && (tilingAsked || comm.Size > 1))
                 throw new CliException("blocks, out-of-core and MPI runs of one network support --outputs trace only, without --reference or --diagnostics-report");
-            if (tileable && (window || KernelOutputWriter.ShouldTile(tiled, comm, InMemoryBytes(arch, trainableFrom, single, x, x2, r1 - r0, c1 - c0, nngpPath is not null),
-                (long)n * m)))
-                return WriteBlocks(file!, single, x, x2, trainableFrom, ntkPath, nngpPath, tiled, comm, r0, r1, c0, c1);
+            if (tileable)
+                return WriteBlocks(file!, single, x, x2, trainableFrom, ntkPath, nngpPath, tiled.Plan with
+                {
+                    Communicator = comm,
+                    RowStart = r0, RowEnd = r1, ColStart = c0, ColEnd = c1,
+                    InputChecksum = Checksum(file!, x, x2),
+                }, tiled.Asked);
             EmpiricalKernelResult r = single
                 ? EmpiricalKernel.Compute(file!.ToNetwork<float>(), x, x2, outputs, trainableFrom, wantNngp, method)
                 : EmpiricalKernel.Compute(file!.ToNetwork<double>(), x, x2, outputs, trainableFrom, wantNngp, method);
@@ -207,40 +210,28 @@ internal sealed class EmpiricalCommand : ICommand
         return ExitCodes.Ok;
     }
 
-    /// <summary>What the in-memory run holds: outputs, the N×M Gram scratch of T, per-point network state, inputs.</summary>
-    private static long InMemoryBytes(MlpArchitecture arch, int trainableFrom, bool single, Matrix x, Matrix? x2, int rows, int cols, bool nngp)
-    {
-        int sz = single ? sizeof(float) : sizeof(double);
-        long features = single
-            ? EmpiricalKernelSource<float>.FeatureBytes(arch, trainableFrom, x.Rows + (x2?.Rows ?? 0))
-            : EmpiricalKernelSource<double>.FeatureBytes(arch, trainableFrom, x.Rows + (x2?.Rows ?? 0));
-        return KernelOutputWriter.MatrixBytes(rows, cols, nngp ? 2 : 1) + (2L * x.Rows * (x2?.Rows ?? x.Rows) * sz)
-            + (2 * features) + ((long)(x.Data.Length + (x2?.Data.Length ?? 0)) * sizeof(double));
-    }
-
     /// <summary>
-    /// One network's Θ̂ (trace) and NNGP through <see cref="EmpiricalKernelSource{T}"/>: tile by tile into the
-    /// files (out of core / MPI), or — for a --rows/--cols window that fits — as one block in memory.
+    /// One network's Θ̂ (trace) and NNGP through <see cref="EmpiricalKernelSource{T}"/> and the library's one
+    /// output path: tile by tile into the files (a small kernel is one tile), shared among MPI ranks.
     /// </summary>
     private static int WriteBlocks(MlpFileContents file, bool single, Matrix x, Matrix? x2, int trainableFrom, string ntkPath, string? nngpPath,
-        TiledOutputOptions tiled, Communicator comm, int r0, int r1, int c0, int c1)
+        KernelOutputPlan plan, bool report)
     {
+        Communicator comm = plan.Communicator;
         IKernelBlockSource source = new FiniteChecked(single
             ? new EmpiricalKernelSource<float>(file.ToNetwork<float>(), x, x2, trainableFrom, nngpPath is not null, comm)
             : new EmpiricalKernelSource<double>(file.ToNetwork<double>(), x, x2, trainableFrom, nngpPath is not null, comm));
         string?[] paths = nngpPath is null ? [ntkPath] : [ntkPath, nngpPath];
-        int rows = r1 - r0, cols = c1 - c0;
-        long inMemory = KernelOutputWriter.MatrixBytes(rows, cols, source.Outputs) + source.WorkspaceBytes(rows, cols) + source.FixedBytes;
-        if (KernelOutputWriter.ShouldTile(tiled, comm, inMemory, (long)rows * cols * source.Outputs))
-            return KernelOutputWriter.Write(source, paths, tiled, comm, r0, r1, c0, c1);
-        long size = (long)rows * cols; // size·Outputs ≤ Array.MaxLength: ShouldTile tiles anything larger
-        var all = new double[size * source.Outputs];
-        source.ComputeBlock(r0, rows, c0, cols, all);
-        using var outs = new AtomicOutputs();
-        Npy.Write(outs.Open(ntkPath), all.AsSpan(0, (int)size), [rows, cols]);
-        if (nngpPath is not null) Npy.Write(outs.Open(nngpPath), all.AsSpan((int)size), [rows, cols]);
-        outs.Commit();
-        return ExitCodes.Ok;
+        return KernelOutputWriter.Write(source, paths, plan, report);
+    }
+
+    /// <summary>The checksum of the points and the network's parameters (compared across MPI ranks).</summary>
+    private static ulong Checksum(MlpFileContents file, Matrix x, Matrix? x2)
+    {
+        var c = new InputChecksum();
+        c.Add(unchecked((long)KernelOutputWriter.Checksum(x, x2)));
+        c.Add<double>(file.ToNetwork<double>().Parameters);
+        return c.Value;
     }
 
     /// <summary>A block source whose blocks must be finite (as the in-memory path checks its matrices): a non-finite entry fails the run.</summary>

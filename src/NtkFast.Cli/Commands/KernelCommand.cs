@@ -1,7 +1,7 @@
 using System.Globalization;
 using NtkFast.Activations;
 using NtkFast.Cli.Distributed;
-using NtkFast.Distributed;
+using NtkFast.Tiling;
 using NtkFast.IO;
 using NtkFast.Kernels;
 using NtkFast.Numerics;
@@ -84,30 +84,19 @@ internal sealed class KernelCommand : ICommand
         Matrix other = x2 ?? x;
         (int r0, int r1) = ParseRange("rows", rowsSpec, x.Rows);
         (int c0, int c1) = ParseRange("cols", colsSpec, other.Rows);
-        int rows = r1 - r0, cols = c1 - c0;
 
-        int outputs = (ntkPath is null ? 0 : 1) + (nngpPath is null ? 0 : 1);
-        long workspace = InfiniteWidth.GetWorkspaceLength(spec, rows, cols);
-        long inMemory = KernelOutputWriter.MatrixBytes(rows, cols, outputs) + (workspace * sizeof(double))
-            + ((long)(x.Data.Length + (x2?.Data.Length ?? 0)) * sizeof(double));
-        if (KernelOutputWriter.ShouldTile(tiled, comm, inMemory, Math.Max((long)rows * cols, workspace)))
+        foreach (string? o in (string?[])[ntkPath, nngpPath])
+            if (o is not null) AtomicFile.CheckNotAnInput(o, xPath, x2Path);
+        // One path for every size and every launch: tiles computed straight into the files (a small
+        // kernel is one tile), shared among the ranks under MPI.
+        var source = new AnalyticKernelSource(spec, x, x2, ntkPath is not null, nngpPath is not null);
+        string?[] paths = ntkPath is null ? [nngpPath] : nngpPath is null ? [ntkPath] : [ntkPath, nngpPath];
+        return KernelOutputWriter.Write(source, paths, tiled.Plan with
         {
-            var source = new AnalyticKernelSource(spec, x, x2, ntkPath is not null, nngpPath is not null);
-            string?[] paths = ntkPath is null ? [nngpPath] : nngpPath is null ? [ntkPath] : [ntkPath, nngpPath];
-            return KernelOutputWriter.Write(source, paths, tiled, comm, r0, r1, c0, c1);
-        }
-
-        long size = (long)rows * cols; // ≤ Array.MaxLength, as is the workspace: ShouldTile tiles anything larger
-        double[]? ntk = ntkPath is null ? null : new double[size];
-        double[]? nngp = nngpPath is null ? null : new double[size];
-        InfiniteWidth.ComputeBlock(spec, x.Data, x.Rows, other.Data, other.Rows, x.Cols, r0, rows, c0, cols,
-            nngp, ntk, cols, new double[workspace]);
-
-        using var outs = new AtomicOutputs();
-        if (ntkPath is not null) Npy.Write(outs.Open(ntkPath), ntk!, [rows, cols]);
-        if (nngpPath is not null) Npy.Write(outs.Open(nngpPath), nngp!, [rows, cols]);
-        outs.Commit();
-        return ExitCodes.Ok;
+            Communicator = comm,
+            RowStart = r0, RowEnd = r1, ColStart = c0, ColEnd = c1,
+            InputChecksum = KernelOutputWriter.Checksum(x, x2),
+        }, tiled.Asked);
     }
 
     /// <summary>"a:b" → [a, b) within [0, count); a missing side means the start or the end; null = everything.</summary>

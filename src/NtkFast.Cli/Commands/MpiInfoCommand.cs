@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using NtkFast.Cli.Distributed;
-using NtkFast.Distributed;
+using NtkFast.Tiling;
 
 namespace NtkFast.Cli.Commands;
 

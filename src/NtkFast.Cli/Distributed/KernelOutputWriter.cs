@@ -1,28 +1,43 @@
 using System.Globalization;
 using NtkFast.Distributed;
+using NtkFast.Tiling;
 
 namespace NtkFast.Cli.Distributed;
 
 /// <summary>
 /// The out-of-core / MPI options of a command that writes kernel matrices (<c>ntk kernel</c>,
-/// <c>ntk empirical</c>): --memory-limit, --tile, --out-of-core.
+/// <c>ntk empirical</c>): --memory-limit, --tile, --out-of-core, parsed into the library's
+/// <see cref="KernelOutputPlan"/> (the command adds the communicator, the window and the checksum).
 /// </summary>
-internal sealed record TiledOutputOptions(long MemoryLimitBytes, bool MemoryLimitGiven, int TileSize, bool OutOfCore, TileWriteMode WriteMode)
+internal sealed record TiledOutputOptions(KernelOutputPlan Plan, bool MemoryLimitGiven, bool OutOfCore)
 {
     /// <summary>Option names that take no value (add to the command's Flags).</summary>
     public static readonly string[] FlagNames = ["out-of-core"];
 
+    /// <summary>True when the user asked about tiling (--memory-limit, --tile, --out-of-core): the run then reports its plan.</summary>
+    public bool Asked => MemoryLimitGiven || OutOfCore || Plan.TileSize > 0;
+
+    /// <summary>Bytes the process may use.</summary>
+    public long MemoryLimitBytes => Plan.MemoryLimitBytes;
+
+    /// <summary>Tile edge asked for (0 = automatic).</summary>
+    public int TileSize => Plan.TileSize;
+
     /// <summary>Help lines, to append to the command's help.</summary>
     public const string Help =
         "  --memory-limit SIZE    memory this process may use (512M, 4G, 25%; default 50% of available);\n" +
-        "                         when the outputs do not fit, they are computed tile by tile straight into\n" +
-        "                         the .npy files (out of core), with tiles sized to stay under SIZE\n" +
-        "  --out-of-core          always write tile by tile (default: only when needed, or under MPI)\n" +
-        "  --tile T               tile edge for out-of-core/MPI runs (default: the largest that fits, at most 2048,\n" +
+        "                         the outputs are computed tile by tile straight into the .npy files,\n" +
+        "                         with tiles sized to stay under SIZE (a small kernel is one tile)\n" +
+        "  --out-of-core          accepted for compatibility: every run writes tile by tile\n" +
+        "  --tile T               tile edge (default: the largest that fits, at most 2048,\n" +
         "                         with at least 3 tiles per thread and rank)\n" +
         "  MPI: mpirun -np P ntk ... splits the tiles among the ranks (block-cyclic over the upper triangle\n" +
         "       when symmetric); every rank writes its tiles into the shared output; rank 0 renames it into\n" +
-        "       place when all are done. The output folder must be visible to every rank.\n";
+        "       place when all are done. The output folder must be visible to every rank, and every rank\n" +
+        "       must read the same inputs (checked).\n";
+
+    /// <summary>Largest --tile: a tile of two outputs must fit one .NET array (2·T² ≤ Array.MaxLength).</summary>
+    public const int MaxTile = 16384;
 
     public static TiledOutputOptions Parse(CliArgs args)
     {
@@ -31,73 +46,56 @@ internal sealed record TiledOutputOptions(long MemoryLimitBytes, bool MemoryLimi
         long limit;
         try
         {
-            limit = limitText is null ? MemoryBudget.DefaultLimit() : MemoryBudget.Parse(limitText);
+            limit = limitText is null ? SystemMemory.DefaultLimit() : MemoryBudget.Parse(limitText, availableBytes: SystemMemory.AvailableBytes());
         }
         catch (ArgumentException e)
         {
             throw new CliException(e.Message.Split(" (Parameter", 2)[0]);
         }
-        int tile = args.Int("tile", 0, 1, 1 << 15);
+        int tile = args.Int("tile", 0, 1, MaxTile);
         bool ooc = args.Flag("out-of-core");
         TileWriteMode mode = Environment.GetEnvironmentVariable("NTKFAST_TILE_WRITE") is "mmap" ? TileWriteMode.MemoryMapped : TileWriteMode.Positioned;
-        return new TiledOutputOptions(limit, limitText is not null, tile, ooc, mode);
+        return new TiledOutputOptions(new KernelOutputPlan { MemoryLimitBytes = limit, TileSize = tile, WriteMode = mode }, limitText is not null, ooc);
     }
 }
 
 /// <summary>
-/// Where a kernel command's matrices go: the in-memory path (compute whole, then write atomically) when
-/// they fit, or <see cref="TiledKernelWriter"/> (tiles written in place into <c>&lt;out&gt;.partial</c>,
-/// renamed at the end; shared among MPI ranks). Commands call <see cref="ShouldTile"/> and, when true,
-/// <see cref="Write"/> with a block source; the kernel code itself stays as it is.
+/// A kernel command's matrices to their files: the library's one output path
+/// (<see cref="KernelOutput.Write"/>), plus the command's one-line report.
 /// </summary>
 internal static class KernelOutputWriter
 {
     /// <summary>
-    /// True when the outputs must be tiled: under MPI with more than one rank, when asked (--out-of-core
-    /// or --tile), or when the in-memory run (<paramref name="inMemoryBytes"/>: outputs plus the
-    /// computation's workspace plus inputs) would not fit the memory limit.
+    /// Collective: writes the source's outputs to <paramref name="paths"/> (null = not wanted) as
+    /// <paramref name="plan"/> says. Reports the plan on stderr (rank 0) when <paramref name="report"/> or
+    /// under MPI, unless --quiet.
     /// </summary>
-    /// <param name="largestArray">Elements of the largest single array the in-memory path would allocate: beyond
-    /// <see cref="Array.MaxLength"/> no array can hold it, so the run is tiled whatever the memory.</param>
-    public static bool ShouldTile(TiledOutputOptions options, Communicator comm, long inMemoryBytes, long largestArray)
+    public static int Write(IKernelBlockSource source, IReadOnlyList<string?> paths, KernelOutputPlan plan, bool report)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(comm);
-        if (comm.Size > 1 || options.OutOfCore || options.TileSize > 0 || largestArray > Array.MaxLength) return true;
-        return MemoryBudget.RuntimeBaselineBytes + inMemoryBytes > options.MemoryLimitBytes;
-    }
-
-    /// <summary>Bytes of <paramref name="outputs"/> float64 matrices of rows×cols.</summary>
-    public static long MatrixBytes(int rows, int cols, int outputs) => (long)rows * cols * sizeof(double) * outputs;
-
-    /// <summary>
-    /// Collective: writes the window [r0, r1) × [c0, c1) of the source's outputs to <paramref name="paths"/>
-    /// (null = not wanted), tile by tile. Reports the plan on stderr (rank 0, unless --quiet).
-    /// </summary>
-    public static int Write(IKernelBlockSource source, IReadOnlyList<string?> paths, TiledOutputOptions options, Communicator comm,
-        int r0 = 0, int r1 = -1, int c0 = 0, int c1 = -1)
-    {
-        ArgumentNullException.ThrowIfNull(source);
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(comm);
-        var opts = new TiledRunOptions
-        {
-            MemoryLimitBytes = options.MemoryLimitBytes,
-            TileSize = options.TileSize,
-            WriteMode = options.WriteMode,
-            RowStart = r0,
-            RowEnd = r1,
-            ColStart = c0,
-            ColEnd = c1,
-        };
-        TiledRunReport r = TiledKernelWriter.Run(source, paths, opts, comm);
-        if (!Progress.Quiet && (comm.Rank == 0 || Environment.GetEnvironmentVariable("NTKFAST_REPORT_ALL_RANKS") is "1"))
+        ArgumentNullException.ThrowIfNull(plan);
+        TiledRunReport r = KernelOutput.Write(source, paths, plan);
+        Communicator comm = plan.Communicator;
+        if (!Progress.Quiet && (report || comm.Size > 1) && (comm.Rank == 0 || Environment.GetEnvironmentVariable("NTKFAST_REPORT_ALL_RANKS") is "1"))
         {
             // One line per run (rank 0): the plan and the process's own peak RSS (VmHWM), which the
             // out-of-core tests compare with the limit.
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"ntk: out-of-core: rank {comm.Rank}/{r.Ranks}: {r.TilesOfThisRank} of {r.Tiles} tiles of {r.TileSize}², {r.Workers} thread(s), planned memory {MemoryBudget.Format(r.PredictedBytes)}, limit {MemoryBudget.Format(options.MemoryLimitBytes)}, peak-rss-bytes {ProcessMemory.PeakResidentBytes()}, {r.Seconds:F2} s"));
+                $"ntk: out-of-core: rank {comm.Rank}/{r.Ranks}: {r.TilesOfThisRank} of {r.Tiles} tiles of {r.TileSize}², {r.Workers} thread(s), planned memory {MemoryBudget.Format(r.PredictedBytes)}, limit {MemoryBudget.Format(plan.MemoryLimitBytes)}, peak-rss-bytes {ProcessMemory.PeakResidentBytes()}, {r.Seconds:F2} s"));
         }
         return ExitCodes.Ok;
+    }
+
+    /// <summary>The checksum of a command's inputs, compared across MPI ranks before any output exists.</summary>
+    public static ulong Checksum(params ReadOnlySpan<NtkFast.Numerics.Matrix?> inputs)
+    {
+        var c = new InputChecksum();
+        foreach (NtkFast.Numerics.Matrix? m in inputs)
+        {
+            if (m is null) { c.Add(-1); continue; }
+            c.Add(m.Rows);
+            c.Add(m.Cols);
+            c.Add<double>(m.Data);
+        }
+        return c.Value;
     }
 }

@@ -1,4 +1,5 @@
 using NtkFast.Distributed;
+using NtkFast.Tiling;
 
 namespace NtkFast.Cli.Distributed;
 
@@ -14,8 +15,9 @@ internal static class MpiJob
     public static int Run(string command, Func<Communicator, int> body)
     {
         ArgumentNullException.ThrowIfNull(body);
-        Communicator comm = Communicator.Start();
-        if (!comm.IsMpi) return body(comm);
+        FaultInjection.InstallFromEnvironment();
+        Communicator comm = MpiLaunch.Start();
+        if (comm is not MpiCommunicator mpi) return body(comm);
         int rc;
         try
         {
@@ -26,7 +28,7 @@ internal static class MpiJob
             (string message, int code) = Program.Describe(e);
             Console.Error.WriteLine($"ntk {command}: rank {comm.Rank} of {comm.Size}: {message}");
             if (Environment.GetEnvironmentVariable("NTKFAST_DEBUG") is "1" or "true") Console.Error.WriteLine(e.ToString());
-            comm.Abort(code);
+            mpi.Abort(code);
             return code;
         }
         comm.Dispose(); // MPI_Finalize

@@ -1,6 +1,8 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
 using NtkFast.Networks;
 using NtkFast.Numerics;
+using NtkFast.Tiling;
 
 namespace NtkFast.Empirical;
 
@@ -57,8 +59,50 @@ public static class EmpiricalMonteCarlo
     public static MonteCarloResult Run<T>(MlpArchitecture architecture, ReadOnlySpan<T> x, ReadOnlySpan<T> x2, int samples, ulong seed,
         EmpiricalOutputs outputs = EmpiricalOutputs.Trace, int trainableFrom = 0, bool nngp = true,
         EmpiricalMethod method = EmpiricalMethod.Structured, Action<int>? progress = null)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Run(Communicator.Single, architecture, x, x2, samples, seed, outputs, trainableFrom, nngp, method, progress)!;
+
+    /// <summary>Double-precision matrix convenience.</summary>
+    public static MonteCarloResult Run<T>(MlpArchitecture architecture, Matrix x, Matrix? x2, int samples, ulong seed,
+        EmpiricalOutputs outputs = EmpiricalOutputs.Trace, int trainableFrom = 0, bool nngp = true,
+        EmpiricalMethod method = EmpiricalMethod.Structured, Action<int>? progress = null)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Run<T>(Communicator.Single, architecture, x, x2, samples, seed, outputs, trainableFrom, nngp, method, progress)!;
+
+    /// <summary>Double-precision matrix convenience of the collective form.</summary>
+    public static MonteCarloResult? Run<T>(Communicator comm, MlpArchitecture architecture, Matrix x, Matrix? x2, int samples, ulong seed,
+        EmpiricalOutputs outputs = EmpiricalOutputs.Trace, int trainableFrom = 0, bool nngp = true,
+        EmpiricalMethod method = EmpiricalMethod.Structured, Action<int>? progress = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        ArgumentNullException.ThrowIfNull(x);
+        return Run(comm, architecture, EmpiricalKernel.ToT<T>(x.Data), x2 is null ? [] : EmpiricalKernel.ToT<T>(x2.Data),
+            samples, seed, outputs, trainableFrom, nngp, method, progress);
+    }
+
+    /// <summary>
+    /// Collective over <paramref name="comm"/>: the K initialisations split among its ranks, with a result
+    /// BITWISE identical to the single process for any number of ranks. Returns the mean and std on rank
+    /// 0 and null on every other rank.
+    /// </summary>
+    /// <remarks>
+    /// Network k (0 ≤ k &lt; K) is drawn from seed S + k — the same network whatever the rank count — and is
+    /// computed by rank k mod P. Rank 0 folds the K kernels into the running mean and M2 in network order
+    /// k = 0, 1, …, K−1 with the same Welford update whatever P: its own kernels directly, the others'
+    /// received point-to-point as they are finished. The reduction is therefore the single process's
+    /// exact sequence of floating-point operations; a Chan-style merge of per-rank moments
+    /// (<see cref="MonteCarloMoments"/>) would agree only to rounding (~1e-16 relative), because the
+    /// order of the additions would depend on P. Cost of the canonical order: every kernel crosses to rank
+    /// 0 (K·N·M·8 bytes in total, one message per network and output, in pieces of at most 1 GiB) and rank
+    /// 0 does the O(N·M) Welford update of every network — small beside a kernel's O(N·M·Σ widths) work.
+    /// Memory per rank: one kernel, plus the mean and M2 on rank 0.
+    /// </remarks>
+    public static MonteCarloResult? Run<T>(Communicator comm, MlpArchitecture architecture, ReadOnlySpan<T> x, ReadOnlySpan<T> x2, int samples, ulong seed,
+        EmpiricalOutputs outputs = EmpiricalOutputs.Trace, int trainableFrom = 0, bool nngp = true,
+        EmpiricalMethod method = EmpiricalMethod.Structured, Action<int>? progress = null)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(comm);
         ArgumentNullException.ThrowIfNull(architecture);
         if (samples < 1) throw new ArgumentOutOfRangeException(nameof(samples), samples, "samples (number of initialisations) must be at least 1.");
         int d = architecture.InputWidth, q = architecture.OutputWidth;
@@ -72,24 +116,35 @@ public static class EmpiricalMonteCarlo
         long size = (long)n * m * (outputs == EmpiricalOutputs.Full ? q * q : 1);
         if (size > Array.MaxLength) throw new ArgumentException($"the kernel ({size} elements) is too large for one array.", nameof(x));
 
+        int rank = comm.Rank, ranks = comm.Size;
         var ntk = new double[size];
         double[]? g = nngp ? new double[(long)n * m] : null;
+        var net = new Mlp<T>(architecture, new T[architecture.ParameterCount]);
+        var ws = method == EmpiricalMethod.Structured ? new EmpiricalWorkspace<T>(architecture, n, x2.IsEmpty ? 0 : m) : null;
+
+        if (rank != 0)
+        {
+            for (int s = rank; s < samples; s += ranks)
+            {
+                Sample(net, ws, x, x2, seed, s, outputs, trainableFrom, nngp, method, ntk, g);
+                Send(comm, ntk, s);
+                if (g is not null) Send(comm, g, s);
+            }
+            return null;
+        }
+
         var tMean = new double[size];
         var tM2 = new double[size];
         double[]? gMean = nngp ? new double[(long)n * m] : null;
         double[]? gM2 = nngp ? new double[(long)n * m] : null;
-        var net = new Mlp<T>(architecture, new T[architecture.ParameterCount]);
-        var ws = method == EmpiricalMethod.Structured ? new EmpiricalWorkspace<T>(architecture, n, x2.IsEmpty ? 0 : m) : null;
         for (int s = 0; s < samples; s++)
         {
-            GaussianStream.FillParallel(unchecked(seed + (ulong)s), 0, net.Parameters);
-            if (ws is not null)
-                EmpiricalKernel.ComputeStructured(net, x, x2, outputs, trainableFrom, ws, ntk, g);
+            int owner = s % ranks;
+            if (owner == 0) Sample(net, ws, x, x2, seed, s, outputs, trainableFrom, nngp, method, ntk, g);
             else
             {
-                EmpiricalKernelResult r = EmpiricalKernel.Compute(net, x, x2, outputs, trainableFrom, nngp, method);
-                r.Ntk.CopyTo(ntk, 0);
-                r.Nngp?.CopyTo(g!, 0);
+                Receive(comm, ntk, owner, s);
+                if (g is not null) Receive(comm, g, owner, s);
             }
             Welford(s + 1, ntk, tMean, tM2);
             if (g is not null) Welford(s + 1, g, gMean!, gM2!);
@@ -100,15 +155,41 @@ public static class EmpiricalMonteCarlo
         return new MonteCarloResult(samples, n, m, q, outputs, tMean, tM2, gMean, gM2);
     }
 
-    /// <summary>Double-precision matrix convenience.</summary>
-    public static MonteCarloResult Run<T>(MlpArchitecture architecture, Matrix x, Matrix? x2, int samples, ulong seed,
-        EmpiricalOutputs outputs = EmpiricalOutputs.Trace, int trainableFrom = 0, bool nngp = true,
-        EmpiricalMethod method = EmpiricalMethod.Structured, Action<int>? progress = null)
+    // Sample s: the network of seed S + s and its kernels.
+    private static void Sample<T>(Mlp<T> net, EmpiricalWorkspace<T>? ws, ReadOnlySpan<T> x, ReadOnlySpan<T> x2, ulong seed, int s,
+        EmpiricalOutputs outputs, int trainableFrom, bool nngp, EmpiricalMethod method, double[] ntk, double[]? g)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        ArgumentNullException.ThrowIfNull(x);
-        return Run(architecture, EmpiricalKernel.ToT<T>(x.Data), x2 is null ? [] : EmpiricalKernel.ToT<T>(x2.Data),
-            samples, seed, outputs, trainableFrom, nngp, method, progress);
+        GaussianStream.FillParallel(unchecked(seed + (ulong)s), 0, net.Parameters);
+        if (ws is not null)
+            EmpiricalKernel.ComputeStructured(net, x, x2, outputs, trainableFrom, ws, ntk, g);
+        else
+        {
+            EmpiricalKernelResult r = EmpiricalKernel.Compute(net, x, x2, outputs, trainableFrom, nngp, method);
+            r.Ntk.CopyTo(ntk, 0);
+            r.Nngp?.CopyTo(g!, 0);
+        }
+    }
+
+    private const int ChunkDoubles = 1 << 27; // 1 GiB per message
+
+    // Tags carry the network index (mod 2^15, within MPI's guaranteed tag range) so a mismatch cannot pass silently.
+    private static int Tag(int sample) => sample & 0x7FFF;
+
+    private static void Send(Communicator comm, double[] data, int sample)
+    {
+        for (int at = 0; at < data.Length; at += ChunkDoubles)
+            comm.Send(MemoryMarshal.AsBytes(data.AsSpan(at, Math.Min(ChunkDoubles, data.Length - at))), 0, Tag(sample));
+    }
+
+    private static void Receive(Communicator comm, double[] data, int source, int sample)
+    {
+        for (int at = 0; at < data.Length; at += ChunkDoubles)
+        {
+            Span<byte> piece = MemoryMarshal.AsBytes(data.AsSpan(at, Math.Min(ChunkDoubles, data.Length - at)));
+            int got = comm.Receive(piece, source, Tag(sample));
+            if (got != piece.Length) throw new IOException($"rank {source} sent {got} bytes of network {sample}'s kernel, expected {piece.Length}");
+        }
     }
 
     /// <summary>Welford update with the count-th sample v: mean += (v − mean)/count, m2 += (v − mean_old)(v − mean_new).</summary>

@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-
 namespace NtkFast.IO;
 
 /// <summary>
@@ -26,34 +24,211 @@ public static class AtomicFile
     /// </summary>
     public static AtomicFileWriter Create(string path) => new(path);
 
-    private static readonly ConcurrentDictionary<string, byte> s_live = new(StringComparer.Ordinal);
+    private static readonly object s_gate = new();
+    private static readonly HashSet<string> s_live = new(StringComparer.Ordinal);
+    private static bool s_abandoned;
 
-    internal static void Track(string tempPath) => s_live.TryAdd(tempPath, 0);
+    /// <summary>Longest file name (bytes, UTF-8) the common Linux/macOS/Windows file systems accept.</summary>
+    public const int MaxFileNameBytes = 255;
 
-    internal static void Untrack(string tempPath) => s_live.TryRemove(tempPath, out _);
+    /// <summary>What every temporary name ends with (with a random token before it).</summary>
+    public const string TemporarySuffix = ".ntk-tmp";
 
     /// <summary>
-    /// Deletes every temporary file still being written in this process. For a process that is being
-    /// killed (SIGINT/SIGTERM handlers in <c>ntk</c>): finally blocks do not run then, and without this
-    /// a hidden ".name.tmp" would be left next to the destination. Destinations are never touched.
+    /// True for a name made by <see cref="TempPathFor"/>: hidden, ".&lt;name&gt;.&lt;8 hex&gt;.ntk-tmp". Such a file is
+    /// never a result: a killed run may leave one, and no later run opens or renames it (every run picks
+    /// a fresh random name), so it is safe to delete.
     /// </summary>
-    public static void AbandonAll()
+    public static bool IsTemporaryName(string fileName)
     {
-        foreach (string p in s_live.Keys)
+        ArgumentNullException.ThrowIfNull(fileName);
+        return fileName.StartsWith('.') && fileName.EndsWith(TemporarySuffix, StringComparison.Ordinal)
+            && fileName.Length >= 1 + 9 + TemporarySuffix.Length && fileName[^(TemporarySuffix.Length + 9)] == '.';
+    }
+
+    /// <summary>
+    /// Checks that <paramref name="path"/> can be an output before any work is done: not a directory, in
+    /// a folder that exists, with a name short enough for its temporary name. Returns the full path.
+    /// </summary>
+    public static string CheckDestination(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        string full = Path.GetFullPath(path);
+        if (Directory.Exists(full)) throw new ArgumentException($"output path '{path}' is a directory");
+        string? dir = Path.GetDirectoryName(full);
+        if (dir is not null && !Directory.Exists(dir)) throw new DirectoryNotFoundException($"output folder does not exist: {dir}");
+        if (System.Text.Encoding.UTF8.GetByteCount(Path.GetFileName(full)) > MaxFileNameBytes)
+            throw new ArgumentException($"output file name is longer than {MaxFileNameBytes} bytes: {Path.GetFileName(full)[..40]}…");
+        return full;
+    }
+
+    /// <summary>
+    /// Throws when <paramref name="output"/> names the same file as one of <paramref name="inputs"/> (also
+    /// through a symbolic link): replacing an input by a result is never what was meant.
+    /// </summary>
+    public static void CheckNotAnInput(string output, params ReadOnlySpan<string?> inputs)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(output);
+        string o = Canonical(output);
+        foreach (string? i in inputs)
+            if (i is not null && string.Equals(o, Canonical(i), StringComparison.Ordinal))
+                throw new ArgumentException($"output '{output}' is also an input ('{i}'): give another output name");
+    }
+
+    private static string Canonical(string path)
+    {
+        string full = Path.GetFullPath(path);
+        try
         {
-            try { File.Delete(p); }
-            catch (IOException) { }
-            catch (UnauthorizedAccessException) { }
-            s_live.TryRemove(p, out _);
+            FileSystemInfo? target = File.Exists(full) ? new FileInfo(full).ResolveLinkTarget(returnFinalTarget: true) : null;
+            return target?.FullName ?? full;
+        }
+        catch (IOException) { return full; }
+        catch (UnauthorizedAccessException) { return full; }
+    }
+
+    /// <summary>
+    /// Creates a fresh temporary file beside <paramref name="destinationFull"/> (same folder, so the final
+    /// rename is atomic): exclusively (O_CREAT|O_EXCL, so neither an existing file nor a symbolic link
+    /// planted at that name is ever opened), under a random name that says it is temporary, registered so
+    /// that <see cref="AbandonAll"/> deletes it. <paramref name="preallocateBytes"/> &gt; 0 reserves the
+    /// space on disk now (fallocate), so a full file system fails here with an <see cref="IOException"/>
+    /// rather than later (or, for a mapped file, with SIGBUS).
+    /// </summary>
+    internal static FileStream CreateTemp(string destinationFull, out string tempPath, long preallocateBytes = 0,
+        FileAccess access = FileAccess.Write, FileShare share = FileShare.None, int bufferSize = 1 << 16)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            ThrowIfAbandoned();
+            string candidate = TempPathFor(destinationFull);
+            FileStream fs;
+            try
+            {
+                fs = new FileStream(candidate, new FileStreamOptions
+                {
+                    Mode = FileMode.CreateNew,
+                    Access = access,
+                    Share = share,
+                    BufferSize = bufferSize,
+                    PreallocationSize = preallocateBytes,
+                });
+            }
+            catch (IOException) when (attempt < 3 && File.Exists(candidate))
+            {
+                continue; // a random-name collision (or a planted file): try another name
+            }
+            lock (s_gate)
+            {
+                if (!s_abandoned)
+                {
+                    s_live.Add(candidate);
+                    tempPath = candidate;
+                    return fs;
+                }
+            }
+            fs.Dispose();
+            TryDelete(candidate);
+            ThrowIfAbandoned();
         }
     }
 
-    /// <summary>The temporary name used for <paramref name="fullPath"/>: hidden, same folder, unique.</summary>
+    /// <summary>Registers a temporary file another process (rank 0 of an MPI job) created, so that a signal deletes it here too.</summary>
+    internal static void Track(string tempPath)
+    {
+        lock (s_gate)
+        {
+            ThrowIfAbandoned();
+            s_live.Add(tempPath);
+        }
+    }
+
+    /// <summary>Forgets a temporary file (it was renamed into place or deleted by someone else).</summary>
+    internal static void Untrack(string tempPath)
+    {
+        lock (s_gate) s_live.Remove(tempPath);
+    }
+
+    /// <summary>Renames a temporary file over its destination, unless the process is being stopped.</summary>
+    internal static void Publish(string tempPath, string destinationFull) => PublishAll([(tempPath, destinationFull)]);
+
+    /// <summary>
+    /// Renames temporary files over their destinations, all under one lock: a signal's
+    /// <see cref="AbandonAll"/> comes before them all (nothing published) or after them all.
+    /// </summary>
+    internal static void PublishAll(ReadOnlySpan<(string Temp, string Destination)> files)
+    {
+        lock (s_gate)
+        {
+            ThrowIfAbandoned();
+            foreach ((string temp, string dest) in files)
+            {
+                File.Move(temp, dest, overwrite: true);
+                s_live.Remove(temp);
+            }
+        }
+    }
+
+    /// <summary>Deletes a temporary file, best effort (never masks the error that led here).</summary>
+    internal static void Delete(string tempPath)
+    {
+        TryDelete(tempPath);
+        Untrack(tempPath);
+    }
+
+    private static void TryDelete(string path)
+    {
+        try { File.Delete(path); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+
+    private static void ThrowIfAbandoned()
+    {
+        if (Volatile.Read(ref s_abandoned)) throw new OperationCanceledException("the process is being stopped: no output is written");
+    }
+
+    /// <summary>
+    /// Deletes every temporary file (also the shared files of tiled runs) still being written in this
+    /// process, and from then on refuses to create or publish any: for a process that is being killed
+    /// (SIGINT/SIGTERM handlers in <c>ntk</c>), whose main thread may still run for a moment. Finally
+    /// blocks do not run then, and without this a hidden temporary file would be left next to the
+    /// destination. Destinations are never touched.
+    /// </summary>
+    public static void AbandonAll() => Abandon(refuseNew: true);
+
+    /// <summary><see cref="AbandonAll"/>; tests pass <paramref name="refuseNew"/> = false so that the test process can go on writing.</summary>
+    internal static void Abandon(bool refuseNew)
+    {
+        string[] live;
+        lock (s_gate)
+        {
+            s_abandoned |= refuseNew;
+            live = [.. s_live];
+            s_live.Clear();
+        }
+        foreach (string p in live) TryDelete(p);
+    }
+
+    /// <summary>Files registered now (tests).</summary>
+    internal static int LiveCount
+    {
+        get { lock (s_gate) return s_live.Count; }
+    }
+
+    /// <summary>
+    /// A fresh temporary name for <paramref name="fullPath"/>: hidden, same folder, ".&lt;name&gt;.&lt;8 hex&gt;.ntk-tmp",
+    /// the name shortened (from its end) so that the whole stays within <see cref="MaxFileNameBytes"/>.
+    /// </summary>
     internal static string TempPathFor(string fullPath)
     {
         string dir = Path.GetDirectoryName(fullPath) ?? ".";
         string file = Path.GetFileName(fullPath);
-        return Path.Combine(dir, $".{file}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        string token = Convert.ToHexStringLower(BitConverter.GetBytes(Random.Shared.Next()));
+        int room = MaxFileNameBytes - (1 + 1 + token.Length + TemporarySuffix.Length);
+        while (file.Length > 0 && System.Text.Encoding.UTF8.GetByteCount(file) > room)
+            file = file[..^(char.IsLowSurrogate(file[^1]) && file.Length > 1 ? 2 : 1)];
+        return Path.Combine(dir, $".{file}.{token}{TemporarySuffix}");
     }
 }
 
@@ -65,16 +240,10 @@ public sealed class AtomicFileWriter : IDisposable
 
     internal AtomicFileWriter(string path)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        string full = Path.GetFullPath(path);
-        if (Directory.Exists(full)) throw new ArgumentException($"Output path '{path}' is a directory.", nameof(path));
-        string? dir = Path.GetDirectoryName(full);
-        if (dir is not null && !Directory.Exists(dir))
-            throw new DirectoryNotFoundException($"output folder does not exist: {dir}");
+        string full = AtomicFile.CheckDestination(path);
         DestinationPath = full;
-        TempPath = AtomicFile.TempPathFor(full);
-        _stream = new FileStream(TempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
-        AtomicFile.Track(TempPath);
+        _stream = AtomicFile.CreateTemp(full, out string temp);
+        TempPath = temp;
     }
 
     /// <summary>The destination (full path).</summary>
@@ -99,10 +268,11 @@ public sealed class AtomicFileWriter : IDisposable
     internal void Publish()
     {
         Seal();
-        File.Move(TempPath, DestinationPath, overwrite: true);
+        AtomicFile.Publish(TempPath, DestinationPath);
         _committed = true;
-        AtomicFile.Untrack(TempPath);
     }
+
+    internal void MarkCommitted() => _committed = true;
 
     /// <summary>Makes the content visible at the destination.</summary>
     public void Commit()
@@ -121,15 +291,13 @@ public sealed class AtomicFileWriter : IDisposable
 
     internal void Discard()
     {
-        _stream?.Dispose();
+        // Disposing flushes what is still buffered: on a full disk that throws again (ENOSPC), and the
+        // temporary file must be deleted all the same.
+        try { _stream?.Dispose(); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
         _stream = null;
-        if (!_committed)
-        {
-            try { File.Delete(TempPath); }
-            catch (IOException) { /* best effort: never mask the original error */ }
-            catch (UnauthorizedAccessException) { }
-            AtomicFile.Untrack(TempPath);
-        }
+        if (!_committed) AtomicFile.Delete(TempPath);
     }
 
     /// <summary>Deletes the temporary file unless committed.</summary>
@@ -189,7 +357,10 @@ public sealed class AtomicOutputs : IDisposable
             throw;
         }
         // Everything is on disk; only renames remain (a failure here is an OS-level one).
-        foreach (AtomicFileWriter w in _writers) w.Publish();
+        var files = new (string, string)[_writers.Count];
+        for (int i = 0; i < files.Length; i++) files[i] = (_writers[i].TempPath, _writers[i].DestinationPath);
+        AtomicFile.PublishAll(files);
+        foreach (AtomicFileWriter w in _writers) w.MarkCommitted();
         _committed = true;
     }
 

@@ -1,5 +1,5 @@
 using NtkFast.Activations;
-using NtkFast.Distributed;
+using NtkFast.Tiling;
 using NtkFast.Kernels;
 using NtkFast.Numerics;
 using NtkFast.Tests.Kernels;

@@ -1,6 +1,6 @@
 using NtkFast.Activations;
 using NtkFast.Cli;
-using NtkFast.Distributed;
+using NtkFast.Tiling;
 using NtkFast.Empirical;
 using NtkFast.IO;
 using NtkFast.Networks;
@@ -64,7 +64,7 @@ public sealed class EmpiricalDistributedTests : IDisposable
         Assert.Equal(Bytes("t.npy"), Bytes("tt.npy"));
         Assert.Equal(Bytes("s.npy"), Bytes("ts.npy"));
         Assert.Equal(Bytes("t.npy"), Bytes("tt2.npy"));
-        Assert.Empty(Directory.GetFiles(_dir, "*.partial"));
+        Assert.Empty(NtkFast.Tests.IO.AtomicFileTests.Temporaries(_dir));
     }
 
     [Fact]
@@ -120,6 +120,7 @@ public sealed class EmpiricalDistributedTests : IDisposable
         foreach (string[] args in bad)
             Assert.True(Program.Main([.. args, "--quiet"]) == ExitCodes.BadInput, string.Join(' ', args));
         Assert.Empty(Directory.GetFiles(_dir, "o.npy*"));
+        Assert.Empty(NtkFast.Tests.IO.AtomicFileTests.Temporaries(_dir));
     }
 
     [Fact]
@@ -148,7 +149,7 @@ public sealed class EmpiricalDistributedTests : IDisposable
             Assert.Equal(Bytes("rt.npy"), Bytes($"rt{ranks}.npy"));
             Assert.Equal(Bytes("rs.npy"), Bytes($"rs{ranks}.npy"));
         }
-        Assert.Empty(Directory.GetFiles(_dir, "*.partial"));
+        Assert.Empty(NtkFast.Tests.IO.AtomicFileTests.Temporaries(_dir));
     }
 
     [Fact]
@@ -192,7 +193,7 @@ public sealed class EmpiricalDistributedTests : IDisposable
         Assert.Equal(ExitCodes.BadInput, r.ExitCode);
         Assert.Contains("ntk empirical: rank 1 of 2: injected failure", r.StdErr, StringComparison.Ordinal);
         Assert.False(File.Exists(o), "no finished-looking NTK file");
-        Assert.Empty(Directory.GetFiles(_dir, "*.partial"));
+        Assert.Empty(NtkFast.Tests.IO.AtomicFileTests.Temporaries(_dir));
         Assert.Equal("an older result that must survive", File.ReadAllText(kept));
 
         // Bad input under mpirun: one line per rank naming the problem, exit 2, no file.

@@ -1,6 +1,6 @@
 using System.Numerics;
 using NtkFast.Activations;
-using NtkFast.Distributed;
+using NtkFast.Tiling;
 using NtkFast.Empirical;
 using NtkFast.Networks;
 using NtkFast.Numerics;

@@ -54,7 +54,7 @@ public sealed class KernelMpiTests : IDisposable
             Assert.Equal(rt, File.ReadAllBytes(P($"rt{ranks}.npy")));
             Assert.Equal(rs, File.ReadAllBytes(P($"rs{ranks}.npy")));
         }
-        Assert.Empty(Directory.GetFiles(_dir, "*.partial"));
+        Assert.Empty(NtkFast.Tests.IO.AtomicFileTests.Temporaries(_dir));
     }
 
     [Fact]
@@ -100,8 +100,9 @@ public sealed class KernelMpiTests : IDisposable
         {
             Assert.Contains("ntk kernel: rank 1 of 2: injected failure", r.StdErr, StringComparison.Ordinal);
             Assert.Equal(ExitCodes.BadInput, r.ExitCode);
-            Assert.Empty(Directory.GetFiles(_dir, "*.partial"));
         }
+        // Killed or failed, the other rank's temporaries are gone too (rank 0 is stopped by SIGTERM, whose handler deletes them).
+        Assert.Empty(NtkFast.Tests.IO.AtomicFileTests.Temporaries(_dir));
         Assert.False(File.Exists(o), "no finished-looking NTK file");
         Assert.Equal("an older result that must survive", File.ReadAllText(kept));
     }
@@ -114,6 +115,34 @@ public sealed class KernelMpiTests : IDisposable
         Assert.Contains("ntk kernel: rank ", r.StdErr, StringComparison.Ordinal);
         Assert.Contains("missing.npy", r.StdErr, StringComparison.Ordinal);
         Assert.False(File.Exists(P("o.npy")));
+    }
+
+    [Theory]
+    [InlineData("fewer-rows")]
+    [InlineData("other-content")]
+    [InlineData("missing")]
+    [InlineData("corrupt")]
+    public void A_rank_that_reads_other_inputs_stops_the_job_with_no_output(string what)
+    {
+        string x = P("x.npy"), other = P("other.npy");
+        KernelOutOfCoreTests.WritePoints(x, 60, 4, 14);
+        switch (what)
+        {
+            case "fewer-rows": KernelOutOfCoreTests.WritePoints(other, 59, 4, 14); break;
+            case "other-content": KernelOutOfCoreTests.WritePoints(other, 60, 4, 15); break;
+            case "corrupt": File.WriteAllBytes(other, File.ReadAllBytes(x)[..100]); break;
+            default: break; // missing
+        }
+        string o = P("t.npy"), kept = P("s.npy");
+        File.WriteAllText(kept, "an older result that must survive");
+        string[] Args(string points) => ["kernel", "--x", points, "--depth", "2", "--activation", "relu", "--tile", "8", "--out-ntk", o, "--out-nngp", kept, "--quiet"];
+        NtkProcess.Result r = NtkProcess.RunMpmd([Args(x), Args(other)], OneThread, timeoutSeconds: 60);
+        Assert.True(r.ExitCode is 1 or 2, r.ToString());
+        if (what is "fewer-rows" or "other-content")
+            Assert.Contains("ranks read different inputs", r.StdErr, StringComparison.Ordinal);
+        Assert.False(File.Exists(o), "no finished-looking NTK file");
+        Assert.Equal("an older result that must survive", File.ReadAllText(kept));
+        Assert.Empty(NtkFast.Tests.IO.AtomicFileTests.Temporaries(_dir));
     }
 
     [Fact]

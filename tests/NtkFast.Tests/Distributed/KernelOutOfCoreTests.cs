@@ -1,5 +1,5 @@
 using NtkFast.Cli;
-using NtkFast.Distributed;
+using NtkFast.Tiling;
 using NtkFast.IO;
 using NtkFast.Kernels;
 using NtkFast.Activations;
@@ -54,7 +54,7 @@ public sealed class KernelOutOfCoreTests : IDisposable
         Assert.Equal(File.ReadAllBytes(P("t.npy")), File.ReadAllBytes(P("tt.npy")));
         Assert.Equal(File.ReadAllBytes(P("s.npy")), File.ReadAllBytes(P("ts.npy")));
         Assert.Equal(File.ReadAllBytes(P("s.npy")), File.ReadAllBytes(P("ts2.npy")));
-        Assert.Empty(Directory.GetFiles(_dir, "*.partial"));
+        Assert.Empty(NtkFast.Tests.IO.AtomicFileTests.Temporaries(_dir));
     }
 
     [Theory]
@@ -91,7 +91,7 @@ public sealed class KernelOutOfCoreTests : IDisposable
         Matrix xm = MatrixFile.Read(x);
         var spec = new KernelSpec(2, ActivationRegistry.Parse("relu"), 0.1, 1.0, 0, null);
         TiledKernelWriter.Run(new AnalyticKernelSource(spec, xm, null, ntk: true, nngp: false), [P("c.npy")],
-            new TiledRunOptions { TileSize = 11, WriteMode = TileWriteMode.MemoryMapped }, Communicator.Single);
+            new KernelOutputPlan { TileSize = 11, WriteMode = TileWriteMode.MemoryMapped }, Communicator.Single);
         Assert.Equal(File.ReadAllBytes(P("a.npy")), File.ReadAllBytes(P("c.npy")));
     }
 
@@ -104,6 +104,7 @@ public sealed class KernelOutOfCoreTests : IDisposable
         Assert.Equal(ExitCodes.BadInput, Program.Main(["kernel", "--x", x, "--depth", "2", "--activation", "relu", "--out-ntk", P("o.npy"), "--memory-limit", "1M", "--quiet"]));
         Assert.Equal(ExitCodes.BadInput, Program.Main(["kernel", "--x", x, "--depth", "2", "--activation", "relu", "--out-ntk", P("o.npy"), "--tile", "0", "--quiet"]));
         Assert.Empty(Directory.GetFiles(_dir, "o.npy*"));
+        Assert.Empty(NtkFast.Tests.IO.AtomicFileTests.Temporaries(_dir));
     }
 }
 

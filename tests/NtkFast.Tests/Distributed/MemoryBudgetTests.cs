@@ -1,4 +1,4 @@
-using NtkFast.Distributed;
+using NtkFast.Tiling;
 using Xunit;
 
 namespace NtkFast.Tests.Distributed;
@@ -33,6 +33,11 @@ public class MemoryBudgetTests
         Assert.True(avail > 0);
         Assert.InRange(MemoryBudget.Parse("50%"), avail / 2 - (avail / 100), avail / 2 + (avail / 100));
         Assert.True(MemoryBudget.DefaultLimit() <= avail);
+        // The command's view also caps by /proc/meminfo (NtkFast.Distributed), never above the GC's.
+        long system = NtkFast.Distributed.SystemMemory.AvailableBytes();
+        Assert.InRange(system, 1, avail);
+        Assert.Equal(system / 4, MemoryBudget.Parse("25%", availableBytes: system), 1.0);
+        Assert.True(NtkFast.Distributed.SystemMemory.DefaultLimit() <= system);
     }
 
     [Fact]

@@ -1,4 +1,4 @@
-using NtkFast.Distributed;
+using NtkFast.Tiling;
 using Xunit;
 
 namespace NtkFast.Tests.Distributed;
@@ -32,7 +32,6 @@ public class MonteCarloMomentsTests
         public override void Broadcast(Span<byte> buffer, int root) => throw new NotSupportedException();
         public override void Send(ReadOnlySpan<byte> data, int destination, int tag) => throw new NotSupportedException();
         public override int Receive(Span<byte> buffer, int source, int tag) => throw new NotSupportedException();
-        public override void Abort(int exitCode) => throw new NotSupportedException();
         public override string Describe() => "threads";
     }
 

@@ -57,16 +57,37 @@ internal static partial class NtkProcess
     }
 
     /// <summary>Runs <c>ntk args…</c>; under <c>mpirun -np ranks</c> when ranks &gt; 0.</summary>
-    public static Result Run(IReadOnlyList<string> args, int ranks = 0, IReadOnlyDictionary<string, string>? env = null, int timeoutSeconds = 120)
+    public static Result Run(IReadOnlyList<string> args, int ranks = 0, IReadOnlyDictionary<string, string>? env = null, int timeoutSeconds = 120) =>
+        Wait(StartInfo(args, env, ranks), string.Join(' ', args) + $" (ranks {ranks})", timeoutSeconds);
+
+    /// <summary>
+    /// Runs one MPI job whose rank r runs <c>ntk perRank[r]…</c> (mpirun's MPMD form <c>-np 1 A : -np 1 B</c>):
+    /// how a rank that reads other files than its peers is simulated.
+    /// </summary>
+    public static Result RunMpmd(IReadOnlyList<IReadOnlyList<string>> perRank, IReadOnlyDictionary<string, string>? env = null, int timeoutSeconds = 120)
+    {
+        ProcessStartInfo psi = StartInfo(perRank[0], env, 1);
+        for (int r = 1; r < perRank.Count; r++)
+        {
+            foreach (string a in (string[])[":", "-np", "1", DotnetHost, NtkDll]) psi.ArgumentList.Add(a);
+            foreach (string a in perRank[r]) psi.ArgumentList.Add(a);
+        }
+        return Wait(psi, $"MPMD job of {perRank.Count} ranks", timeoutSeconds);
+    }
+
+    /// <summary>The process that runs <c>ntk args…</c> (under mpirun when ranks &gt; 0), not started.</summary>
+    public static ProcessStartInfo StartInfo(IReadOnlyList<string> args, IReadOnlyDictionary<string, string>? env = null, int ranks = 0)
     {
         var psi = new ProcessStartInfo { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         if (ranks > 0)
         {
             psi.FileName = MpiRun;
-            foreach (string a in (string[])["--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", ranks.ToString(CultureInfo.InvariantCulture)])
+            foreach (string a in (string[])["--allow-run-as-root", "--oversubscribe", "--bind-to", "none"])
                 psi.ArgumentList.Add(a);
             // Local ranks inherit mpirun's environment; -x also carries a variable to remote nodes.
             foreach (string k in env?.Keys ?? Enumerable.Empty<string>()) { psi.ArgumentList.Add("-x"); psi.ArgumentList.Add(k); }
+            psi.ArgumentList.Add("-np");
+            psi.ArgumentList.Add(ranks.ToString(CultureInfo.InvariantCulture));
         }
         else psi.FileName = DotnetHost;
         if (ranks > 0) psi.ArgumentList.Add(DotnetHost);
@@ -77,14 +98,18 @@ internal static partial class NtkProcess
         psi.Environment["TERM"] = "dumb";
         psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         if (env is not null) foreach ((string k, string v) in env) psi.Environment[k] = v;
+        return psi;
+    }
 
+    private static Result Wait(ProcessStartInfo psi, string what, int timeoutSeconds)
+    {
         using var p = Process.Start(psi) ?? throw new XunitException("could not start " + psi.FileName);
         Task<string> so = p.StandardOutput.ReadToEndAsync(), se = p.StandardError.ReadToEndAsync();
         if (!p.WaitForExit(timeoutSeconds * 1000))
         {
             p.Kill(entireProcessTree: true);
             p.WaitForExit();
-            throw new XunitException($"ntk {string.Join(' ', args)} (ranks {ranks}) did not finish in {timeoutSeconds} s (a rank left waiting?)\nstderr: {se.Result}");
+            throw new XunitException($"ntk {what} did not finish in {timeoutSeconds} s (a rank left waiting?)\nstderr: {se.Result}");
         }
         p.WaitForExit();
         return new Result(p.ExitCode, so.Result, se.Result);

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using NtkFast.Activations;
-using NtkFast.Distributed;
+using NtkFast.Tiling;
 using NtkFast.Empirical;
 using NtkFast.Networks;
 using NtkFast.Numerics;
@@ -9,7 +9,7 @@ using Xunit;
 namespace NtkFast.Tests.Distributed;
 
 /// <summary>
-/// <see cref="DistributedMonteCarlo"/> and the rank-split feature build of <see cref="EmpiricalKernelSource{T}"/>
+/// <see cref="EmpiricalMonteCarlo"/> on several ranks and the rank-split feature build of <see cref="EmpiricalKernelSource{T}"/>
 /// with P ranks simulated by P threads in this process (point-to-point queues, broadcast through a shared
 /// slot): rank counts, K &lt; P, outputs and methods the mpirun tests do not cover, bitwise against the single process.
 /// </summary>
@@ -61,7 +61,6 @@ public sealed class SimulatedRanksTests
             return d.Length;
         }
 
-        public override void Abort(int exitCode) => throw new NotSupportedException();
         public override string Describe() => "threads";
     }
 
@@ -100,7 +99,7 @@ public sealed class SimulatedRanksTests
         var arch = new MlpArchitecture([3, 12, 8, 2], ActivationRegistry.Parse("tanh"), beta: 0.2);
         Matrix x = Points(9, 3, 1), x2 = Points(5, 3, 2);
         MonteCarloResult single = EmpiricalMonteCarlo.Run<double>(arch, x, x2, k, 99, outputs, 0, nngp, method);
-        MonteCarloResult?[] r = OnRanks(p, comm => DistributedMonteCarlo.Run<double>(comm, arch, x, x2, k, 99, outputs, 0, nngp, method));
+        MonteCarloResult?[] r = OnRanks(p, comm => EmpiricalMonteCarlo.Run<double>(comm, arch, x, x2, k, 99, outputs, 0, nngp, method));
         for (int i = 1; i < p; i++) Assert.Null(r[i]);
         MonteCarloResult d = r[0]!;
         Assert.Equal(single.NtkMean, d.NtkMean);

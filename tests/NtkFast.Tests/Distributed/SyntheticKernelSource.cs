@@ -1,4 +1,4 @@
-using NtkFast.Distributed;
+using NtkFast.Tiling;
 
 namespace NtkFast.Tests.Distributed;
 

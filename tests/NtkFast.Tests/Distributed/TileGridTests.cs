@@ -1,4 +1,4 @@
-using NtkFast.Distributed;
+using NtkFast.Tiling;
 using Xunit;
 
 namespace NtkFast.Tests.Distributed;

@@ -1,9 +1,12 @@
 using System.Diagnostics;
 
-namespace NtkFast.Distributed;
+namespace NtkFast.Tiling;
 
-/// <summary>Settings of a tiled run.</summary>
-public sealed record TiledRunOptions
+/// <summary>
+/// How <see cref="KernelOutput.Write"/> computes and writes: which part of the matrices, the tile edge or
+/// the memory it may use, the threads, and the ranks that share the work.
+/// </summary>
+public sealed record KernelOutputPlan
 {
     /// <summary>Bytes the process may use in total (see <see cref="MemoryBudget"/>); 0 = the default.</summary>
     public long MemoryLimitBytes { get; init; }
@@ -14,6 +17,7 @@ public sealed record TiledRunOptions
     /// <summary>Threads computing tiles on this rank; 0 = NtkParallel.MaxThreads.</summary>
     public int Threads { get; init; }
 
+    /// <summary>How tiles reach the files.</summary>
     public TileWriteMode WriteMode { get; init; } = TileWriteMode.Positioned;
 
     /// <summary>Rows [RowStart, RowEnd) and columns [ColStart, ColEnd) of the full matrix to write (-1 = all).</summary>
@@ -21,10 +25,43 @@ public sealed record TiledRunOptions
     public int RowEnd { get; init; } = -1;
     public int ColStart { get; init; }
     public int ColEnd { get; init; } = -1;
+
+    /// <summary>The ranks sharing the work (collective call on every rank); default a single process.</summary>
+    public Communicator Communicator { get; init; } = Communicator.Single;
+
+    /// <summary>
+    /// A checksum of what this rank read (<see cref="InputChecksum"/>); 0 = not checked. Under several
+    /// ranks the run first checks that every rank has the same value, so ranks that read different
+    /// input files (a stale node-local copy, fewer rows) fail with one clear error instead of writing a
+    /// silently mixed result.
+    /// </summary>
+    public ulong InputChecksum { get; init; }
 }
 
 /// <summary>What a tiled run did on this rank.</summary>
 public sealed record TiledRunReport(int TileSize, int Tiles, int TilesOfThisRank, int Ranks, int Workers, long PredictedBytes, double Seconds);
+
+/// <summary>
+/// The one way kernel matrices reach their .npy files, whatever their size and wherever they run.
+/// </summary>
+public static class KernelOutput
+{
+    /// <summary>
+    /// Computes the window of <paramref name="source"/>'s matrices given by <paramref name="plan"/> and writes
+    /// output k to <paramref name="paths"/>[k] (null = not wanted): tile by tile, each tile computed into a
+    /// reused buffer and written straight into its place in a preallocated temporary file, renamed into
+    /// place when every tile (of every rank) is written. A kernel that fits in one tile is one tile, so
+    /// small and in-memory-sized outputs take the same path as out-of-core and MPI runs, and the files are
+    /// bitwise the same for any tile size, thread count and number of ranks. Collective over
+    /// <see cref="KernelOutputPlan.Communicator"/>. Throws on a local error (an MPI caller aborts the job);
+    /// returns only when every file is complete and in place.
+    /// </summary>
+    public static TiledRunReport Write(IKernelBlockSource source, IReadOnlyList<string?> paths, KernelOutputPlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        return TiledKernelWriter.Run(source, paths, plan, plan.Communicator);
+    }
+}
 
 /// <summary>
 /// Computes kernel matrices tile by tile straight into their .npy files (out of core), the tiles split
@@ -33,7 +70,7 @@ public sealed record TiledRunReport(int TileSize, int Tiles, int TilesOfThisRank
 /// by the block API and written where it belongs, so the file is bitwise the in-memory matrix for any
 /// tile size, thread count and number of ranks.
 /// </summary>
-public static class TiledKernelWriter
+internal static class TiledKernelWriter
 {
     /// <summary>
     /// Largest automatic tile edge: 2048² doubles = 32 MiB per output and worker. Large tiles pay off:
@@ -48,6 +85,13 @@ public static class TiledKernelWriter
 
     /// <summary>Tiles wanted per worker (all ranks) so that block-cyclic assignment is balanced.</summary>
     public const int TilesPerWorker = 3;
+
+    /// <summary>
+    /// Test hook, called with the rank after this rank's first tile (or at once when it has none): the
+    /// failure tests make one rank throw or die there. Installed by NtkFast.Distributed's
+    /// <c>FaultInjection</c> from NTKFAST_FAULT in the <c>ntk</c> process; null in every other use.
+    /// </summary>
+    internal static Action<int>? AfterFirstTile { get; set; }
 
     /// <summary>
     /// Bytes per worker for a tile edge: the output blocks, the transpose scratch of a symmetric run,
@@ -65,7 +109,7 @@ public static class TiledKernelWriter
     /// output k to <paramref name="paths"/>[k] (null = not wanted). Throws on a local error (the caller
     /// aborts the job); returns only when every file is complete and in place.
     /// </summary>
-    public static TiledRunReport Run(IKernelBlockSource source, IReadOnlyList<string?> paths, TiledRunOptions options, Communicator comm)
+    public static TiledRunReport Run(IKernelBlockSource source, IReadOnlyList<string?> paths, KernelOutputPlan options, Communicator comm)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(paths);
@@ -101,13 +145,19 @@ public static class TiledKernelWriter
             while (tile > MinBalancedTile && new TileGrid(r1 - r0, c1 - c0, tile, symmetric).Count < wanted)
                 tile = Math.Max(MinBalancedTile, tile / 2 / 64 * 64);
         }
+        // A tile larger than the window is the window (one tile: the in-memory case), and a tile's
+        // buffer of every output must be one .NET array.
+        tile = Math.Min(tile, Math.Max(r1 - r0, c1 - c0));
+        if ((long)source.Outputs * tile * tile > Array.MaxLength)
+            throw new ArgumentException($"--tile {tile}: {source.Outputs} outputs of {tile}×{tile} do not fit one array; use a tile of at most {(int)Math.Sqrt(Array.MaxLength / (double)source.Outputs)}", nameof(options));
+        if (comm.Size > 1 && options.InputChecksum != 0) InputChecksum.EnsureSameOnAllRanks(comm, options.InputChecksum);
         var grid = new TileGrid(r1 - r0, c1 - c0, tile, symmetric, r0, c0);
         int mine = grid.CountOf(comm.Rank, comm.Size);
         int workers = Math.Max(1, Math.Min(threads, mine));
         long predicted = fixedBytes + (workers * PerWorkerBytes(source, tile, symmetric));
 
         using var outputs = new TiledOutputs(comm, paths, r1 - r0, c1 - c0, options.WriteMode);
-        FaultInjection fault = FaultInjection.FromEnvironment(comm.Rank);
+        Action<int>? fault = AfterFirstTile;
 
         int outs = source.Outputs;
         var buffers = new double[workers][];
@@ -135,7 +185,7 @@ public static class TiledKernelWriter
                     throw;
                 }
             });
-            if (mine == 0) fault.AfterFirstTile();
+            if (mine == 0) fault?.Invoke(comm.Rank);
         }
         catch (Exception e)
         {
@@ -164,42 +214,7 @@ public static class TiledKernelWriter
                 file.WriteBlock(t.Row0 - r0, t.Col0 - c0, t.Rows, t.Cols, block, t.Cols);
                 if (t.Mirror) file.WriteBlockTransposed(t.Row0 - r0, t.Col0 - c0, t.Rows, t.Cols, block, t.Cols, scratch[w]);
             }
-            if (Interlocked.Increment(ref done) == 1) fault.AfterFirstTile();
-        }
-    }
-}
-
-/// <summary>
-/// Test hook: NTKFAST_FAULT=&lt;rank&gt;:throw makes that rank fail with an error after its first tile,
-/// NTKFAST_FAULT=&lt;rank&gt;:kill kills it (SIGKILL) there. Used by the failure tests; documented in docs/notes/mpi.md.
-/// </summary>
-internal readonly struct FaultInjection
-{
-    private readonly string? _action;
-
-    private FaultInjection(string? action) => _action = action;
-
-    public static FaultInjection FromEnvironment(int rank)
-    {
-        string? s = Environment.GetEnvironmentVariable("NTKFAST_FAULT");
-        if (string.IsNullOrEmpty(s)) return default;
-        int colon = s.IndexOf(':', StringComparison.Ordinal);
-        if (colon < 0 || !int.TryParse(s.AsSpan(0, colon), out int r) || r != rank) return default;
-        return new FaultInjection(s[(colon + 1)..]);
-    }
-
-    public void AfterFirstTile()
-    {
-        switch (_action)
-        {
-            case null: return;
-            case "kill":
-                Console.Error.Flush();
-                Process.GetCurrentProcess().Kill();
-                Thread.Sleep(Timeout.Infinite);
-                return;
-            default:
-                throw new InvalidDataException($"injected failure (NTKFAST_FAULT={_action})");
+            if (Interlocked.Increment(ref done) == 1) fault?.Invoke(rank);
         }
     }
 }

@@ -1,4 +1,4 @@
-namespace NtkFast.Distributed;
+namespace NtkFast.Tiling;
 
 /// <summary>One block of an output matrix: rows [Row0, Row0+Rows), columns [Col0, Col0+Cols).</summary>
 /// <param name="Row0">First row in the full matrix.</param>

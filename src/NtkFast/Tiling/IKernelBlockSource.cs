@@ -1,4 +1,4 @@
-namespace NtkFast.Distributed;
+namespace NtkFast.Tiling;
 
 /// <summary>
 /// Something that computes any block of one or more same-shaped matrices on its own, bitwise identical

@@ -1,4 +1,4 @@
-namespace NtkFast.Distributed;
+namespace NtkFast.Tiling;
 
 /// <summary>
 /// Mean and sample standard deviation of K Monte Carlo samples (e.g. empirical NTKs of K random

@@ -1,7 +1,7 @@
 using NtkFast.Kernels;
 using NtkFast.Numerics;
 
-namespace NtkFast.Distributed;
+namespace NtkFast.Tiling;
 
 /// <summary>
 /// The infinite-width Θ(L) and/or Σ(L) as an <see cref="IKernelBlockSource"/>: each block comes from

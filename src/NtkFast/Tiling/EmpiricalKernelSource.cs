@@ -4,7 +4,7 @@ using NtkFast.Empirical;
 using NtkFast.Networks;
 using NtkFast.Numerics;
 
-namespace NtkFast.Distributed;
+namespace NtkFast.Tiling;
 
 /// <summary>
 /// The empirical NTK Θ̂ (trace over outputs, (1/nL)·Σ_k Θ̂_kk) and optionally the empirical NNGP of one

@@ -1,109 +1,10 @@
-using System.Runtime.InteropServices;
 using System.Text;
+using NtkFast.Tiling;
 
 namespace NtkFast.Distributed;
 
-/// <summary>
-/// The group of processes working on one job: a single process (<see cref="Single"/>) or the ranks of
-/// an MPI job (<see cref="Start"/> picks by how the process was launched). Collectives are blocking and
-/// must be called by every rank in the same order, as in MPI.
-/// </summary>
-public abstract class Communicator : IDisposable
-{
-    /// <summary>This process's index in [0, <see cref="Size"/>).</summary>
-    public abstract int Rank { get; }
-
-    /// <summary>Number of processes.</summary>
-    public abstract int Size { get; }
-
-    /// <summary>True when this is an MPI job (even one of size 1).</summary>
-    public abstract bool IsMpi { get; }
-
-    /// <summary>Waits until every rank has reached the barrier.</summary>
-    public abstract void Barrier();
-
-    /// <summary>Element-wise sum over ranks, in place; every rank receives the result.</summary>
-    public abstract void AllreduceSum(Span<double> values);
-
-    /// <summary>Element-wise sum over ranks, in place.</summary>
-    public abstract void AllreduceSum(Span<long> values);
-
-    /// <summary>Element-wise maximum over ranks, in place.</summary>
-    public abstract void AllreduceMax(Span<long> values);
-
-    /// <summary>Copies <paramref name="buffer"/> of rank <paramref name="root"/> to every rank.</summary>
-    public abstract void Broadcast(Span<byte> buffer, int root);
-
-    /// <summary>Point-to-point send of bytes (blocking).</summary>
-    public abstract void Send(ReadOnlySpan<byte> data, int destination, int tag);
-
-    /// <summary>Point-to-point receive; returns the number of bytes received (at most <paramref name="buffer"/>'s length).</summary>
-    public abstract int Receive(Span<byte> buffer, int source, int tag);
-
-    /// <summary>
-    /// Ends the whole job now with <paramref name="exitCode"/>: in MPI, MPI_Abort kills every rank and
-    /// the launcher exits non-zero; single-process, the process exits. Does not return.
-    /// </summary>
-    public abstract void Abort(int exitCode);
-
-    /// <summary>A one-line description (library version for MPI).</summary>
-    public abstract string Describe();
-
-    /// <summary>Ends MPI (MPI_Finalize) when this communicator started it.</summary>
-    public void Dispose()
-    {
-        Dispose(true);
-        GC.SuppressFinalize(this);
-    }
-
-    /// <summary>Releases the communicator (MPI_Finalize for MPI).</summary>
-    protected virtual void Dispose(bool disposing) { }
-
-    /// <summary>A communicator of one process, no MPI involved.</summary>
-    public static Communicator Single { get; } = new SingleProcessCommunicator();
-
-    /// <summary>
-    /// The communicator for this process: MPI_COMM_WORLD when started by mpirun/mpiexec/srun
-    /// (<see cref="MpiLaunch.IsMpiLaunch"/>), otherwise <see cref="Single"/> — then no MPI library is loaded.
-    /// NTKFAST_MPI=0 forces single-process, NTKFAST_MPI=1 forces MPI (a singleton MPI job).
-    /// </summary>
-    public static Communicator Start()
-    {
-        string? force = Environment.GetEnvironmentVariable("NTKFAST_MPI");
-        bool mpi = force switch
-        {
-            "0" => false,
-            "1" => true,
-            _ => MpiLaunch.IsMpiLaunch(),
-        };
-        return mpi ? MpiCommunicator.Initialize() : Single;
-    }
-}
-
-/// <summary>Exactly what a one-rank MPI job would do, without MPI.</summary>
-internal sealed class SingleProcessCommunicator : Communicator
-{
-    public override int Rank => 0;
-    public override int Size => 1;
-    public override bool IsMpi => false;
-    public override void Barrier() { }
-    public override void AllreduceSum(Span<double> values) { }
-    public override void AllreduceSum(Span<long> values) { }
-    public override void AllreduceMax(Span<long> values) { }
-    public override void Broadcast(Span<byte> buffer, int root)
-    {
-        if (root != 0) throw new ArgumentOutOfRangeException(nameof(root), "A single-process communicator has only rank 0.");
-    }
-    public override void Send(ReadOnlySpan<byte> data, int destination, int tag) =>
-        throw new InvalidOperationException("A single process has no peer to send to.");
-    public override int Receive(Span<byte> buffer, int source, int tag) =>
-        throw new InvalidOperationException("A single process has no peer to receive from.");
-    public override void Abort(int exitCode) => Environment.Exit(exitCode);
-    public override string Describe() => "single process (no MPI)";
-}
-
 /// <summary>MPI_COMM_WORLD through <see cref="MpiNative"/>.</summary>
-internal sealed unsafe class MpiCommunicator : Communicator
+public sealed unsafe class MpiCommunicator : Communicator
 {
     private readonly MpiNative _mpi;
     private readonly bool _ownsInit;
@@ -197,7 +98,11 @@ internal sealed unsafe class MpiCommunicator : Communicator
         return count;
     }
 
-    public override void Abort(int exitCode)
+    /// <summary>
+    /// Ends the whole job now with <paramref name="exitCode"/>: MPI_Abort kills every rank and the
+    /// launcher exits non-zero. Does not return.
+    /// </summary>
+    public void Abort(int exitCode)
     {
         Console.Out.Flush();
         Console.Error.Flush();
@@ -230,6 +135,23 @@ internal sealed unsafe class MpiCommunicator : Communicator
 /// <summary>How the process was launched.</summary>
 public static class MpiLaunch
 {
+    /// <summary>
+    /// The communicator for this process: MPI_COMM_WORLD when started by mpirun/mpiexec/srun
+    /// (<see cref="IsMpiLaunch"/>), otherwise <see cref="Communicator.Single"/> — then no MPI library is loaded.
+    /// NTKFAST_MPI=0 forces single-process, NTKFAST_MPI=1 forces MPI (a singleton MPI job).
+    /// </summary>
+    public static Communicator Start()
+    {
+        string? force = Environment.GetEnvironmentVariable("NTKFAST_MPI");
+        bool mpi = force switch
+        {
+            "0" => false,
+            "1" => true,
+            _ => IsMpiLaunch(),
+        };
+        return mpi ? MpiCommunicator.Initialize() : Communicator.Single;
+    }
+
     /// <summary>
     /// True when an MPI launcher started this process: Open MPI's mpirun sets OMPI_COMM_WORLD_SIZE,
     /// PMIx-based launchers (mpirun ≥ 4, srun --mpi=pmix) set PMIX_RANK, PMI-1/2 launchers (srun

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace NtkFast.Distributed;
+namespace NtkFast.Tiling;
 
 /// <summary>
 /// The memory a run may use (<c>--memory-limit</c>) and the tile size that keeps it there.
@@ -19,32 +19,14 @@ public static class MemoryBudget
         (System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported ? 48L : 24L) << 20;
 
     /// <summary>
-    /// Memory this process may use: the GC's view (which honours cgroup/container limits and
-    /// DOTNET_GCHeapHardLimit) and /proc/meminfo's MemAvailable on Linux, whichever is smaller.
+    /// Memory this process may use as the runtime sees it (the GC's view, which honours cgroup/container
+    /// limits and DOTNET_GCHeapHardLimit). The <c>ntk</c> command also caps it by /proc/meminfo's
+    /// MemAvailable (NtkFast.Distributed's <c>SystemMemory</c>); the library reads no /proc file.
     /// </summary>
     public static long AvailableBytes()
     {
         long gc = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
-        long avail = ReadMemAvailable();
-        if (avail > 0 && (gc <= 0 || avail < gc)) return avail;
         return gc > 0 ? gc : 4L << 30;
-    }
-
-    private static long ReadMemAvailable()
-    {
-        try
-        {
-            if (!OperatingSystem.IsLinux() || !File.Exists("/proc/meminfo")) return 0;
-            foreach (string line in File.ReadLines("/proc/meminfo"))
-            {
-                if (!line.StartsWith("MemAvailable:", StringComparison.Ordinal)) continue;
-                string[] parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                if (parts.Length >= 2 && long.TryParse(parts[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out long kb)) return kb * 1024;
-            }
-        }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
-        return 0;
     }
 
     /// <summary>The default limit: <see cref="DefaultFraction"/> of <see cref="AvailableBytes"/>.</summary>
@@ -54,7 +36,10 @@ public static class MemoryBudget
     /// Parses a size: bytes ("1073741824"), with a binary suffix ("512M", "512MiB", "2G", "1.5GB", "64k",
     /// "1T" — K/M/G/T are powers of 1024), or a share of the available memory ("25%").
     /// </summary>
-    public static long Parse(string text, string what = "--memory-limit")
+    /// <param name="text">The size.</param>
+    /// <param name="what">Option name for messages.</param>
+    /// <param name="availableBytes">What a percentage is of (0 = <see cref="AvailableBytes"/>).</param>
+    public static long Parse(string text, string what = "--memory-limit", long availableBytes = 0)
     {
         ArgumentNullException.ThrowIfNull(text);
         string s = text.Trim();
@@ -63,7 +48,7 @@ public static class MemoryBudget
         {
             if (!double.TryParse(s[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out double pct) || !(pct > 0 && pct <= 100))
                 throw new ArgumentException($"{what}: '{text}' is not a percentage in (0, 100]", nameof(text));
-            return (long)(AvailableBytes() * pct / 100);
+            return (long)((availableBytes > 0 ? availableBytes : AvailableBytes()) * pct / 100);
         }
         string upper = s.ToUpperInvariant();
         foreach (string suffix in (string[])["IB", "B"])

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 using NtkFast.IO;
 
-namespace NtkFast.Distributed;
+namespace NtkFast.Tiling;
 
 /// <summary>How tiles reach the file.</summary>
 public enum TileWriteMode
@@ -66,17 +66,53 @@ public sealed class NpyTileFile : IDisposable
     /// <summary>Size in bytes of the .npy file holding a rows×cols float64 matrix.</summary>
     public static long FileLength(int rows, int cols) => Header(rows, cols).Length + (long)rows * cols * sizeof(double);
 
-    /// <summary>Creates (or truncates) <paramref name="path"/>: header, then the data area extended to its final length.</summary>
+    /// <summary>
+    /// Creates <paramref name="path"/>, which must not exist (O_EXCL: an existing file or a symbolic link at
+    /// that name is never opened): header, then the data area reserved on disk (fallocate, so a full file
+    /// system fails here, not in the middle of the run or with SIGBUS on a mapped page) and extended to
+    /// its final length.
+    /// </summary>
     public static NpyTileFile Create(string path, int rows, int cols, TileWriteMode mode = TileWriteMode.Positioned)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
         ArgumentOutOfRangeException.ThrowIfNegative(cols);
-        byte[] header = Header(rows, cols);
-        var fs = new FileStream(path, FileMode.Create, FileAccess.ReadWrite, FileShare.ReadWrite, 1, FileOptions.None);
+        long length = FileLength(rows, cols);
+        var fs = new FileStream(path, new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew,
+            Access = FileAccess.ReadWrite,
+            Share = FileShare.ReadWrite,
+            BufferSize = 1,
+            PreallocationSize = length,
+        });
+        return Initialize(fs, path, rows, cols, mode, deleteOnFailure: true);
+    }
+
+    /// <summary>
+    /// Creates the temporary file that will become <paramref name="destinationFull"/>: as
+    /// <see cref="Create"/>, under a fresh temporary name from <see cref="AtomicFile"/> (registered, so a
+    /// signal deletes it).
+    /// </summary>
+    internal static NpyTileFile CreateTemporary(string destinationFull, int rows, int cols, TileWriteMode mode, out string tempPath)
+    {
+        FileStream fs = AtomicFile.CreateTemp(destinationFull, out tempPath, FileLength(rows, cols), FileAccess.ReadWrite, FileShare.ReadWrite, 1);
         try
         {
-            fs.SetLength(0);
+            return Initialize(fs, tempPath, rows, cols, mode, deleteOnFailure: false);
+        }
+        catch
+        {
+            AtomicFile.Delete(tempPath);
+            throw;
+        }
+    }
+
+    private static NpyTileFile Initialize(FileStream fs, string path, int rows, int cols, TileWriteMode mode, bool deleteOnFailure)
+    {
+        byte[] header = Header(rows, cols);
+        try
+        {
             fs.SetLength(header.Length + (long)rows * cols * sizeof(double));
             RandomAccess.Write(fs.SafeFileHandle, header, 0);
             return new NpyTileFile(fs, rows, cols, header.Length, mode);
@@ -84,6 +120,12 @@ public sealed class NpyTileFile : IDisposable
         catch
         {
             fs.Dispose();
+            if (deleteOnFailure)
+            {
+                try { File.Delete(path); }
+                catch (IOException) { }
+                catch (UnauthorizedAccessException) { }
+            }
             throw;
         }
     }
