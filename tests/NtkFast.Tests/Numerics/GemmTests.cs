@@ -158,7 +158,7 @@ public class GemmTests
             {
                 using (Isa.Pin(path))
                 {
-                    Assert.Equal(path, GemmConfig.Path);
+                    Assert.Equal(path == IsaPath.Vector128 && !GemmConfig.HardwareFma128 ? IsaPath.Scalar : path, GemmConfig.Path);
                     var c = (double[])c0.Clone();
                     Gemm.Multiply(oa, ob, m, n, k, 0.7, a, lda, b, ldb, -1.5, c, ldc);
                     var cf = GemmReference.ToFloat(c0);
