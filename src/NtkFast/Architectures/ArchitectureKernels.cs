@@ -90,7 +90,7 @@ public static class ArchitectureKernels
 
         public long WorkerBytes => Mlp is not null ? 0 : PairRecursion.Bytes(Program!);
 
-        public void Block(int r0, int rows, int c0, int cols, Span<double> nngp, Span<double> ntk, int ld, int workers)
+        public void Block(int r0, int rows, int c0, int cols, Span<double> nngp, Span<double> ntk, int ld, int workers, PairRecursion[]? pool = null)
         {
             if (r0 < 0 || rows < 0 || r0 + rows > X.Count) throw new ArgumentOutOfRangeException(nameof(rows), $"rows [{r0}, {r0 + rows}) outside [0, {X.Count}).");
             if (c0 < 0 || cols < 0 || c0 + cols > X2.Count) throw new ArgumentOutOfRangeException(nameof(cols), $"cols [{c0}, {c0 + cols}) outside [0, {X2.Count}).");
@@ -106,8 +106,8 @@ public static class ArchitectureKernels
             ArchProgram prog = Program!;
             bool wantT = !ntk.IsEmpty;
             int threads = workers == 0 ? NtkParallel.MaxThreads : Math.Min(workers, NtkParallel.MaxThreads);
-            var engines = new PairRecursion[Math.Max(1, threads)];
-            for (int i = 0; i < engines.Length; i++) engines[i] = new PairRecursion(prog);
+            PairRecursion[] engines = pool ?? new PairRecursion[Math.Max(1, threads)];
+            for (int i = 0; i < engines.Length; i++) engines[i] ??= new PairRecursion(prog);
 
             // Per-input variances before each activation, from the input's pair with itself.
             int vl = Math.Max(1, prog.VarLength);
