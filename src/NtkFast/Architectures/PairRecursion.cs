@@ -15,7 +15,7 @@ namespace NtkFast.Architectures;
 internal sealed unsafe class PairRecursion
 {
     private readonly ArchProgram _prog;
-    private readonly double[] _s0, _t0, _s1, _t1, _rowS, _rowT, _ess, _edd, _dualVars;
+    private readonly double[] _s0, _t0, _s1, _t1, _rowS, _rowT, _ess, _edd, _dualVars, _padS, _padT;
     private readonly double[][] _slotS, _slotT;
     private readonly int[] _slotH, _slotW, _cols;
     private readonly long _plane;
@@ -27,7 +27,17 @@ internal sealed unsafe class PairRecursion
         _plane = (long)p * p;
         if (_plane > Array.MaxLength) throw new ArchitectureException($"{p} pixels: the pixel-pair covariance ({p}² doubles) is too large");
         _s0 = new double[_plane]; _t0 = new double[_plane]; _s1 = new double[_plane]; _t1 = new double[_plane];
-        _rowS = new double[p]; _rowT = new double[p]; _ess = new double[p]; _edd = new double[p];
+        long pad = 0; int padRow = p;
+        foreach (Op op in prog.Ops)
+            if (op.Kind == OpKind.Affine && op.Sh == 1 && op.Sw == 1)
+            {
+                int hp = op.Hout + op.Kh - 1, wp = op.Wout + op.Kw - 1;
+                pad = Math.Max(pad, (long)op.Pin * hp * wp);
+                padRow = Math.Max(padRow, hp * wp);
+            }
+        if (pad > Array.MaxLength) throw new ArchitectureException($"{p} pixels: the padded pixel-pair covariance is too large");
+        _padS = new double[pad]; _padT = new double[pad];
+        _rowS = new double[padRow]; _rowT = new double[padRow]; _ess = new double[p]; _edd = new double[p];
         _dualVars = new double[2 * p];
         _cols = new int[p];
         _slotS = new double[prog.Slots][]; _slotT = new double[prog.Slots][];
@@ -36,7 +46,7 @@ internal sealed unsafe class PairRecursion
     }
 
     /// <summary>Bytes one worker holds.</summary>
-    public static long Bytes(ArchProgram prog) => ((long)prog.MaxPixels * prog.MaxPixels * (4 + 2L * prog.Slots) + 7L * prog.MaxPixels) * sizeof(double);
+    public static long Bytes(ArchProgram prog) => ((long)prog.MaxPixels * prog.MaxPixels * (6 + 2L * prog.Slots) + 9L * prog.MaxPixels) * sizeof(double);
 
     /// <summary>
     /// Σ and Θ of the pair. <paramref name="varA"/>/<paramref name="varB"/>: the inputs' per-pixel variances before
@@ -163,6 +173,7 @@ internal sealed unsafe class PairRecursion
     /// </summary>
     private void Affine(Op op, double[] S, double[] T, double[] So, double[] To, bool wantT)
     {
+        if (op.Sh == 1 && op.Sw == 1) { AffineStride1(op, S, T, So, To, wantT); return; }
         int hin = op.Hin, win = op.Win, pin = op.Pin, ho = op.Hout, wo = op.Wout, po = op.Pout;
         double taps = (double)op.Kh * op.Kw;
         double c = op.W2 / taps, b2 = op.B2, cs = op.FanIn / taps, bias = op.BiasNtk;
@@ -209,6 +220,60 @@ internal sealed unsafe class PairRecursion
                     }
                     double* oS = pSo + (long)(oh * wo + ow) * po, oT = pTo + (long)(oh * wo + ow) * po;
                     Finish(accS, accT, oS, oT, po, c, b2, cs, bias, sp, wantT);
+                }
+        }
+    }
+
+    /// <summary>
+    /// Stride 1: the column pixels of every input row are first copied into a zero-padded Hp×Wp image
+    /// (Hp = Hout + Kh − 1, Wp = Wout + Kw − 1), so a tap (dh, dw) adds one contiguous span at offset
+    /// dh·Wp + dw to an accumulator laid out with row stride Wp (lanes past Wout are never read back).
+    /// Same taps, same order as <see cref="Affine"/>'s general path; the padding adds exact zeros.
+    /// </summary>
+    private void AffineStride1(Op op, double[] S, double[] T, double[] So, double[] To, bool wantT)
+    {
+        int hin = op.Hin, win = op.Win, pin = op.Pin, ho = op.Hout, wo = op.Wout, po = op.Pout;
+        int hp = ho + op.Kh - 1, wp = wo + op.Kw - 1, pp = hp * wp;
+        int span = (ho - 1) * wp + wo;
+        double taps = (double)op.Kh * op.Kw;
+        double c = op.W2 / taps, b2 = op.B2, cs = op.FanIn / taps, bias = op.BiasNtk;
+        bool sp = _prog.Parameterization == Parameterization.Standard;
+        fixed (double* pS = S, pT = T, pSo = So, pTo = To, accS = _rowS, accT = _rowT, padS = _padS, padT = _padT)
+        {
+            // Padded copies of every input row (column pixels (ih', iw') at (ih' + PadT, iw' + PadL)).
+            new Span<double>(padS, pin * pp).Clear();
+            if (wantT) new Span<double>(padT, pin * pp).Clear();
+            for (int r = 0; r < pin; r++)
+                for (int ih = 0; ih < hin; ih++)
+                {
+                    int y = ih + op.PadT;
+                    if ((uint)y >= (uint)hp) continue;
+                    int x0 = op.PadL, lo = Math.Max(0, -x0), hi = Math.Min(win, wp - x0);
+                    if (lo >= hi) continue;
+                    new ReadOnlySpan<double>(pS + (long)r * pin + ih * win + lo, hi - lo).CopyTo(new Span<double>(padS + (long)r * pp + y * wp + x0 + lo, hi - lo));
+                    if (wantT) new ReadOnlySpan<double>(pT + (long)r * pin + ih * win + lo, hi - lo).CopyTo(new Span<double>(padT + (long)r * pp + y * wp + x0 + lo, hi - lo));
+                }
+            for (int oh = 0; oh < ho; oh++)
+                for (int ow = 0; ow < wo; ow++)
+                {
+                    new Span<double>(accS, span).Clear();
+                    if (wantT) new Span<double>(accT, span).Clear();
+                    for (int dh = 0; dh < op.Kh; dh++)
+                    {
+                        int ih = oh + dh - op.PadT;
+                        if ((uint)ih >= (uint)hin) continue;
+                        for (int dw = 0; dw < op.Kw; dw++)
+                        {
+                            int iw = ow + dw - op.PadL;
+                            if ((uint)iw >= (uint)win) continue;
+                            long row = (long)(ih * win + iw) * pp + dh * wp + dw;
+                            if (wantT) AddSpan2(accS, padS + row, accT, padT + row, span);
+                            else AddSpan(accS, padS + row, span);
+                        }
+                    }
+                    double* oS = pSo + (long)(oh * wo + ow) * po, oT = pTo + (long)(oh * wo + ow) * po;
+                    for (int oh2 = 0; oh2 < ho; oh2++)
+                        Finish(accS + oh2 * wp, accT + oh2 * wp, oS + oh2 * wo, oT + oh2 * wo, wo, c, b2, cs, bias, sp, wantT);
                 }
         }
     }
