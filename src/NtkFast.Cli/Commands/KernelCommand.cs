@@ -8,7 +8,7 @@ using NtkFast.Numerics;
 
 namespace NtkFast.Cli.Commands;
 
-/// <summary><c>ntk kernel</c>: the infinite-width NTK Θ(L) and NNGP Σ(L) Gram matrices (design.md §1, §3).</summary>
+/// <summary><c>ntk kernel</c>: the infinite-width NTK Θ(L) and NNGP Σ(L) Gram matrices (docs/design.md §1, §3).</summary>
 internal sealed class KernelCommand : ICommand
 {
     public string Name => "kernel";

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace NtkFast.Activations;
 
 /// <summary>
-/// Parses activation names of design.md §3 ("relu", "leaky_relu:0.2", "elu:1.0", …): case-insensitive,
+/// Parses activation names of docs/design.md §3 ("relu", "leaky_relu:0.2", "elu:1.0", …): case-insensitive,
 /// surrounding spaces ignored, an optional ":parameter" for the parameterised ones (leaky_relu, elu),
 /// in invariant culture. Unknown names and bad parameters throw <see cref="ArgumentException"/>
 /// listing the known names.
