@@ -47,7 +47,7 @@ internal sealed class KernelCommand : ICommand
 
         Out of core and MPI (results bitwise identical to the in-memory run):
 
-        """ + TiledOutputOptions.Help;
+        """ + TiledOutputOptions.Help + "\n" + Options.ArchOptions.Help;
 
     // Under mpirun every rank runs the whole command; KernelOutputWriter splits the tiles among them.
     public int Run(CliArgs args) => MpiJob.Run(Name, comm => Run(args, comm));
@@ -55,6 +55,7 @@ internal sealed class KernelCommand : ICommand
     private static int Run(CliArgs args, Communicator comm)
     {
         ArgumentNullException.ThrowIfNull(args);
+        if (Options.ArchOptions.Requested(args)) return Options.ArchOptions.RunKernel(args, comm);
         string xPath = args.Required("x");
         string? x2Path = args.Optional("x2");
         int depth = args.Int("depth", min: 1);
