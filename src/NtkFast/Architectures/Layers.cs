@@ -5,7 +5,7 @@ namespace NtkFast.Architectures;
 /// <summary>How weights and biases are scaled (docs/notes/arch.md).</summary>
 public enum Parameterization
 {
-    /// <summary>The paper's: W ~ N(0, 1) scaled by σw/√fan_in in the forward pass, bias β·b (design.md §1).</summary>
+    /// <summary>The paper's: W ~ N(0, 1) scaled by σw/√fan_in in the forward pass, bias β·b (docs/design.md §1).</summary>
     Ntk,
     /// <summary>Standard: W ~ N(0, σw²/fan_in), b ~ N(0, β²) are the trained parameters (the NNGP is the same, the NTK is not).</summary>
     Standard,
