@@ -47,6 +47,11 @@ public static class Program
             System.Runtime.InteropServices.PosixSignal.SIGINT, _ => NtkFast.IO.AtomicFile.AbandonAll());
         using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(
             System.Runtime.InteropServices.PosixSignal.SIGTERM, _ => NtkFast.IO.AtomicFile.AbandonAll());
+        if (NtkFast.Numerics.Isa.EnvironmentError is { } isaError)
+        {
+            Console.Error.WriteLine($"ntk {cmd.Name}: {isaError}");
+            return ExitCodes.BadInput;
+        }
         try
         {
             var parsed = new CliArgs(rest, cmd.Flags);

@@ -19,19 +19,30 @@ public static class CliRunner
 {
     public static CliResult Run(params string[] args) => Run(args, null, TimeSpan.FromSeconds(120));
 
+    /// <summary>
+    /// NTKFAST_TEST_NTK_BINARY: a native <c>ntk</c> (the NativeAOT publish) to run instead of <c>dotnet exec ntk.dll</c>;
+    /// CI sets it to rerun the CLI contract and the bad-input corpus on the binary users get. Null: the JIT build.
+    /// </summary>
+    public static string? Binary { get; } = Environment.GetEnvironmentVariable("NTKFAST_TEST_NTK_BINARY") is { Length: > 0 } b
+        ? (File.Exists(b) ? Path.GetFullPath(b) : throw new InvalidOperationException($"NTKFAST_TEST_NTK_BINARY={b} does not exist"))
+        : null;
+
     public static CliResult Run(IReadOnlyList<string> args, IReadOnlyDictionary<string, string>? env, TimeSpan timeout)
     {
         ArgumentNullException.ThrowIfNull(args);
         string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h && File.Exists(h) ? h : "dotnet";
-        var psi = new ProcessStartInfo(dotnet)
+        var psi = new ProcessStartInfo(Binary ?? dotnet)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        psi.ArgumentList.Add("exec");
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "ntk.dll"));
+        if (Binary is null)
+        {
+            psi.ArgumentList.Add("exec");
+            psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "ntk.dll"));
+        }
         foreach (string a in args) psi.ArgumentList.Add(a);
         psi.Environment.Remove("NTKFAST_DEBUG");
         if (env is not null) foreach (var (k, v) in env) psi.Environment[k] = v;

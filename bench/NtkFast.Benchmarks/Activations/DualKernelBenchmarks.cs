@@ -1,3 +1,4 @@
+using NtkFast.Numerics;
 using BenchmarkDotNet.Attributes;
 using NtkFast.Activations;
 
@@ -50,8 +51,8 @@ public class DualKernelBenchmarks
     [Benchmark]
     public void BatchedVector256()
     {
-        if (_act is Erf) BatchedDual.ErfRow(1.3, _b, _c, _ess, _edd, DualPath.Vector256);
-        else BatchedDual.ArcCosineRow(0.0, 0.0, 1.3, _b, _c, _ess, _edd, DualPath.Vector256);
+        if (_act is Erf) BatchedDual.ErfRow(1.3, _b, _c, _ess, _edd, IsaPath.Vector256);
+        else BatchedDual.ArcCosineRow(0.0, 0.0, 1.3, _b, _c, _ess, _edd, IsaPath.Vector256);
     }
 
     [Benchmark]

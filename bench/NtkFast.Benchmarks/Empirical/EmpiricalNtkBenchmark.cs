@@ -16,7 +16,7 @@ namespace NtkFast.Benchmarks.Empirical;
 /// <summary>
 /// Empirical NTK Θ̂(X, X) (trace, with the empirical NNGP) of a relu MLP by the structured formula:
 /// the 784-512-512-512-1 on N = 256 and N = 2048, and an odd multi-output shape.
-/// Peers on this machine (machine.md, N = 256): functorch vmap(jacrev)+J·Jᵀ 1.99 s f32 / 3.91 s f64,
+/// Peers on this machine (docs/machines.md, N = 256): functorch vmap(jacrev)+J·Jᵀ 1.99 s f32 / 3.91 s f64,
 /// TorchSharp per-sample loop 1.06 s / 2.12 s, hand-written torch structured formula 14.6 ms / 28 ms (1 thread).
 /// Baseline <c>GemmsOnly</c>: exactly the GEMMs the structured path runs (forward, one backward pass per
 /// output, the activation and cotangent Gram matrices through Gram.Syrk), with no bias, σ, σ', widening

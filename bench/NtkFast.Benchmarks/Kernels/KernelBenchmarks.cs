@@ -12,7 +12,7 @@ namespace NtkFast.Benchmarks.Kernels;
 /// layer a full N×N pass calling the scalar dual for every entry (both triangles), with N×N temporaries.
 /// </summary>
 /// <remarks>
-/// Peer on this machine (../shared/machine.md): vectorised numpy 1.00 s, torch 2.29 s for relu N=4096,
+/// Peer on this machine (docs/machines.md): vectorised numpy 1.00 s, torch 2.29 s for relu N=4096,
 /// d=784, L=4. The machine limit: one SYRK (≈ 0.13 s) plus (L−1)·N²/2 dual evaluations.
 /// Workloads: relu/erf N=4096 d=784 L=4; tanh (quadrature dual) N=1024 d=784 L=4; deep low-dimensional
 /// relu N=8192 d=16 L=8 (the layer recursion dominates). Odd size 1023 keeps partial tiles measured.

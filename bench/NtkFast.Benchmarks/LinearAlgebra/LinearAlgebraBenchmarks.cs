@@ -41,7 +41,7 @@ internal static class SpdFactory
 }
 
 /// <summary>
-/// Cholesky at the sizes (plus an odd one). Peers on this machine (machine.md, 2 threads):
+/// Cholesky at the sizes (plus an odd one). Peers on this machine (docs/machines.md, 2 threads):
 /// OpenBLAS dpotrf 7.2 / 41 / 265 ms at 1024 / 2048 / 4096; MathNet managed 107 / 774 ms.
 /// </summary>
 [MemoryDiagnoser]

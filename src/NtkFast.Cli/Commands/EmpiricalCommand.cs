@@ -11,7 +11,7 @@ using NtkFast.Numerics;
 
 namespace NtkFast.Cli.Commands;
 
-/// <summary><c>ntk empirical</c>: the empirical NTK / NNGP of a finite network, or their Monte Carlo mean and std (design.md §1, §3).</summary>
+/// <summary><c>ntk empirical</c>: the empirical NTK / NNGP of a finite network, or their Monte Carlo mean and std (docs/design.md §1, §3).</summary>
 internal sealed class EmpiricalCommand : ICommand
 {
     public string Name => "empirical";
@@ -30,7 +30,7 @@ internal sealed class EmpiricalCommand : ICommand
                              [--out-nngp S.npy] [--out-nngp-std SS.npy] [same options as above]
 
         The empirical NTK Θ̂_kk'(x_i, x2_j) = Σ_p ∂f_k(x_i)/∂θ_p · ∂f_k'(x2_j)/∂θ_p of a finite network
-        (NTK parameterisation), by the layer-wise structured formula (design.md §1), and the empirical
+        (NTK parameterisation), by the layer-wise structured formula (docs/design.md §1), and the empirical
         NNGP σw²/n(L−1)·α(L−1)(x)·α(L−1)(x') + β².
 
           --params FILE          network parameter .npz (ntk init / ntk train); its precision is used

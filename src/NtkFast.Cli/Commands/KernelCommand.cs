@@ -8,7 +8,7 @@ using NtkFast.Numerics;
 
 namespace NtkFast.Cli.Commands;
 
-/// <summary><c>ntk kernel</c>: the infinite-width NTK Θ(L) and NNGP Σ(L) Gram matrices (design.md §1, §3).</summary>
+/// <summary><c>ntk kernel</c>: the infinite-width NTK Θ(L) and NNGP Σ(L) Gram matrices (docs/design.md §1, §3).</summary>
 internal sealed class KernelCommand : ICommand
 {
     public string Name => "kernel";
@@ -47,7 +47,7 @@ internal sealed class KernelCommand : ICommand
 
         Out of core and MPI (results bitwise identical to the in-memory run):
 
-        """ + TiledOutputOptions.Help;
+        """ + TiledOutputOptions.Help + "\n" + Options.ArchOptions.Help;
 
     // Under mpirun every rank runs the whole command; KernelOutputWriter splits the tiles among them.
     public int Run(CliArgs args) => MpiJob.Run(Name, comm => Run(args, comm));
@@ -55,6 +55,7 @@ internal sealed class KernelCommand : ICommand
     private static int Run(CliArgs args, Communicator comm)
     {
         ArgumentNullException.ThrowIfNull(args);
+        if (Options.ArchOptions.Requested(args)) return Options.ArchOptions.RunKernel(args, comm);
         string xPath = args.Required("x");
         string? x2Path = args.Optional("x2");
         int depth = args.Int("depth", min: 1);

@@ -10,7 +10,7 @@ using NtkFast.Numerics;
 namespace NtkFast.Cli.Commands;
 
 /// <summary>
-/// <c>ntk predict</c>: what a network trained by gradient descent outputs at time t (design.md §1
+/// <c>ntk predict</c>: what a network trained by gradient descent outputs at time t (docs/design.md §1
 /// "Training and function-space dynamics", §3): kernel regression with the NTK at any t ≥ 0 or ∞.
 /// </summary>
 internal sealed partial class PredictCommand : ICommand
@@ -27,7 +27,7 @@ internal sealed partial class PredictCommand : ICommand
                            [--ensemble [--out-std S.npy]] [--labels [--y-test YT.npy]]
 
         Outputs of a network trained by gradient descent on C = 1/(2N) sum_i |f(x_i) - y_i|^2
-        for time t = steps x learning rate, in the infinite-width limit (design.md section 1):
+        for time t = steps x learning rate, in the infinite-width limit (docs/design.md section 1):
           f_t(x*) = f_0(x*) + Theta(x*,X) Theta^-1 (I - exp(-t Theta/N)) (Y - f_0(X))
         t = inf is kernel ("ridge-less") regression. Rows of X, Y, XT are points; Y is N x K.
 
@@ -277,7 +277,7 @@ internal sealed partial class PredictCommand : ICommand
 
     /// <summary>
     /// The network's own linearised dynamics: f_0 = the network's outputs, Θ̂ = its empirical NTK,
-    /// all nL×nL output pairs (design.md §1: Θ̂_kk'(x,x') = Σ_l [σw²/n_l·α(l)·α(l)' + β²]·[δ(l+1)_k·δ(l+1)_k']),
+    /// all nL×nL output pairs (docs/design.md §1: Θ̂_kk'(x,x') = Σ_l [σw²/n_l·α(l)·α(l)' + β²]·[δ(l+1)_k·δ(l+1)_k']),
     /// flattened to (N·nL)×(N·nL) with the time scale kept at N points.
     /// </summary>
     private static Prediction PredictEmpirical(string paramsPath, Matrix x, Matrix y, Matrix xt, double[] times, Regularization reg)

@@ -16,6 +16,7 @@ internal sealed class VersionCommand : ICommand
         string version = typeof(NtkFast.Numerics.Gemm).Assembly.GetName().Version?.ToString() ?? "?";
         Console.WriteLine($"ntk {version} on .NET {Environment.Version}");
         Console.WriteLine($"Vector512: {Vector512.IsHardwareAccelerated}, Vector256: {Vector256.IsHardwareAccelerated}, Vector128: {Vector128.IsHardwareAccelerated}");
+        Console.WriteLine($"isa path: {NtkFast.Numerics.Isa.Name(NtkFast.Numerics.Isa.Active)} (available: {string.Join(", ", NtkFast.Numerics.Isa.Available.Select(NtkFast.Numerics.Isa.Name))}; pin with {NtkFast.Numerics.Isa.EnvironmentVariable})");
         Console.WriteLine($"threads: {NtkFast.Numerics.NtkParallel.MaxThreads}");
         return ExitCodes.Ok;
     }

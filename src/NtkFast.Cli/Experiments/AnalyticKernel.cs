@@ -5,7 +5,7 @@ using NtkFast.Numerics;
 namespace NtkFast.Cli.Experiments;
 
 /// <summary>
-/// Infinite-width NNGP Σ(L) and NTK Θ(L) (design.md §1) between two point sets, from the
+/// Infinite-width NNGP Σ(L) and NTK Θ(L) (docs/design.md §1) between two point sets, from the
 /// library's tiled kernel assembly (<see cref="InfiniteWidth"/>); the one call the experiments make.
 /// </summary>
 public static class AnalyticKernel

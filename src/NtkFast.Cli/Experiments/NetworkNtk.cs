@@ -6,7 +6,7 @@ namespace NtkFast.Cli.Experiments;
 
 /// <summary>
 /// The empirical NTK Θ̂ of a finite network on one point set, as the experiments use it: the
-/// library's structured layer-wise formula (<see cref="EmpiricalKernel"/>, design.md §1), traced
+/// library's structured layer-wise formula (<see cref="EmpiricalKernel"/>, docs/design.md §1), traced
 /// over outputs, as a float64 matrix.
 /// </summary>
 public static class NetworkNtk

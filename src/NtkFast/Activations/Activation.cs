@@ -9,7 +9,7 @@ public readonly record struct DualValue(double Ess, double Edd);
 /// A nonlinearity σ: its value and derivative (scalar and over spans, float and double,
 /// for the finite networks) and its dual kernel (for the infinite-width kernels).
 /// One virtual call per span, never per element: implementations run vectorised loops.
-/// Derivatives at kinks follow torch (relu'(0) = 0, …; see design.md §1).
+/// Derivatives at kinks follow torch (relu'(0) = 0, …; see docs/design.md §1).
 /// </summary>
 public abstract class Activation
 {

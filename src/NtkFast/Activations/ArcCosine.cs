@@ -1,3 +1,5 @@
+using NtkFast.Numerics;
+
 namespace NtkFast.Activations;
 
 /// <summary>

@@ -2,15 +2,9 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
-namespace NtkFast.Activations;
+using NtkFast.Numerics;
 
-/// <summary>Which vector width <see cref="BatchedDual"/> uses (tests force each one; results are bitwise identical).</summary>
-internal enum DualPath
-{
-    Auto,
-    Vector256,
-    Vector512,
-}
+namespace NtkFast.Activations;
 
 /// <summary>
 /// Vectorised closed-form dual kernels over one row (a fixed, b[j], c[j] varying): the arc-cosine family
@@ -61,8 +55,11 @@ internal static class BatchedDual
     internal const double K6 = 1.0706029224547743e-11, K7 = -4.498331606952833e-14, K8 = 1.4797143443923793e-16;
     internal const double K9 = -3.9145882126782523e-19;
 
-    private static bool UseVector512(DualPath path) =>
-        path == DualPath.Vector512 || (path == DualPath.Auto && Vector512.IsHardwareAccelerated);
+    /// <summary>
+    /// Vector512 when the path (null: the registry's <see cref="Isa.Active"/>) is Vector512, else Vector256, which
+    /// runs in software below AVX2; tests pass either width explicitly (bitwise identical results).
+    /// </summary>
+    private static bool UseVector512(IsaPath? path) => (path ?? Isa.Active) == IsaPath.Vector512;
 
     /// <summary>
     /// Argument reduction of atan2 for |y|, |x| ≥ 0: t = min/max ∈ [0, 1]; for t &gt; tan 15° the reduced
@@ -197,7 +194,7 @@ internal static class BatchedDual
         return TO.Select(useSeries, series, direct);
     }
 
-    public static void ArcCosineRow(double slope, double derivAtZero, double a, ReadOnlySpan<double> b, ReadOnlySpan<double> c, Span<double> ess, Span<double> edd, DualPath path = DualPath.Auto)
+    public static void ArcCosineRow(double slope, double derivAtZero, double a, ReadOnlySpan<double> b, ReadOnlySpan<double> c, Span<double> ess, Span<double> edd, IsaPath? path = null)
     {
         int n = b.Length;
         if (!(a > 0))
@@ -229,14 +226,14 @@ internal static class BatchedDual
         }
     }
 
-    public static void ErfRow(double a, ReadOnlySpan<double> b, ReadOnlySpan<double> c, Span<double> ess, Span<double> edd, DualPath path = DualPath.Auto)
+    public static void ErfRow(double a, ReadOnlySpan<double> b, ReadOnlySpan<double> c, Span<double> ess, Span<double> edd, IsaPath? path = null)
     {
         var p = new ArcCosineParams(0, 0, a > 0 ? a : 0.0);
         if (UseVector512(path)) Row<Vector512<double>, V512, ErfKernel>(in p, b, c, ess, edd);
         else Row<Vector256<double>, V256, ErfKernel>(in p, b, c, ess, edd);
     }
 
-    public static void SignRow(double a, ReadOnlySpan<double> b, ReadOnlySpan<double> c, Span<double> ess, Span<double> edd, DualPath path = DualPath.Auto)
+    public static void SignRow(double a, ReadOnlySpan<double> b, ReadOnlySpan<double> c, Span<double> ess, Span<double> edd, IsaPath? path = null)
     {
         int n = b.Length;
         if (!(a > 0))

@@ -11,17 +11,10 @@ namespace NtkFast.Activations;
 ///   E[erf' u · erf' v] = (4/π)/√(1 + 2a + 2c + 4D)
 /// The atan2 form is exact where asin of the rounded ratio loses digits (ratio → ±1).
 /// </summary>
-public sealed class Erf : Activation
+public sealed class Erf : ElementwiseActivation<ErfOp<double>, ErfOp<float>, ErfDerivativeOp<double>, ErfDerivativeOp<float>>
 {
     public static Erf Instance { get; } = new();
     public override string Name => "erf";
-    public override bool HasClosedFormDual => true;
-    public override double Value(double x) => SpecialFunctions.Erf(x);
-    public override double Derivative(double x) => SpecialFunctions.TwoOverSqrtPi * Math.Exp(-x * x);
-    public override void Forward(ReadOnlySpan<double> x, Span<double> y) => ElementwiseDriver.Map<ErfOp<double>, double>(x, y);
-    public override void Forward(ReadOnlySpan<float> x, Span<float> y) => ElementwiseDriver.Map<ErfOp<float>, float>(x, y);
-    public override void Derivative(ReadOnlySpan<double> x, Span<double> d) => ElementwiseDriver.Map<ErfDerivativeOp<double>, double>(x, d);
-    public override void Derivative(ReadOnlySpan<float> x, Span<float> d) => ElementwiseDriver.Map<ErfDerivativeOp<float>, float>(x, d);
 
     public override DualValue Dual(double a, double b, double c)
     {
@@ -43,7 +36,7 @@ public sealed class Erf : Activation
 }
 
 /// <summary>erf(x): scalar from <see cref="SpecialFunctions.Erf"/>, vector lanes from <see cref="ErrorFunction256"/> (fdlibm rationals).</summary>
-internal readonly struct ErfOp<T> : IUnaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+public readonly struct ErfOp<T> : IUnaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     public static bool Vectorizable => true;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Invoke(T x) => ActivationMath.Erf(x);
@@ -53,7 +46,7 @@ internal readonly struct ErfOp<T> : IUnaryOperator<T> where T : unmanaged, IFloa
 }
 
 /// <summary>erf'(x) = (2/√π)·e^{−x²}.</summary>
-internal readonly struct ErfDerivativeOp<T> : IUnaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+public readonly struct ErfDerivativeOp<T> : IUnaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private static T C => T.CreateTruncating(SpecialFunctions.TwoOverSqrtPi);
     public static bool Vectorizable => true;

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using NtkFast.Numerics;
 using NtkFast.Quadrature;
 
 namespace NtkFast.Activations;
@@ -245,7 +246,7 @@ internal static class MehlerSeries
     private static (double S, double D) Pass(ref double z, ref double ps, ref double pd, ref double hp, ref double hc,
         nuint lo, nuint hi, Vector256<double> rk, Vector256<double> inv)
     {
-        if (Vector512.IsHardwareAccelerated)
+        if (Vector512.IsHardwareAccelerated && Isa.Active == IsaPath.Vector512)
         {
             // The same eight lanes in one register: bitwise the Vector256 pair below.
             Vector512<double> s8 = Vector512<double>.Zero, d8 = s8, rk8 = Vector512.Create(rk, rk), inv8 = Vector512.Create(inv, inv);
@@ -298,7 +299,7 @@ internal static class MehlerSeries
         ref double ta = ref Unsafe.Add(ref ca, 2 * MaxTerms);
         ref double tc = ref Unsafe.Add(ref cc, 2 * MaxTerms);
         double r2 = rho * rho, r4 = r2 * r2;
-        if (Vector512.IsHardwareAccelerated) return Evaluate512(ref ca, ref cc, ref ta, ref tc, rho, r2, r4, limit, out ess, out edd);
+        if (Vector512.IsHardwareAccelerated && Isa.Active == IsaPath.Vector512) return Evaluate512(ref ca, ref cc, ref ta, ref tc, rho, r2, r4, limit, out ess, out edd);
         Vector256<double> p0 = Vector256.Create(1.0, rho, r2, r2 * rho);
         Vector256<double> p1 = p0 * r4;
         Vector256<double> r8 = Vector256.Create(r4 * r4);

@@ -106,68 +106,38 @@ public abstract class QuadratureActivation : Activation
 }
 
 /// <summary>tanh(x); tanh'(x) = sech²(x). Dual kernel by quadrature.</summary>
-public sealed class Tanh : QuadratureActivation
+public sealed class Tanh : SmoothActivation<TanhOp<double>, TanhOp<float>, TanhDerivativeOp<double>, TanhDerivativeOp<float>>
 {
     public static Tanh Instance { get; } = new();
     public override string Name => "tanh";
-    public override double Value(double x) => Math.Tanh(x);
-    public override double Derivative(double x) => TanhDerivativeOp<double>.Invoke(x);
-    public override void Forward(ReadOnlySpan<double> x, Span<double> y) => ElementwiseDriver.Map<TanhOp<double>, double>(x, y);
-    public override void Forward(ReadOnlySpan<float> x, Span<float> y) => ElementwiseDriver.Map<TanhOp<float>, float>(x, y);
-    public override void Derivative(ReadOnlySpan<double> x, Span<double> d) => ElementwiseDriver.Map<TanhDerivativeOp<double>, double>(x, d);
-    public override void Derivative(ReadOnlySpan<float> x, Span<float> d) => ElementwiseDriver.Map<TanhDerivativeOp<float>, float>(x, d);
 }
 
 /// <summary>sigmoid(x) = 1/(1 + e^{−x}); derivative e^{−|x|}/(1 + e^{−|x|})². Dual kernel by quadrature.</summary>
-public sealed class Sigmoid : QuadratureActivation
+public sealed class Sigmoid : SmoothActivation<SigmoidOp<double>, SigmoidOp<float>, SigmoidDerivativeOp<double>, SigmoidDerivativeOp<float>>
 {
     public static Sigmoid Instance { get; } = new();
     public override string Name => "sigmoid";
-    public override double Value(double x) => SigmoidOp<double>.Invoke(x);
-    public override double Derivative(double x) => SigmoidDerivativeOp<double>.Invoke(x);
-    public override void Forward(ReadOnlySpan<double> x, Span<double> y) => ElementwiseDriver.Map<SigmoidOp<double>, double>(x, y);
-    public override void Forward(ReadOnlySpan<float> x, Span<float> y) => ElementwiseDriver.Map<SigmoidOp<float>, float>(x, y);
-    public override void Derivative(ReadOnlySpan<double> x, Span<double> d) => ElementwiseDriver.Map<SigmoidDerivativeOp<double>, double>(x, d);
-    public override void Derivative(ReadOnlySpan<float> x, Span<float> d) => ElementwiseDriver.Map<SigmoidDerivativeOp<float>, float>(x, d);
 }
 
 /// <summary>softplus(x) = log(1 + eˣ) (no cut-off, computed as max(x, 0) + log1p(e^{−|x|})); derivative sigmoid(x).</summary>
-public sealed class Softplus : QuadratureActivation
+public sealed class Softplus : SmoothActivation<SoftplusOp<double>, SoftplusOp<float>, SigmoidOp<double>, SigmoidOp<float>>
 {
     public static Softplus Instance { get; } = new();
     public override string Name => "softplus";
-    public override double Value(double x) => SoftplusOp<double>.Invoke(x);
-    public override double Derivative(double x) => SigmoidOp<double>.Invoke(x);
-    public override void Forward(ReadOnlySpan<double> x, Span<double> y) => ElementwiseDriver.Map<SoftplusOp<double>, double>(x, y);
-    public override void Forward(ReadOnlySpan<float> x, Span<float> y) => ElementwiseDriver.Map<SoftplusOp<float>, float>(x, y);
-    public override void Derivative(ReadOnlySpan<double> x, Span<double> d) => ElementwiseDriver.Map<SigmoidOp<double>, double>(x, d);
-    public override void Derivative(ReadOnlySpan<float> x, Span<float> d) => ElementwiseDriver.Map<SigmoidOp<float>, float>(x, d);
 }
 
 /// <summary>silu(x) = x·sigmoid(x) (swish); derivative s(1 + x(1 − s)). Dual kernel by quadrature.</summary>
-public sealed class Silu : QuadratureActivation
+public sealed class Silu : SmoothActivation<SiluOp<double>, SiluOp<float>, SiluDerivativeOp<double>, SiluDerivativeOp<float>>
 {
     public static Silu Instance { get; } = new();
     public override string Name => "silu";
-    public override double Value(double x) => SiluOp<double>.Invoke(x);
-    public override double Derivative(double x) => SiluDerivativeOp<double>.Invoke(x);
-    public override void Forward(ReadOnlySpan<double> x, Span<double> y) => ElementwiseDriver.Map<SiluOp<double>, double>(x, y);
-    public override void Forward(ReadOnlySpan<float> x, Span<float> y) => ElementwiseDriver.Map<SiluOp<float>, float>(x, y);
-    public override void Derivative(ReadOnlySpan<double> x, Span<double> d) => ElementwiseDriver.Map<SiluDerivativeOp<double>, double>(x, d);
-    public override void Derivative(ReadOnlySpan<float> x, Span<float> d) => ElementwiseDriver.Map<SiluDerivativeOp<float>, float>(x, d);
 }
 
 /// <summary>gelu(x) = x·Φ(x) exactly (not the tanh approximation); derivative Φ(x) + x·φ(x). Dual kernel by quadrature.</summary>
-public sealed class Gelu : QuadratureActivation
+public sealed class Gelu : SmoothActivation<GeluOp<double>, GeluOp<float>, GeluDerivativeOp<double>, GeluDerivativeOp<float>>
 {
     public static Gelu Instance { get; } = new();
     public override string Name => "gelu";
-    public override double Value(double x) => GeluOp<double>.Invoke(x);
-    public override double Derivative(double x) => GeluDerivativeOp<double>.Invoke(x);
-    public override void Forward(ReadOnlySpan<double> x, Span<double> y) => ElementwiseDriver.Map<GeluOp<double>, double>(x, y);
-    public override void Forward(ReadOnlySpan<float> x, Span<float> y) => ElementwiseDriver.Map<GeluOp<float>, float>(x, y);
-    public override void Derivative(ReadOnlySpan<double> x, Span<double> d) => ElementwiseDriver.Map<GeluDerivativeOp<double>, double>(x, d);
-    public override void Derivative(ReadOnlySpan<float> x, Span<float> d) => ElementwiseDriver.Map<GeluDerivativeOp<float>, float>(x, d);
 }
 
 /// <summary>

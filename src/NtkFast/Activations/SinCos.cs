@@ -27,17 +27,10 @@ internal static class SinCosDual
 }
 
 /// <summary>sin(x); derivative cos(x). Dual kernel: (e^{−m} sinh b, e^{−m} cosh b), m = (a + c)/2.</summary>
-public sealed class Sin : Activation
+public sealed class Sin : ElementwiseActivation<SinOp<double>, SinOp<float>, CosOp<double>, CosOp<float>>
 {
     public static Sin Instance { get; } = new();
     public override string Name => "sin";
-    public override bool HasClosedFormDual => true;
-    public override double Value(double x) => Math.Sin(x);
-    public override double Derivative(double x) => Math.Cos(x);
-    public override void Forward(ReadOnlySpan<double> x, Span<double> y) => ElementwiseDriver.Map<SinOp<double>, double>(x, y);
-    public override void Forward(ReadOnlySpan<float> x, Span<float> y) => ElementwiseDriver.Map<SinOp<float>, float>(x, y);
-    public override void Derivative(ReadOnlySpan<double> x, Span<double> d) => ElementwiseDriver.Map<CosOp<double>, double>(x, d);
-    public override void Derivative(ReadOnlySpan<float> x, Span<float> d) => ElementwiseDriver.Map<CosOp<float>, float>(x, d);
     public override DualValue Dual(double a, double b, double c)
     {
         (double ss, double cc) = SinCosDual.Get(a, b, c);
@@ -46,17 +39,10 @@ public sealed class Sin : Activation
 }
 
 /// <summary>cos(x); derivative −sin(x). Dual kernel: (e^{−m} cosh b, e^{−m} sinh b), m = (a + c)/2.</summary>
-public sealed class Cos : Activation
+public sealed class Cos : ElementwiseActivation<CosOp<double>, CosOp<float>, NegSinOp<double>, NegSinOp<float>>
 {
     public static Cos Instance { get; } = new();
     public override string Name => "cos";
-    public override bool HasClosedFormDual => true;
-    public override double Value(double x) => Math.Cos(x);
-    public override double Derivative(double x) => -Math.Sin(x);
-    public override void Forward(ReadOnlySpan<double> x, Span<double> y) => ElementwiseDriver.Map<CosOp<double>, double>(x, y);
-    public override void Forward(ReadOnlySpan<float> x, Span<float> y) => ElementwiseDriver.Map<CosOp<float>, float>(x, y);
-    public override void Derivative(ReadOnlySpan<double> x, Span<double> d) => ElementwiseDriver.Map<NegSinOp<double>, double>(x, d);
-    public override void Derivative(ReadOnlySpan<float> x, Span<float> d) => ElementwiseDriver.Map<NegSinOp<float>, float>(x, d);
     public override DualValue Dual(double a, double b, double c)
     {
         (double ss, double cc) = SinCosDual.Get(a, b, c);
@@ -65,7 +51,7 @@ public sealed class Cos : Activation
 }
 
 /// <summary>sin(x).</summary>
-internal readonly struct SinOp<T> : IUnaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+public readonly struct SinOp<T> : IUnaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     public static bool Vectorizable => true;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Invoke(T x) => T.Sin(x);
@@ -75,7 +61,7 @@ internal readonly struct SinOp<T> : IUnaryOperator<T> where T : unmanaged, IFloa
 }
 
 /// <summary>cos(x).</summary>
-internal readonly struct CosOp<T> : IUnaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+public readonly struct CosOp<T> : IUnaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     public static bool Vectorizable => true;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Invoke(T x) => T.Cos(x);
@@ -85,7 +71,7 @@ internal readonly struct CosOp<T> : IUnaryOperator<T> where T : unmanaged, IFloa
 }
 
 /// <summary>−sin(x).</summary>
-internal readonly struct NegSinOp<T> : IUnaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+public readonly struct NegSinOp<T> : IUnaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     public static bool Vectorizable => true;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Invoke(T x) => -T.Sin(x);

@@ -10,7 +10,7 @@ namespace NtkFast.Activations;
 // the runtime's Vector*.Exp/Log and agree with the scalar forms to a few ulps (tested).
 
 /// <summary>tanh(x) = −sign(x)·m/(2 + m), m = expm1(−2|x|).</summary>
-internal readonly struct TanhOp<T> : IUnaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+public readonly struct TanhOp<T> : IUnaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private static T Two => T.CreateTruncating(2);
     public static bool Vectorizable => true;
@@ -24,7 +24,7 @@ internal readonly struct TanhOp<T> : IUnaryOperator<T> where T : unmanaged, IFlo
 }
 
 /// <summary>tanh'(x) = sech²x = 4e/(1 + e)², e = exp(−2|x|).</summary>
-internal readonly struct TanhDerivativeOp<T> : IUnaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+public readonly struct TanhDerivativeOp<T> : IUnaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private static T Two => T.CreateTruncating(2);
     private static T Four => T.CreateTruncating(4);
@@ -39,7 +39,7 @@ internal readonly struct TanhDerivativeOp<T> : IUnaryOperator<T> where T : unman
 }
 
 /// <summary>sigmoid(x) = 1/(1 + e^{−x}).</summary>
-internal readonly struct SigmoidOp<T> : IUnaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+public readonly struct SigmoidOp<T> : IUnaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     public static bool Vectorizable => true;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Invoke(T x) => T.One / (T.One + T.Exp(-x));
@@ -49,7 +49,7 @@ internal readonly struct SigmoidOp<T> : IUnaryOperator<T> where T : unmanaged, I
 }
 
 /// <summary>sigmoid'(x) = e/(1 + e)², e = exp(−|x|).</summary>
-internal readonly struct SigmoidDerivativeOp<T> : IUnaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+public readonly struct SigmoidDerivativeOp<T> : IUnaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     public static bool Vectorizable => true;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Invoke(T x) { T e = T.Exp(-T.Abs(x)); T d = T.One + e; return e / (d * d); }
@@ -59,7 +59,7 @@ internal readonly struct SigmoidDerivativeOp<T> : IUnaryOperator<T> where T : un
 }
 
 /// <summary>softplus(x) = log(1 + eˣ) = max(x, 0) + log1p(e^{−|x|}), log1p(y) = log(1 + y)·y/((1 + y) − 1).</summary>
-internal readonly struct SoftplusOp<T> : IUnaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+public readonly struct SoftplusOp<T> : IUnaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     public static bool Vectorizable => true;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -94,7 +94,7 @@ internal readonly struct SoftplusOp<T> : IUnaryOperator<T> where T : unmanaged, 
 }
 
 /// <summary>silu(x) = x·sigmoid(x).</summary>
-internal readonly struct SiluOp<T> : IUnaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+public readonly struct SiluOp<T> : IUnaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     public static bool Vectorizable => true;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Invoke(T x) => x / (T.One + T.Exp(-x));
@@ -104,7 +104,7 @@ internal readonly struct SiluOp<T> : IUnaryOperator<T> where T : unmanaged, IFlo
 }
 
 /// <summary>silu'(x) = s·(1 + x·(1 − s)), s = sigmoid(x), 1 − s = sigmoid(−x) = 1/(1 + eˣ).</summary>
-internal readonly struct SiluDerivativeOp<T> : IUnaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+public readonly struct SiluDerivativeOp<T> : IUnaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     public static bool Vectorizable => true;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -118,7 +118,7 @@ internal readonly struct SiluDerivativeOp<T> : IUnaryOperator<T> where T : unman
 }
 
 /// <summary>elu(x) = x for x &gt; 0, A·expm1(x) otherwise (A is the driver's scalar argument).</summary>
-internal readonly struct EluOp<T> : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+public readonly struct EluOp<T> : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     public static bool Vectorizable => true;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Invoke(T x, T a) => x > T.Zero ? x : a * SmoothMath.Expm1(x);
@@ -128,7 +128,7 @@ internal readonly struct EluOp<T> : IBinaryOperator<T> where T : unmanaged, IFlo
 }
 
 /// <summary>elu'(x) = 1 for x &gt; 0, A·eˣ otherwise (so elu'(0) = A, torch).</summary>
-internal readonly struct EluDerivativeOp<T> : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+public readonly struct EluDerivativeOp<T> : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     public static bool Vectorizable => true;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Invoke(T x, T a) => x > T.Zero ? T.One : a * T.Exp(x);
@@ -138,7 +138,7 @@ internal readonly struct EluDerivativeOp<T> : IBinaryOperator<T> where T : unman
 }
 
 /// <summary>gelu(x) = x·Φ(x) (exact, erfc-based).</summary>
-internal readonly struct GeluOp<T> : IUnaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+public readonly struct GeluOp<T> : IUnaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private static T Half => T.CreateTruncating(0.5);
     private static T InvSqrt2 => T.CreateTruncating(SpecialFunctions.InvSqrt2);
@@ -151,7 +151,7 @@ internal readonly struct GeluOp<T> : IUnaryOperator<T> where T : unmanaged, IFlo
 }
 
 /// <summary>gelu'(x) = Φ(x) + x·φ(x).</summary>
-internal readonly struct GeluDerivativeOp<T> : IUnaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+public readonly struct GeluDerivativeOp<T> : IUnaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private static T Half => T.CreateTruncating(0.5);
     private static T InvSqrt2 => T.CreateTruncating(SpecialFunctions.InvSqrt2);

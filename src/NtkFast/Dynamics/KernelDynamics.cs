@@ -3,18 +3,7 @@ using NtkFast.Numerics;
 namespace NtkFast.Dynamics;
 
 /// <summary>
-/// Thrown when a kernel is numerically singular (or not positive semi-definite) and the requested
-/// prediction needs its inverse (t = ∞, the NNGP posterior). The fix is diagonal regularisation.
-/// </summary>
-public sealed class SingularKernelException : ArithmeticException
-{
-    public SingularKernelException(string message) : base(message) { }
-    public SingularKernelException() : this("kernel is numerically singular") { }
-    public SingularKernelException(string message, Exception inner) : base(message, inner) { }
-}
-
-/// <summary>
-/// Function-space gradient-descent dynamics of an infinitely wide network (design.md §1,
+/// Function-space gradient-descent dynamics of an infinitely wide network (docs/design.md §1,
 /// Jacot et al. §5): with cost 1/(2N)·Σ‖f(xᵢ) − yᵢ‖², learning rate η and t = steps·η,
 /// <code>
 /// f_t(X)  = Y + exp(−tΘ/N)·(f_0(X) − Y)
@@ -111,7 +100,7 @@ public sealed class KernelDynamics
                     throw new SingularKernelException($"the training kernel is numerically singular (eigenvalue {mu:G6} ≤ {_singularThreshold:G3}); t = ∞ needs regularisation (e.g. a relative 1e-10).");
                 gains[i] = 1 / mu;
             }
-            else gains[i] = zero ? t / TimeScale : -DynamicsChecks.ExpM1(-t * mu / TimeScale) / mu;
+            else gains[i] = zero ? t / TimeScale : -SpecialFunctions.Expm1(-t * mu / TimeScale) / mu;
         }
     }
 
@@ -132,11 +121,11 @@ public sealed class KernelDynamics
             Matrix alpha = Cholesky.Solve(CholeskyFactor(), r);
             Matrix f = new(n, k);
             for (int i = 0; i < f.Data.Length; i++) f.Data[i] = _targets.Data[i] - Rho * alpha.Data[i];
-            for (int q = 0; q < times.Length; q++) result[q] = q == 0 ? f : Copy(f);
+            for (int q = 0; q < times.Length; q++) result[q] = q == 0 ? f : MatrixProducts.Copy(f);
             return result;
         }
         EigenDecomposition e = Eigen;
-        Matrix c = MultiplyTransposeA(e.Vectors, r);   // Vᵀ R
+        Matrix c = MatrixProducts.MultiplyTransposeA(e.Vectors, r);   // Vᵀ R
         var gains = new double[n];
         for (int q = 0; q < times.Length; q++)
         {
@@ -147,11 +136,11 @@ public sealed class KernelDynamics
                 // (μ_i − ρ)·g_i; for ρ = 0 exactly 1 − e^{−tμ/N} (1 at t = ∞) so f_∞(X) = Y.
                 double mu = e.Values[i];
                 double factor = Rho == 0
-                    ? (double.IsPositiveInfinity(times[q]) ? 1 : -DynamicsChecks.ExpM1(-times[q] * Math.Max(mu, 0) / TimeScale))
+                    ? (double.IsPositiveInfinity(times[q]) ? 1 : -SpecialFunctions.Expm1(-times[q] * Math.Max(mu, 0) / TimeScale))
                     : (mu - Rho) * gains[i];
                 for (int j = 0; j < k; j++) scaled[i, j] = factor * c[i, j];
             }
-            Matrix f = Multiply(e.Vectors, scaled);
+            Matrix f = MatrixProducts.Multiply(e.Vectors, scaled);
             AddF0(f, f0Train);
             result[q] = f;
         }
@@ -175,14 +164,14 @@ public sealed class KernelDynamics
         if (AllInfinite(times) && _eig is null)
         {
             Matrix alpha = Cholesky.Solve(CholeskyFactor(), r);
-            Matrix f = Multiply(thetaTestTrain, alpha);
+            Matrix f = MatrixProducts.Multiply(thetaTestTrain, alpha);
             AddF0(f, f0Test);
-            for (int q = 0; q < times.Length; q++) result[q] = q == 0 ? f : Copy(f);
+            for (int q = 0; q < times.Length; q++) result[q] = q == 0 ? f : MatrixProducts.Copy(f);
             return result;
         }
         EigenDecomposition e = Eigen;
-        Matrix b = Multiply(thetaTestTrain, e.Vectors);   // Θ*X·V, M×N
-        Matrix c = MultiplyTransposeA(e.Vectors, r);      // Vᵀ·R, N×K
+        Matrix b = MatrixProducts.Multiply(thetaTestTrain, e.Vectors);   // Θ*X·V, M×N
+        Matrix c = MatrixProducts.MultiplyTransposeA(e.Vectors, r);      // Vᵀ·R, N×K
         var gains = new double[n];
         for (int q = 0; q < times.Length; q++)
         {
@@ -190,7 +179,7 @@ public sealed class KernelDynamics
             var scaled = new Matrix(n, k);
             for (int i = 0; i < n; i++)
                 for (int j = 0; j < k; j++) scaled[i, j] = gains[i] * c[i, j];
-            Matrix f = m == 0 ? new Matrix(0, k) : Multiply(b, scaled);
+            Matrix f = m == 0 ? new Matrix(0, k) : MatrixProducts.Multiply(b, scaled);
             AddF0(f, f0Test);
             result[q] = f;
         }
@@ -209,10 +198,10 @@ public sealed class KernelDynamics
         int n = Points;
         var gains = new double[n];
         Gains(t, gains);
-        Matrix b = Multiply(thetaTestTrain, e.Vectors);
+        Matrix b = MatrixProducts.Multiply(thetaTestTrain, e.Vectors);
         for (int i = 0; i < b.Rows; i++)
             for (int j = 0; j < n; j++) b[i, j] *= gains[j];
-        return MultiplyTransposeB(b, e.Vectors);
+        return MatrixProducts.MultiplyTransposeB(b, e.Vectors);
     }
 
     /// <summary>
@@ -241,14 +230,14 @@ public sealed class KernelDynamics
         DynamicsChecks.Finite(sigmaTest, nameof(sigmaTest));
 
         Matrix a = TransferMatrix(t, thetaTestTrain);              // M×N
-        Matrix mean = Multiply(a, _targets);                         // M×K
-        Matrix aSigma = Multiply(a, sigmaTrain);                     // M×N
+        Matrix mean = MatrixProducts.Multiply(a, _targets);                         // M×K
+        Matrix aSigma = MatrixProducts.Multiply(a, sigmaTrain);                     // M×N
         var variance = new double[m];
         Matrix? cov = null;
         if (full)
         {
-            Matrix asa = MultiplyTransposeB(aSigma, a);              // A Σ Aᵀ
-            Matrix cross = MultiplyTransposeB(a, sigmaTestTrain);    // A Σ_X* = A (Σ*X)ᵀ
+            Matrix asa = MatrixProducts.MultiplyTransposeB(aSigma, a);              // A Σ Aᵀ
+            Matrix cross = MatrixProducts.MultiplyTransposeB(a, sigmaTestTrain);    // A Σ_X* = A (Σ*X)ᵀ
             cov = new Matrix(m, m);
             for (int i = 0; i < m; i++)
                 for (int j = 0; j < m; j++)
@@ -327,89 +316,5 @@ public sealed class KernelDynamics
     {
         if (f0 is null) return;
         for (int i = 0; i < f.Data.Length; i++) f.Data[i] += f0.Data[i];
-    }
-
-    private static Matrix Copy(Matrix a) => new(a.Rows, a.Cols, (double[])a.Data.Clone());
-
-    internal static Matrix Multiply(Matrix a, Matrix b)
-    {
-        var c = new Matrix(a.Rows, b.Cols);
-        if (a.Rows > 0 && b.Cols > 0)
-        {
-            if (a.Cols == 0) return c;
-            Gemm.Multiply(Op.None, Op.None, a.Rows, b.Cols, a.Cols, 1.0, a.Data, a.Cols, b.Data, b.Cols, 0.0, c.Data, b.Cols);
-        }
-        return c;
-    }
-
-    internal static Matrix MultiplyTransposeA(Matrix a, Matrix b)
-    {
-        var c = new Matrix(a.Cols, b.Cols);
-        if (a.Cols > 0 && b.Cols > 0 && a.Rows > 0)
-            Gemm.Multiply(Op.Transpose, Op.None, a.Cols, b.Cols, a.Rows, 1.0, a.Data, a.Cols, b.Data, b.Cols, 0.0, c.Data, b.Cols);
-        return c;
-    }
-
-    internal static Matrix MultiplyTransposeB(Matrix a, Matrix b)
-    {
-        var c = new Matrix(a.Rows, b.Rows);
-        if (a.Rows > 0 && b.Rows > 0 && a.Cols > 0)
-            Gemm.Multiply(Op.None, Op.Transpose, a.Rows, b.Rows, a.Cols, 1.0, a.Data, a.Cols, b.Data, b.Cols, 0.0, c.Data, b.Rows);
-        return c;
-    }
-}
-
-/// <summary>Mean (M×K) and variance (per test point, shared by all outputs) of an infinite ensemble.</summary>
-public sealed class EnsemblePrediction
-{
-    public EnsemblePrediction(Matrix mean, double[] variance, Matrix? covariance)
-    {
-        Mean = mean;
-        Variance = variance;
-        Covariance = covariance;
-    }
-
-    public Matrix Mean { get; }
-
-    /// <summary>Var f_t(x*ᵢ), clipped at 0 against round-off.</summary>
-    public double[] Variance { get; }
-
-    /// <summary>Full M×M covariance when the full Σ(x*, x*) was given, else null.</summary>
-    public Matrix? Covariance { get; }
-
-    /// <summary>Standard deviations √Variance.</summary>
-    public double[] StandardDeviation => Array.ConvertAll(Variance, Math.Sqrt);
-}
-
-internal static class DynamicsChecks
-{
-    /// <summary>eˣ − 1 without cancellation near 0 (Kahan's trick; double.ExpM1 is Exp(x) − 1).</summary>
-    public static double ExpM1(double x)
-    {
-        double u = Math.Exp(x);
-        if (u == 1.0) return x;
-        double um1 = u - 1.0;
-        if (um1 == -1.0) return -1.0;
-        if (double.IsPositiveInfinity(u)) return u;
-        return um1 * x / Math.Log(u);
-    }
-
-    public static void Time(double t)
-    {
-        if (double.IsNaN(t) || t < 0 || double.IsNegativeInfinity(t))
-            throw new ArgumentOutOfRangeException("time", t, $"time must be ≥ 0 or +∞, got {t}.");
-    }
-
-    public static void Shape(Matrix? a, int rows, int cols, string name)
-    {
-        ArgumentNullException.ThrowIfNull(a, name);
-        if (a.Rows != rows || a.Cols != cols)
-            throw new ArgumentException($"{name} must be {rows}×{cols}, got {a.Rows}×{a.Cols}.", name);
-    }
-
-    public static void Finite(Matrix a, string name)
-    {
-        foreach (double v in a.Data)
-            if (!double.IsFinite(v)) throw new ArgumentException($"{name} contains a non-finite value.", name);
     }
 }

@@ -46,7 +46,7 @@ public sealed class KernelPca
     {
         ArgumentNullException.ThrowIfNull(f);
         if (f.Rows != Points) throw new ArgumentException($"f has {f.Rows} rows, the data set {Points} points.", nameof(f));
-        return KernelDynamics.MultiplyTransposeA(Vectors, f);
+        return MatrixProducts.MultiplyTransposeA(Vectors, f);
     }
 
     /// <summary>

@@ -45,12 +45,12 @@ public static class NngpPosterior
         if (m > 0) Triangular.SolveLower(n, m, l.Data, n, w.Data, m);
         var z = new Matrix(n, targets.Cols, (double[])targets.Data.Clone());
         if (targets.Cols > 0) Triangular.SolveLower(n, targets.Cols, l.Data, n, z.Data, targets.Cols);
-        Matrix mean = KernelDynamics.MultiplyTransposeA(w, z);
+        Matrix mean = MatrixProducts.MultiplyTransposeA(w, z);
         var variance = new double[m];
         Matrix? cov = null;
         if (full)
         {
-            Matrix wtw = KernelDynamics.MultiplyTransposeA(w, w);
+            Matrix wtw = MatrixProducts.MultiplyTransposeA(w, w);
             cov = new Matrix(m, m);
             for (int i = 0; i < m; i++)
                 for (int j = 0; j < m; j++) cov[i, j] = sigmaTest[i, j] - wtw[i, j];

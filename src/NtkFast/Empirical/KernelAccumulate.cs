@@ -56,7 +56,7 @@ internal static unsafe class KernelAccumulate
             if (typeof(T) == typeof(double))
             {
                 double* g = (double*)G, d = (double*)D;
-                if (Vector256.IsHardwareAccelerated)
+                if (Vector256.IsHardwareAccelerated && Isa.Active >= IsaPath.Vector256)
                 {
                     Vector256<double> b2 = Vector256.Create(B2);
                     for (; i + 4 <= end; i += 4)
@@ -67,7 +67,7 @@ internal static unsafe class KernelAccumulate
             else
             {
                 float* g = (float*)G, d = (float*)D;
-                if (Vector256.IsHardwareAccelerated)
+                if (Vector256.IsHardwareAccelerated && Isa.Active >= IsaPath.Vector256)
                 {
                     Vector256<double> b2 = Vector256.Create(B2);
                     for (; i + 8 <= end; i += 8)

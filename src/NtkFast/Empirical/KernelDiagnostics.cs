@@ -3,7 +3,7 @@ using NtkFast.Numerics;
 
 namespace NtkFast.Empirical;
 
-/// <summary>How far an empirical kernel is from the infinite-width one (design.md §1 "Operator norm").</summary>
+/// <summary>How far an empirical kernel is from the infinite-width one (docs/design.md §1 "Operator norm").</summary>
 /// <param name="Points">N, the number of data points (the operator norms are eigenvalues divided by N).</param>
 /// <param name="EmpiricalOp">‖Θ̂‖_op = λ_max(Θ̂)/N.</param>
 /// <param name="AnalyticOp">‖Θ‖_op = λ_max(Θ)/N.</param>

@@ -9,7 +9,7 @@ internal static class ActivationDuals
     /// <summary>
     /// The activation whose dual the recursion calls: itself, or — for a numeric dual with an explicit
     /// quadrature degree — the same activation with its quadrature set to that degree. Closed forms ignore
-    /// the degree (design.md §1: quadrature only where no closed form exists).
+    /// the degree (docs/design.md §1: quadrature only where no closed form exists).
     /// </summary>
     public static Activation WithQuadratureDegree(Activation activation, int? degree)
     {

@@ -6,7 +6,7 @@ namespace NtkFast.Kernels;
 
 /// <summary>
 /// Infinite-width kernels of a fully connected network (Jacot et al. 2018, Proposition 1 and Theorem 1;
-/// design.md §1): the NNGP kernel Σ(L) and the neural tangent kernel Θ(L) between data sets.
+/// docs/design.md §1): the NNGP kernel Σ(L) and the neural tangent kernel Θ(L) between data sets.
 /// </summary>
 /// <example><code>
 /// var spec = new KernelSpec(depth: 4, activation: ActivationRegistry.Parse("relu"), beta: 0.1, weightStd: 1.0);

@@ -21,7 +21,7 @@ public enum KernelOutputs
 }
 
 /// <summary>
-/// An infinite-width fully connected network in the NTK parameterisation (design.md §1):
+/// An infinite-width fully connected network in the NTK parameterisation (docs/design.md §1):
 /// depth L (number of weight layers), nonlinearity σ, bias std β, weight std σw, and the
 /// first trainable weight layer K (layers 0 … K−1 frozen; 0 = all trainable).
 /// </summary>

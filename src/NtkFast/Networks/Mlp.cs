@@ -5,7 +5,7 @@ using NtkFast.Numerics;
 namespace NtkFast.Networks;
 
 /// <summary>
-/// A fully connected network in the NTK parameterisation (design.md §1), with its parameters θ
+/// A fully connected network in the NTK parameterisation (docs/design.md §1), with its parameters θ
 /// in one contiguous array (layout: <see cref="MlpArchitecture"/>), for T = float or double.
 /// <para>
 /// One generic class rather than two concrete ones: the forward/backward code is written once,

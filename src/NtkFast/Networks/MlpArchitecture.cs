@@ -4,7 +4,7 @@ namespace NtkFast.Networks;
 
 /// <summary>
 /// The shape and hyper-parameters of a fully connected network in the NTK parameterisation
-/// (design.md §1): widths n0 … nL, the nonlinearity σ, the bias scale β and the weight scale σw.
+/// (docs/design.md §1): widths n0 … nL, the nonlinearity σ, the bias scale β and the weight scale σw.
 /// Layer l (0 ≤ l &lt; L) maps n(l) → n(l+1):
 /// α~(l+1) = (σw / √n_l) · W(l) α(l) + β · b(l), α(l) = σ(α~(l)) for 1 ≤ l ≤ L−1, f = α~(L).
 /// <para>

@@ -6,7 +6,7 @@ using NtkFast.IO;
 namespace NtkFast.Networks;
 
 /// <summary>
-/// Network parameter files (design.md §3): a numpy .npz holding W0, b0, W1, b1, … (W_l shaped
+/// Network parameter files (docs/design.md §3): a numpy .npz holding W0, b0, W1, b1, … (W_l shaped
 /// (n(l+1), n(l)), b_l shaped (n(l+1),), float32 or float64, all the same dtype), the 0-d float64
 /// scalars beta and weight_std, and the 0-d unicode scalar activation (numpy '&lt;U', e.g.
 /// 'leaky_relu:0.2'). <c>numpy.load</c> reads them as they are; files numpy wrote (savez or

@@ -9,8 +9,8 @@ namespace NtkFast.Numerics;
 /// Register-blocked GEMM micro-kernels: C[MR×NR] (=|+=) α·Ap·Bp over one packed K-block.
 /// Ap is an MR×kc panel packed by columns (MR values per p), Bp a kc×NR panel packed by rows.
 /// Every c_ij starts at 0 and takes acc = fma(a_ip, b_pj, acc) for p = 0…kc−1 in order, then
-/// mode 0: c = α·acc (C not read), mode 1: c = fma(α, acc, β·c). The scalar, Vector256 and
-/// Vector512 kernels perform exactly these IEEE operations, so their results are bitwise equal.
+/// mode 0: c = α·acc (C not read), mode 1: c = fma(α, acc, β·c). The scalar, Vector128, Vector256
+/// and Vector512 kernels perform exactly these IEEE operations, so their results are bitwise equal.
 /// </summary>
 internal static unsafe class GemmKernels<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -181,6 +181,71 @@ internal static unsafe class GemmKernels<T> where T : unmanaged, IFloatingPointI
             { T* q = c + 4 * ldc + 1 * w; VectorMath.Fma(va, c41, vb * Vector256.Load(q)).Store(q); }
             { T* q = c + 5 * ldc + 0 * w; VectorMath.Fma(va, c50, vb * Vector256.Load(q)).Store(q); }
             { T* q = c + 5 * ldc + 1 * w; VectorMath.Fma(va, c51, vb * Vector256.Load(q)).Store(q); }
+        }
+    }
+
+    /// <summary>Vector128 6×(2 vectors) kernel: 12 accumulators + 2 B vectors + 1 broadcast fit the 16 xmm registers of SSE (32 on AdvSimd).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Kernel128(int kc, T* ap, T* bp, T* c, nint ldc, T alpha, T beta, int mode)
+    {
+        int w = Vector128<T>.Count;
+        Vector128<T> c00 = Vector128<T>.Zero, c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector128<T> b0 = Vector128.Load(bp + 0 * w);
+            Vector128<T> b1 = Vector128.Load(bp + 1 * w);
+            Vector128<T> a0 = Vector128.Create(ap[0]);
+            c00 = VectorMath.Fma(a0, b0, c00);
+            c01 = VectorMath.Fma(a0, b1, c01);
+            Vector128<T> a1 = Vector128.Create(ap[1]);
+            c10 = VectorMath.Fma(a1, b0, c10);
+            c11 = VectorMath.Fma(a1, b1, c11);
+            Vector128<T> a2 = Vector128.Create(ap[2]);
+            c20 = VectorMath.Fma(a2, b0, c20);
+            c21 = VectorMath.Fma(a2, b1, c21);
+            Vector128<T> a3 = Vector128.Create(ap[3]);
+            c30 = VectorMath.Fma(a3, b0, c30);
+            c31 = VectorMath.Fma(a3, b1, c31);
+            Vector128<T> a4 = Vector128.Create(ap[4]);
+            c40 = VectorMath.Fma(a4, b0, c40);
+            c41 = VectorMath.Fma(a4, b1, c41);
+            Vector128<T> a5 = Vector128.Create(ap[5]);
+            c50 = VectorMath.Fma(a5, b0, c50);
+            c51 = VectorMath.Fma(a5, b1, c51);
+            ap += 6;
+            bp += 2 * w;
+        }
+        Vector128<T> va = Vector128.Create(alpha);
+        if (mode == 0)
+        {
+            (va * c00).Store(c + 0 * ldc + 0 * w);
+            (va * c01).Store(c + 0 * ldc + 1 * w);
+            (va * c10).Store(c + 1 * ldc + 0 * w);
+            (va * c11).Store(c + 1 * ldc + 1 * w);
+            (va * c20).Store(c + 2 * ldc + 0 * w);
+            (va * c21).Store(c + 2 * ldc + 1 * w);
+            (va * c30).Store(c + 3 * ldc + 0 * w);
+            (va * c31).Store(c + 3 * ldc + 1 * w);
+            (va * c40).Store(c + 4 * ldc + 0 * w);
+            (va * c41).Store(c + 4 * ldc + 1 * w);
+            (va * c50).Store(c + 5 * ldc + 0 * w);
+            (va * c51).Store(c + 5 * ldc + 1 * w);
+        }
+        else
+        {
+            Vector128<T> vb = Vector128.Create(beta);
+            { T* q = c + 0 * ldc + 0 * w; VectorMath.Fma(va, c00, vb * Vector128.Load(q)).Store(q); }
+            { T* q = c + 0 * ldc + 1 * w; VectorMath.Fma(va, c01, vb * Vector128.Load(q)).Store(q); }
+            { T* q = c + 1 * ldc + 0 * w; VectorMath.Fma(va, c10, vb * Vector128.Load(q)).Store(q); }
+            { T* q = c + 1 * ldc + 1 * w; VectorMath.Fma(va, c11, vb * Vector128.Load(q)).Store(q); }
+            { T* q = c + 2 * ldc + 0 * w; VectorMath.Fma(va, c20, vb * Vector128.Load(q)).Store(q); }
+            { T* q = c + 2 * ldc + 1 * w; VectorMath.Fma(va, c21, vb * Vector128.Load(q)).Store(q); }
+            { T* q = c + 3 * ldc + 0 * w; VectorMath.Fma(va, c30, vb * Vector128.Load(q)).Store(q); }
+            { T* q = c + 3 * ldc + 1 * w; VectorMath.Fma(va, c31, vb * Vector128.Load(q)).Store(q); }
+            { T* q = c + 4 * ldc + 0 * w; VectorMath.Fma(va, c40, vb * Vector128.Load(q)).Store(q); }
+            { T* q = c + 4 * ldc + 1 * w; VectorMath.Fma(va, c41, vb * Vector128.Load(q)).Store(q); }
+            { T* q = c + 5 * ldc + 0 * w; VectorMath.Fma(va, c50, vb * Vector128.Load(q)).Store(q); }
+            { T* q = c + 5 * ldc + 1 * w; VectorMath.Fma(va, c51, vb * Vector128.Load(q)).Store(q); }
         }
     }
 

@@ -23,7 +23,7 @@ internal static unsafe class GemmSmall<T> where T : unmanaged, IFloatingPointIee
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static T LoadB(in GemmDriver<T>.Problem p, int q, int j) => p.TransB ? p.B[j * p.Ldb + q] : p.B[q * p.Ldb + j];
 
-    public static void Run<TEp>(in GemmDriver<T>.Problem p, GemmPath path, ref TEp ep, bool hasEp) where TEp : struct, IGemmEpilogue<T>
+    public static void Run<TEp>(in GemmDriver<T>.Problem p, IsaPath path, ref TEp ep, bool hasEp) where TEp : struct, IGemmEpilogue<T>
     {
         T alpha = p.Alpha, beta = p.Beta;
         bool readC = beta != T.Zero;
@@ -34,7 +34,7 @@ internal static unsafe class GemmSmall<T> where T : unmanaged, IFloatingPointIee
             int j = 0;
             if (rows == 4 && !p.TransB && !p.Lower)
             {
-                if (path == GemmPath.Vector512)
+                if (path == IsaPath.Vector512)
                 {
                     int w = Vector512<T>.Count;
                     for (; j + w <= p.N; j += w)
@@ -64,7 +64,7 @@ internal static unsafe class GemmSmall<T> where T : unmanaged, IFloatingPointIee
                         }
                     }
                 }
-                if (path >= GemmPath.Vector256)
+                if (path >= IsaPath.Vector256)
                 {
                     int w = Vector256<T>.Count;
                     for (; j + w <= p.N; j += w)

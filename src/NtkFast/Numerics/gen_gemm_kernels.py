@@ -75,8 +75,8 @@ namespace NtkFast.Numerics;
 /// Register-blocked GEMM micro-kernels: C[MR×NR] (=|+=) α·Ap·Bp over one packed K-block.
 /// Ap is an MR×kc panel packed by columns (MR values per p), Bp a kc×NR panel packed by rows.
 /// Every c_ij starts at 0 and takes acc = fma(a_ip, b_pj, acc) for p = 0…kc−1 in order, then
-/// mode 0: c = α·acc (C not read), mode 1: c = fma(α, acc, β·c). The scalar, Vector256 and
-/// Vector512 kernels perform exactly these IEEE operations, so their results are bitwise equal.
+/// mode 0: c = α·acc (C not read), mode 1: c = fma(α, acc, β·c). The scalar, Vector128, Vector256
+/// and Vector512 kernels perform exactly these IEEE operations, so their results are bitwise equal.
 /// </summary>
 internal static unsafe class GemmKernels<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -85,6 +85,8 @@ out=[hdr]
 out.append(kernel("Kernel512", "Vector512", 8, 3, "Vector512 8×(3 vectors) kernel: 24 accumulators + 3 B vectors + 1 broadcast = 28 of the 32 zmm registers."))
 out.append("")
 out.append(kernel("Kernel256", "Vector256", 6, 2, "Vector256 6×(2 vectors) kernel: 12 accumulators + 2 B vectors + 1 broadcast fit the 16 ymm registers of AVX2."))
+out.append("")
+out.append(kernel("Kernel128", "Vector128", 6, 2, "Vector128 6×(2 vectors) kernel: 12 accumulators + 2 B vectors + 1 broadcast fit the 16 xmm registers of SSE (32 on AdvSimd)."))
 out.append("")
 out.append(scalar(4,4))
 out.append("}")

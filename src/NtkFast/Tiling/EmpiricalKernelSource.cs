@@ -11,7 +11,7 @@ namespace NtkFast.Tiling;
 /// network as an <see cref="IKernelBlockSource"/>. Outputs in order: NTK, then NNGP (if wanted).
 /// </summary>
 /// <remarks>
-/// The per-point features of the structured formula (design.md §1) — activations α(l)(x) for the
+/// The per-point features of the structured formula (docs/design.md §1) — activations α(l)(x) for the
 /// trainable layers and the stacked cotangents [δ(l+1)_0(x) | … | δ(l+1)_(nL−1)(x)] — are computed once for
 /// every point (forward and backward passes in batches of <see cref="FeatureBatch"/> points) and kept:
 /// N·Σ_l (n_l + nL·n_(l+1)) values of the network's precision, O(N), never O(N²). A block is then the

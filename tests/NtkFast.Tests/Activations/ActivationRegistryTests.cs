@@ -5,25 +5,24 @@ namespace NtkFast.Tests.Activations;
 
 public class ActivationRegistryTests
 {
+    public static TheoryData<string, string> Spellings()
+    {
+        // Every table row's examples parse to themselves (up to the canonical number format), plus case,
+        // spaces, aliases and the parameter defaults.
+        var d = new TheoryData<string, string>();
+        foreach (ActivationInfo e in ActivationRegistry.All)
+            foreach (string x in e.Examples) d.Add(x, ActivationRegistry.Parse(x).Name);
+        d.Add(" ReLU ", "relu");
+        d.Add("leaky_relu", "leaky_relu:0.01");
+        d.Add("elu", "elu:1");
+        d.Add("elu:1.0", "elu:1");
+        d.Add("linear", "identity");
+        d.Add("swish", "silu");
+        return d;
+    }
+
     [Theory]
-    [InlineData("relu", "relu")]
-    [InlineData(" ReLU ", "relu")]
-    [InlineData("leaky_relu", "leaky_relu:0.01")]
-    [InlineData("leaky_relu:0.2", "leaky_relu:0.2")]
-    [InlineData("abs", "abs")]
-    [InlineData("erf", "erf")]
-    [InlineData("identity", "identity")]
-    [InlineData("sign", "sign")]
-    [InlineData("sin", "sin")]
-    [InlineData("cos", "cos")]
-    [InlineData("gelu", "gelu")]
-    [InlineData("tanh", "tanh")]
-    [InlineData("sigmoid", "sigmoid")]
-    [InlineData("softplus", "softplus")]
-    [InlineData("silu", "silu")]
-    [InlineData("elu", "elu:1")]
-    [InlineData("elu:1.0", "elu:1")]
-    [InlineData("elu:0.5", "elu:0.5")]
+    [MemberData(nameof(Spellings))]
     public void Parses_every_documented_name(string text, string canonical)
     {
         Activation a = ActivationRegistry.Parse(text);
@@ -47,10 +46,40 @@ public class ActivationRegistryTests
     }
 
     [Fact]
-    public void Known_names_cover_the_design()
+    public void Table_is_consistent()
     {
-        Assert.Equal(14, ActivationRegistry.KnownNames.Count);
-        foreach (string n in ActivationRegistry.KnownNames)
-            Assert.NotNull(ActivationRegistry.Parse(n.Replace("[:A]", "")));
+        Assert.Equal(ActivationRegistry.All.Count, ActivationRegistry.KnownNames.Count);
+        Assert.Equal(ActivationRegistry.All.Count, ActivationRegistry.All.Select(e => e.Name).Distinct().Count());
+        foreach (ActivationInfo e in ActivationRegistry.All)
+        {
+            Assert.False(string.IsNullOrWhiteSpace(e.Description));
+            Activation a = e.Create();
+            Assert.Same(e, ActivationRegistry.Find(a.Name));
+            Assert.Equal(e.Kind == DualKind.ClosedForm, a.HasClosedFormDual);
+            Assert.Equal(e.Kind == DualKind.Smooth || e.Kind == DualKind.Quadrature, a is QuadratureActivation);
+            Assert.Contains(e.Usage, ActivationRegistry.KnownNames);
+            Assert.Equal(e.Parameter is null ? 1 : 2, e.Examples.Count);
+            foreach (string alias in e.Aliases) Assert.Equal(a.Name, ActivationRegistry.Parse(alias).Name);
+        }
+    }
+
+    /// <summary>The design doc's activation list and the notes' table name every row of the registry.</summary>
+    [Fact]
+    public void Docs_list_every_activation()
+    {
+        string design = File.ReadAllText(Path.Combine(RepoRoot(), "docs", "design.md"));
+        string notes = File.ReadAllText(Path.Combine(RepoRoot(), "docs", "notes", "act.md"));
+        foreach (ActivationInfo e in ActivationRegistry.All)
+        {
+            Assert.Contains(e.Name, design);
+            Assert.Contains($"| `{e.Usage}` |", notes);
+        }
+    }
+
+    private static string RepoRoot()
+    {
+        for (DirectoryInfo? d = new(AppContext.BaseDirectory); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "NtkFast.sln"))) return d.FullName;
+        throw new DirectoryNotFoundException("no NtkFast.sln above " + AppContext.BaseDirectory);
     }
 }

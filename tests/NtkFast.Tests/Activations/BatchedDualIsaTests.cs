@@ -1,12 +1,13 @@
 using System.Globalization;
 using System.Text;
+using NtkFast.Numerics;
 using Xunit;
 
 namespace NtkFast.Tests.Activations;
 
 /// <summary>
 /// The batched closed-form dual kernels give bitwise identical kernels on every instruction-set path
-/// (AVX-512 → Vector512, AVX2 → Vector256, no intrinsics → the software Vector256): child processes of
+/// (every path of the registry pinned by NTKFAST_ISA, and the runtime switches: AVX-512 → Vector512, AVX2 → Vector256, no intrinsics → the software Vector256): child processes of
 /// the built `ntk kernel` with the runtime's ISA switches, 37 points so the rows have padded tails.
 /// </summary>
 public sealed class BatchedDualIsaTests : IDisposable
@@ -34,15 +35,32 @@ public sealed class BatchedDualIsaTests : IDisposable
         string xFile = Path.Combine(_dir, "X.csv");
         File.WriteAllText(xFile, x.ToString());
         var outputs = new List<byte[]>();
-        foreach (var (key, value) in new[] { ("NTKFAST_ISA_TEST", "default"), ("DOTNET_EnableAVX512", "0"), ("DOTNET_EnableAVX2", "0"), ("DOTNET_EnableHWIntrinsic", "0") })
+        // Every path of the registry pinned by NTKFAST_ISA, then the runtime's own switches.
+        var runs = Isa.Available.Select(p => (Isa.EnvironmentVariable, Isa.Name(p))).ToList();
+        runs.AddRange([("DOTNET_EnableAVX512", "0"), ("DOTNET_EnableAVX2", "0"), ("DOTNET_EnableHWIntrinsic", "0")]);
+        foreach (var (key, value) in runs)
         {
-            string outFile = Path.Combine(_dir, $"k-{key}.npy");
+            string outFile = Path.Combine(_dir, $"k-{key}-{value}.npy");
             CliResult res = CliRunner.Run(["kernel", "--x", xFile, "--depth", "3", "--activation", activation, "--out-ntk", outFile],
                 new Dictionary<string, string> { [key] = value }, TimeSpan.FromSeconds(120));
             Assert.True(res.ExitCode == 0, $"{activation} {key}={value}: {res.StdErr}");
             outputs.Add(File.ReadAllBytes(outFile));
         }
         Assert.True(outputs[0].Length > 37 * 37 * 8);
-        for (int k = 1; k < outputs.Count; k++) Assert.Equal(outputs[0], outputs[k]);
+        for (int k = 1; k < outputs.Count; k++) Assert.True(outputs[0].AsSpan().SequenceEqual(outputs[k]), $"{activation}: {runs[k].Item1}={runs[k].Item2} differs from {runs[0].Item2}");
+    }
+
+    [Fact]
+    public void An_unknown_path_name_is_one_clear_line_and_exit_2()
+    {
+        string xFile = Path.Combine(_dir, "X.csv");
+        File.WriteAllText(xFile, "0.1,0.2\n0.3,0.4\n");
+        string outFile = Path.Combine(_dir, "k.npy");
+        CliResult r = CliRunner.Run(["kernel", "--x", xFile, "--depth", "2", "--activation", "relu", "--out-ntk", outFile],
+            new Dictionary<string, string> { [Isa.EnvironmentVariable] = "avx1024\u001b[31m" }, TimeSpan.FromSeconds(60));
+        CliRunner.AssertCleanFailure(r, 2, "NTKFAST_ISA='avx1024?[31m' is not a path");
+        Assert.False(File.Exists(outFile));
+        CliResult v = CliRunner.Run(["version"], new Dictionary<string, string> { [Isa.EnvironmentVariable] = "scalar" }, TimeSpan.FromSeconds(60));
+        Assert.Contains("isa path: scalar", v.StdOut, StringComparison.Ordinal);
     }
 }

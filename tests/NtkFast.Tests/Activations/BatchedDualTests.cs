@@ -1,3 +1,4 @@
+using NtkFast.Numerics;
 using System.Runtime.Intrinsics;
 using NtkFast.Activations;
 using Xunit;
@@ -139,7 +140,7 @@ public class BatchedDualTests
 
     private static readonly string[] Names = ["relu", "leaky_relu:0.2", "leaky_relu:-0.3", "abs", "erf", "sign"];
 
-    private static void RunPath(string name, double a, ReadOnlySpan<double> b, ReadOnlySpan<double> c, Span<double> ess, Span<double> edd, DualPath path)
+    private static void RunPath(string name, double a, ReadOnlySpan<double> b, ReadOnlySpan<double> c, Span<double> ess, Span<double> edd, IsaPath? path)
     {
         switch (ActivationRegistry.Parse(name))
         {
@@ -195,7 +196,7 @@ public class BatchedDualTests
             {
                 var (b, c) = AwkwardRow(a > 0 ? a : 1.0, name.Length + (int)(a * 10));
                 double[] fullE = new double[67], fullD = new double[67];
-                RunPath(name, a, b, c, fullE, fullD, DualPath.Vector256);
+                RunPath(name, a, b, c, fullE, fullD, IsaPath.Vector256);
                 Activation act = ActivationRegistry.Parse(name);
                 for (int j = 0; j < 67; j++)
                 {
@@ -208,7 +209,7 @@ public class BatchedDualTests
                 }
                 for (int n = 0; n <= 67; n++)
                 {
-                    foreach (DualPath path in new[] { DualPath.Vector256, DualPath.Vector512, DualPath.Auto })
+                    foreach (IsaPath? path in new IsaPath?[] { IsaPath.Vector256, IsaPath.Vector512, null })
                     {
                         double[] e = new double[n + 1], d = new double[n + 1];
                         e[n] = d[n] = 12345; // past the end: untouched
@@ -226,7 +227,7 @@ public class BatchedDualTests
                 for (int j = 0; j < 67; j++)
                 {
                     double[] e = new double[1], d = new double[1];
-                    RunPath(name, a, b.AsSpan(j, 1), c.AsSpan(j, 1), e, d, DualPath.Vector512);
+                    RunPath(name, a, b.AsSpan(j, 1), c.AsSpan(j, 1), e, d, IsaPath.Vector512);
                     Assert.Equal(BitConverter.DoubleToInt64Bits(fullE[j]), BitConverter.DoubleToInt64Bits(e[0]));
                     Assert.Equal(BitConverter.DoubleToInt64Bits(fullD[j]), BitConverter.DoubleToInt64Bits(d[0]));
                 }
@@ -241,7 +242,7 @@ public class BatchedDualTests
         {
             double[] e1 = new double[67], d1 = new double[67], e2 = new double[67], d2 = new double[67];
             ActivationRegistry.Parse(name).Dual(1.3, b, c, e1, d1);
-            RunPath(name, 1.3, b, c, e2, d2, DualPath.Vector256);
+            RunPath(name, 1.3, b, c, e2, d2, IsaPath.Vector256);
             Assert.Equal(e2, e1);
             Assert.Equal(d2, d1);
         }

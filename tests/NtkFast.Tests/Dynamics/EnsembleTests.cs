@@ -73,7 +73,7 @@ public class EnsembleTests
         var z = new double[n + m];
         for (int s = 0; s < samples; s++)
         {
-            for (int i = 0; i < n + m; i++) z[i] = NtkFast.Tests.LinearAlgebra.LinearAlgebraTestUtil.Gaussian(rng);
+            for (int i = 0; i < n + m; i++) z[i] = NtkFast.Tests.Numerics.LinearAlgebra.LinearAlgebraTestUtil.Gaussian(rng);
             for (int i = 0; i < n + m; i++)
             {
                 double v = 0;

@@ -64,7 +64,7 @@ internal sealed class ReferenceActivation(string name, Func<double, double> valu
     private static double ErfValue(double x) => throw new NotSupportedException("ref_erf provides its dual kernel only.");
 }
 
-/// <summary>Σ(L), Θ(L) and the per-layer terms of one pair of points by the plain recursion of design.md §1.</summary>
+/// <summary>Σ(L), Θ(L) and the per-layer terms of one pair of points by the plain recursion of docs/design.md §1.</summary>
 internal static class ReferenceKernel
 {
     public static (double Sigma, double Theta) Pair(double[] x, double[] y, int depth, Func<double, double, double, (double, double)> dual,

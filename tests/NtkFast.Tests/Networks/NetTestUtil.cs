@@ -33,7 +33,7 @@ internal static class NetTestUtil
     public static float[] ToFloat(double[] a) => Array.ConvertAll(a, v => (float)v);
 
     /// <summary>
-    /// The network of design.md §1 evaluated point by point with scalar loops and the scalar
+    /// The network of docs/design.md §1 evaluated point by point with scalar loops and the scalar
     /// activation: an independent reference for the batched GEMM code.
     /// </summary>
     public static double[] ReferenceForward(MlpArchitecture a, double[] theta, double[] x, int n)

@@ -112,36 +112,66 @@ public class GemmTests
         Assert.Equal([1.5, 3, 4.5, 6], c);
     }
 
+    public static TheoryData<int> AwkwardSizes() => [0, 1, 7, 8, 9, 15, 16, 17, 63, 64, 65];
+
     [Fact]
-    public void All_kernel_paths_give_bitwise_identical_results()
+    public void The_registry_lists_every_runnable_path_widest_first()
     {
-        GemmPath saved = GemmConfig.Path;
-        try
+        Assert.Equal(Isa.Best, Isa.Available[0]);
+        Assert.Equal(IsaPath.Scalar, Isa.Available[^1]);
+        for (int i = 1; i < Isa.Available.Count; i++) Assert.Equal(Isa.Available[i - 1] - 1, Isa.Available[i]);
+        Assert.True(Isa.Active <= Isa.Best);
+        Assert.Null(Isa.EnvironmentError);
+        foreach (IsaPath p in Enum.GetValues<IsaPath>())
         {
-            (int m, int n, int k, Op oa, Op ob)[] shapes = [(1, 1, 1, Op.None, Op.None), (9, 17, 5, Op.None, Op.Transpose), (33, 49, 300, Op.Transpose, Op.None), (70, 65, 600, Op.Transpose, Op.Transpose)];
-            foreach (var (m, n, k, oa, ob) in shapes)
+            Assert.True(Isa.TryParse(Isa.Name(p), out IsaPath back));
+            Assert.Equal(p, back);
+            Assert.True(Isa.TryParse(p.ToString(), out back));
+            Assert.Equal(p, back);
+        }
+        Assert.False(Isa.TryParse("avx1024", out _));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Isa.Pin((IsaPath)99));
+    }
+
+    /// <summary>
+    /// Every path of the registry (pinned in turn: Vector512, Vector256, Vector128, scalar micro-kernels)
+    /// gives the same bits, float and double, for every transpose and for awkward M, N around the
+    /// micro-tile sizes; and those bits agree with the plain reference product to rounding.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(AwkwardSizes))]
+    public void All_kernel_paths_give_bitwise_identical_results(int size)
+    {
+        (int m, int n, int k, Op oa, Op ob)[] shapes =
+        [
+            (size, size, 5, Op.None, Op.None), (size, 17, 300, Op.None, Op.Transpose), (33, size, 300, Op.Transpose, Op.None),
+            (size, 65, 600, Op.Transpose, Op.Transpose), (size + 70, size + 1, 257, Op.None, Op.None),
+        ];
+        foreach (var (m, n, k, oa, ob) in shapes)
+        {
+            double[] a = GemmReference.Random(m * k, 1), b = GemmReference.Random(k * n, 2), c0 = GemmReference.Random(m * n, 3);
+            float[] af = GemmReference.ToFloat(a), bf = GemmReference.ToFloat(b);
+            int lda = Math.Max(1, oa == Op.None ? k : m), ldb = Math.Max(1, ob == Op.None ? n : k), ldc = Math.Max(1, n);
+            double[]? first = null;
+            float[]? firstF = null;
+            foreach (IsaPath path in Isa.Available)
             {
-                double[] a = GemmReference.Random(m * k, 1), b = GemmReference.Random(k * n, 2), c0 = GemmReference.Random(m * n, 3);
-                float[] af = GemmReference.ToFloat(a), bf = GemmReference.ToFloat(b);
-                double[]? first = null;
-                float[]? firstF = null;
-                for (GemmPath path = GemmConfig.Best; path >= GemmPath.Scalar; path--)
+                using (Isa.Pin(path))
                 {
-                    GemmConfig.Path = path;
+                    Assert.Equal(path == IsaPath.Vector128 && !GemmConfig.HardwareFma128 ? IsaPath.Scalar : path, GemmConfig.Path);
                     var c = (double[])c0.Clone();
-                    Gemm.Multiply(oa, ob, m, n, k, 0.7, a, oa == Op.None ? k : m, b, ob == Op.None ? n : k, -1.5, c, n);
+                    Gemm.Multiply(oa, ob, m, n, k, 0.7, a, lda, b, ldb, -1.5, c, ldc);
                     var cf = GemmReference.ToFloat(c0);
-                    Gemm.Multiply(oa, ob, m, n, k, 0.7f, af, oa == Op.None ? k : m, bf, ob == Op.None ? n : k, -1.5f, cf, n);
+                    Gemm.Multiply(oa, ob, m, n, k, 0.7f, af, lda, bf, ldb, -1.5f, cf, ldc);
                     first ??= c;
                     firstF ??= cf;
-                    Assert.Equal(first, c);
-                    Assert.Equal(firstF, cf);
+                    Assert.True(first.AsSpan().SequenceEqual(c), $"{path} double {m}×{n}×{k} {oa}/{ob} differs from {Isa.Available[0]}");
+                    Assert.True(firstF.AsSpan().SequenceEqual(cf), $"{path} float {m}×{n}×{k} {oa}/{ob} differs from {Isa.Available[0]}");
                 }
             }
-        }
-        finally
-        {
-            GemmConfig.Path = saved;
+            (double[] want, double[] scale) = GemmReference.Multiply(oa, ob, m, n, k, 0.7, a, lda, b, ldb, -1.5, c0, ldc);
+            for (int i = 0; i < want.Length; i++)
+                Assert.True(Math.Abs(first![i] - want[i]) <= 1e-13 * scale[i], $"{m}×{n}×{k} entry {i}: {first[i]} vs reference {want[i]}");
         }
     }
 

@@ -9,7 +9,7 @@ namespace NtkFast.Numerics;
 /// <summary>
 /// One driver per loop shape (unary, binary, ternary map; sum and dot reductions). The driver owns
 /// everything except the arithmetic: the vector width (512 → 256 → 128 → scalar, by
-/// <c>VectorN.IsHardwareAccelerated</c> and the input length), the 2× unrolled main loop, and the tail,
+/// the registry's <see cref="Isa.Active"/>, what the hardware accelerates and the input length), the 2× unrolled main loop, and the tail,
 /// which is done by recomputing an overlapping last vector loaded before the main loop — so
 /// in-place calls (destination == input) are fine. Partially overlapping spans are rejected.
 /// </summary>
@@ -36,7 +36,7 @@ public static class ElementwiseDriver
         int i = 0;
         if (TOp.Vectorizable)
         {
-            if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported && n >= Vector512<T>.Count)
+            if (Vector512.IsHardwareAccelerated && Isa.Active >= IsaPath.Vector512 && Vector512<T>.IsSupported && n >= Vector512<T>.Count)
             {
                 int w = Vector512<T>.Count;
                 Vector512<T> last = Vector512.LoadUnsafe(ref xr, (nuint)(n - w));
@@ -51,7 +51,7 @@ public static class ElementwiseDriver
                 if (i < n) TOp.Invoke(last).StoreUnsafe(ref yr, (nuint)(n - w));
                 return;
             }
-            if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported && n >= Vector256<T>.Count)
+            if (Vector256.IsHardwareAccelerated && Isa.Active >= IsaPath.Vector256 && Vector256<T>.IsSupported && n >= Vector256<T>.Count)
             {
                 int w = Vector256<T>.Count;
                 Vector256<T> last = Vector256.LoadUnsafe(ref xr, (nuint)(n - w));
@@ -66,7 +66,7 @@ public static class ElementwiseDriver
                 if (i < n) TOp.Invoke(last).StoreUnsafe(ref yr, (nuint)(n - w));
                 return;
             }
-            if (Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported && n >= Vector128<T>.Count)
+            if (Vector128.IsHardwareAccelerated && Isa.Active >= IsaPath.Vector128 && Vector128<T>.IsSupported && n >= Vector128<T>.Count)
             {
                 int w = Vector128<T>.Count;
                 Vector128<T> last = Vector128.LoadUnsafe(ref xr, (nuint)(n - w));
@@ -94,7 +94,7 @@ public static class ElementwiseDriver
         int i = 0;
         if (TOp.Vectorizable)
         {
-            if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported && n >= Vector512<T>.Count)
+            if (Vector512.IsHardwareAccelerated && Isa.Active >= IsaPath.Vector512 && Vector512<T>.IsSupported && n >= Vector512<T>.Count)
             {
                 int w = Vector512<T>.Count;
                 nuint e = (nuint)(n - w);
@@ -104,7 +104,7 @@ public static class ElementwiseDriver
                 if (i < n) TOp.Invoke(lx, ly).StoreUnsafe(ref zr, e);
                 return;
             }
-            if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported && n >= Vector256<T>.Count)
+            if (Vector256.IsHardwareAccelerated && Isa.Active >= IsaPath.Vector256 && Vector256<T>.IsSupported && n >= Vector256<T>.Count)
             {
                 int w = Vector256<T>.Count;
                 nuint e = (nuint)(n - w);
@@ -114,7 +114,7 @@ public static class ElementwiseDriver
                 if (i < n) TOp.Invoke(lx, ly).StoreUnsafe(ref zr, e);
                 return;
             }
-            if (Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported && n >= Vector128<T>.Count)
+            if (Vector128.IsHardwareAccelerated && Isa.Active >= IsaPath.Vector128 && Vector128<T>.IsSupported && n >= Vector128<T>.Count)
             {
                 int w = Vector128<T>.Count;
                 nuint e = (nuint)(n - w);
@@ -143,7 +143,7 @@ public static class ElementwiseDriver
         int i = 0;
         if (TOp.Vectorizable)
         {
-            if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported && n >= Vector512<T>.Count)
+            if (Vector512.IsHardwareAccelerated && Isa.Active >= IsaPath.Vector512 && Vector512<T>.IsSupported && n >= Vector512<T>.Count)
             {
                 int w = Vector512<T>.Count;
                 nuint e = (nuint)(n - w);
@@ -154,7 +154,7 @@ public static class ElementwiseDriver
                 if (i < n) TOp.Invoke(lx, vs).StoreUnsafe(ref zr, e);
                 return;
             }
-            if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported && n >= Vector256<T>.Count)
+            if (Vector256.IsHardwareAccelerated && Isa.Active >= IsaPath.Vector256 && Vector256<T>.IsSupported && n >= Vector256<T>.Count)
             {
                 int w = Vector256<T>.Count;
                 nuint e = (nuint)(n - w);
@@ -165,7 +165,7 @@ public static class ElementwiseDriver
                 if (i < n) TOp.Invoke(lx, vs).StoreUnsafe(ref zr, e);
                 return;
             }
-            if (Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported && n >= Vector128<T>.Count)
+            if (Vector128.IsHardwareAccelerated && Isa.Active >= IsaPath.Vector128 && Vector128<T>.IsSupported && n >= Vector128<T>.Count)
             {
                 int w = Vector128<T>.Count;
                 nuint e = (nuint)(n - w);
@@ -198,7 +198,7 @@ public static class ElementwiseDriver
         int i = 0;
         if (TOp.Vectorizable)
         {
-            if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported && n >= Vector512<T>.Count)
+            if (Vector512.IsHardwareAccelerated && Isa.Active >= IsaPath.Vector512 && Vector512<T>.IsSupported && n >= Vector512<T>.Count)
             {
                 int c = Vector512<T>.Count;
                 nuint e = (nuint)(n - c);
@@ -208,7 +208,7 @@ public static class ElementwiseDriver
                 if (i < n) TOp.Invoke(lx, ly, lz).StoreUnsafe(ref wr, e);
                 return;
             }
-            if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported && n >= Vector256<T>.Count)
+            if (Vector256.IsHardwareAccelerated && Isa.Active >= IsaPath.Vector256 && Vector256<T>.IsSupported && n >= Vector256<T>.Count)
             {
                 int c = Vector256<T>.Count;
                 nuint e = (nuint)(n - c);
@@ -218,7 +218,7 @@ public static class ElementwiseDriver
                 if (i < n) TOp.Invoke(lx, ly, lz).StoreUnsafe(ref wr, e);
                 return;
             }
-            if (Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported && n >= Vector128<T>.Count)
+            if (Vector128.IsHardwareAccelerated && Isa.Active >= IsaPath.Vector128 && Vector128<T>.IsSupported && n >= Vector128<T>.Count)
             {
                 int c = Vector128<T>.Count;
                 nuint e = (nuint)(n - c);
@@ -292,7 +292,7 @@ public static class ElementwiseDriver
         ref T sr = ref MemoryMarshal.GetReference(s);
         int blocks = n / lanes;
         int i = 0;
-        if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported)
+        if (Vector512.IsHardwareAccelerated && Isa.Active >= IsaPath.Vector512 && Vector512<T>.IsSupported)
         {
             int w = Vector512<T>.Count;
             Vector512<T> a0 = Vector512<T>.Zero, a1 = a0, a2 = a0, a3 = a0;
@@ -308,7 +308,7 @@ public static class ElementwiseDriver
             a2.StoreUnsafe(ref sr, (nuint)(2 * w));
             a3.StoreUnsafe(ref sr, (nuint)(3 * w));
         }
-        else if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported && Fma.IsSupported)
+        else if (Vector256.IsHardwareAccelerated && Isa.Active >= IsaPath.Vector256 && Vector256<T>.IsSupported && Fma.IsSupported)
         {
             int w = Vector256<T>.Count;
             Vector256<T> a0 = Vector256<T>.Zero, a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;

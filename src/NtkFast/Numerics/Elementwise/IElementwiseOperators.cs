@@ -11,7 +11,7 @@ namespace NtkFast.Numerics;
 /// Implementations are <c>readonly struct</c>s whose static members are small enough to inline
 /// (mark them <c>[MethodImpl(MethodImplOptions.AggressiveInlining)]</c>): a Vector512 passed by value
 /// to a call that is not inlined is spilled to the stack, which on this machine can cost 3×
-/// (see shared/machine.md). When <see cref="Vectorizable"/> is false the driver only calls the
+/// (see docs/machines.md). When <see cref="Vectorizable"/> is false the driver only calls the
 /// scalar <see cref="Invoke(T)"/>, and the vector members may throw.
 /// </remarks>
 public interface IUnaryOperator<T>

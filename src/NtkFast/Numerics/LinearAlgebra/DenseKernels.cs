@@ -19,7 +19,7 @@ internal static class DenseKernels
     {
         int i = 0;
         double s = 0;
-        if (Vector256.IsHardwareAccelerated && n >= 4)
+        if (Vector256.IsHardwareAccelerated && Isa.Active >= IsaPath.Vector256 && n >= 4)
         {
             Vector256<double> a0 = Vector256<double>.Zero, a1 = a0, a2 = a0, a3 = a0;
             for (; i <= n - 16; i += 16)
@@ -48,7 +48,7 @@ internal static class DenseKernels
     public static void Axpy(double alpha, ref double x, ref double y, int n)
     {
         int i = 0;
-        if (Vector256.IsHardwareAccelerated && n >= 4)
+        if (Vector256.IsHardwareAccelerated && Isa.Active >= IsaPath.Vector256 && n >= 4)
         {
             var va = Vector256.Create(alpha);
             for (; i <= n - 4; i += 4)
@@ -61,7 +61,7 @@ internal static class DenseKernels
     public static void Scale(double alpha, ref double x, int n)
     {
         int i = 0;
-        if (Vector256.IsHardwareAccelerated && n >= 4)
+        if (Vector256.IsHardwareAccelerated && Isa.Active >= IsaPath.Vector256 && n >= 4)
         {
             var va = Vector256.Create(alpha);
             for (; i <= n - 4; i += 4)

@@ -256,7 +256,7 @@ public static class Lanczos
 }
 
 /// <summary>
-/// Operator norms of kernels on a data set (design.md, Appendix A): for an (N·nL)×(N·nL) Gram
+/// Operator norms of kernels on a data set (docs/design.md, Appendix A): for an (N·nL)×(N·nL) Gram
 /// matrix K, ‖K‖_op = max|λ(K)| / N, which is λ_max/N for a positive semi-definite kernel.
 /// Computed by Lanczos to a relative tolerance (default 1e-10) on the eigenvalue.
 /// </summary>

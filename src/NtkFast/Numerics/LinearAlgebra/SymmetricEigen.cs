@@ -242,7 +242,7 @@ public static class SymmetricEigen
                 int len = i - r;                       // strictly left of the diagonal
                 int j = 0;
                 double acc;
-                if (Vector256.IsHardwareAccelerated && len >= 4)
+                if (Vector256.IsHardwareAccelerated && Isa.Active >= IsaPath.Vector256 && len >= 4)
                 {
                     var s0 = Vector256<double>.Zero;
                     var s1 = Vector256<double>.Zero;
@@ -362,7 +362,7 @@ public static class SymmetricEigen
     private static unsafe void UpdateRow(double* row, double vi, double wi, double* v, double* w, int len)
     {
         int j = 0;
-        if (Vector256.IsHardwareAccelerated)
+        if (Vector256.IsHardwareAccelerated && Isa.Active >= IsaPath.Vector256)
         {
             var vvi = Vector256.Create(vi);
             var vwi = Vector256.Create(wi);
@@ -511,7 +511,7 @@ public static class SymmetricEigen
     {
         const int W = ColumnChunk;
         int sweeps = batch->Sweeps;
-        bool vec = Vector256.IsHardwareAccelerated;
+        bool vec = Vector256.IsHardwareAccelerated && Isa.Active >= IsaPath.Vector256;
         for (int sw = 0; sw < sweeps; sw++)
         {
             double* h = batch->Headers + 3L * sw;

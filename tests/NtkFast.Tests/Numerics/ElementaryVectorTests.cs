@@ -1,8 +1,8 @@
 using System.Runtime.Intrinsics;
-using NtkFast.Activations;
+using NtkFast.Numerics;
 using Xunit;
 
-namespace NtkFast.Tests.Activations;
+namespace NtkFast.Tests.Numerics;
 
 /// <summary>
 /// The deterministic vector exp/log/sin/cos: within 2 ulp of the C runtime's scalar functions on dense

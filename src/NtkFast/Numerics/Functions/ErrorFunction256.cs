@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
-namespace NtkFast.Activations;
+namespace NtkFast.Numerics;
 
 // MASTER COPY. ErrorFunction128.cs and ErrorFunction512.cs are generated from this file by
 // scripts/gen-elementary.sh (Vector256 → Vector128/Vector512); edit here, then regenerate.

@@ -1,9 +1,8 @@
 using System.Numerics;
-using NtkFast.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
-namespace NtkFast.Activations;
+namespace NtkFast.Numerics;
 
 /// <summary>
 /// Generic (float/double) vector wrappers over the deterministic <see cref="Elementary256"/> family

@@ -1,6 +1,6 @@
 using NtkFast.Numerics;
 
-namespace NtkFast.Tests.LinearAlgebra;
+namespace NtkFast.Tests.Numerics.LinearAlgebra;
 
 /// <summary>Independent scalar references for the linear algebra tests.</summary>
 internal static class LinearAlgebraTestUtil

@@ -1,8 +1,8 @@
 using NtkFast.Numerics;
 using Xunit;
-using static NtkFast.Tests.LinearAlgebra.LinearAlgebraTestUtil;
+using static NtkFast.Tests.Numerics.LinearAlgebra.LinearAlgebraTestUtil;
 
-namespace NtkFast.Tests.LinearAlgebra;
+namespace NtkFast.Tests.Numerics.LinearAlgebra;
 
 public class CholeskyTests
 {

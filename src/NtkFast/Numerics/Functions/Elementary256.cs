@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
-namespace NtkFast.Activations;
+namespace NtkFast.Numerics;
 
 // MASTER COPY. Elementary128.cs and Elementary512.cs are generated from this file by
 // scripts/gen-elementary.sh (Vector256 → Vector128/Vector512); edit here, then regenerate.

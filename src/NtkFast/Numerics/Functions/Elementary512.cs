@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
-namespace NtkFast.Activations;
+namespace NtkFast.Numerics;
 
 // GENERATED from Elementary256.cs by scripts/gen-elementary.sh — do not edit.
 
