@@ -41,13 +41,13 @@ internal sealed class DriftCommand : ICommand
         string xPath = args.Required("x"), yPath = args.Required("y");
         int depth = args.Int("depth", min: 2);
         int[] hidden = ParseHidden(args.Required("hidden"));
-        var activation = InitCommand.ParseActivation(args.Required("activation"));
+        var activation = Options.KernelSpecOptions.Activation(args.Required("activation"));
         ulong seed = InitCommand.ParseSeed(args.Required("seed"));
         double lr = args.Double("lr", min: 0, minExclusive: true);
         int steps = args.Int("steps", min: 0);
         int every = args.Int("every", Math.Max(1, steps / 10), min: 1);
-        double beta = args.Double("beta", 0.1, min: 0);
-        double weightStd = args.Double("weight-std", 1.0, min: 0);
+        double beta = Options.KernelSpecOptions.Beta(args);
+        double weightStd = Options.KernelSpecOptions.WeightStd(args);
         int trainableFrom = args.Int("trainable-from", 0, min: 0, max: depth - 1);
         bool single = args.Flag("float32");
         string reportPath = args.OutputPath("report", ".csv");

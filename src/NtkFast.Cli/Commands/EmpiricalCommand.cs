@@ -79,8 +79,8 @@ internal sealed class EmpiricalCommand : ICommand
         int samples = monteCarlo ? args.Int("monte-carlo", min: 1) : 0;
         string? paramsPath = args.Optional("params");
         string? widthsText = args.Optional("widths"), activationText = args.Optional("activation"), seedText = args.Optional("seed");
-        double beta = args.Double("beta", 0.1, min: 0);
-        double weightStd = args.Double("weight-std", 1.0, min: 0);
+        double beta = Options.KernelSpecOptions.Beta(args);
+        double weightStd = Options.KernelSpecOptions.WeightStd(args);
         bool betaGiven = args.Has("beta"), stdGiven = args.Has("weight-std");
         string xPath = args.Required("x");
         string? x2Path = args.Optional("x2");
@@ -118,7 +118,7 @@ internal sealed class EmpiricalCommand : ICommand
         {
             if (paramsPath is not null) throw new CliException("--monte-carlo draws fresh networks: give --widths/--activation/--seed, not --params");
             arch = new MlpArchitecture(InitCommand.ParseWidths(widthsText ?? throw new CliException("--monte-carlo needs --widths")),
-                InitCommand.ParseActivation(activationText ?? throw new CliException("--monte-carlo needs --activation")), beta, weightStd);
+                Options.KernelSpecOptions.Activation(activationText ?? throw new CliException("--monte-carlo needs --activation")), beta, weightStd);
             seed = InitCommand.ParseSeed(seedText ?? throw new CliException("--monte-carlo needs --seed"));
         }
         else

@@ -35,9 +35,9 @@ internal sealed class InitCommand : ICommand
     public int Run(CliArgs args)
     {
         int[] widths = ParseWidths(args.Required("widths"));
-        Activation activation = ParseActivation(args.Required("activation"));
-        double beta = args.Double("beta", 0.1, min: 0);
-        double weightStd = args.Double("weight-std", 1.0, min: 0);
+        Activation activation = Options.KernelSpecOptions.Activation(args.Required("activation"));
+        double beta = Options.KernelSpecOptions.Beta(args);
+        double weightStd = Options.KernelSpecOptions.WeightStd(args);
         ulong seed = ParseSeed(args.Required("seed"));
         bool single = args.Flag("float32");
         string outPath = args.Required("out");
@@ -61,16 +61,6 @@ internal sealed class InitCommand : ICommand
             if (w[i] < 1) throw new CliException($"option --widths: entry {i} is {w[i]}; every width must be at least 1");
         }
         return w;
-    }
-
-    internal static Activation ParseActivation(string name)
-    {
-        try { return ActivationRegistry.Parse(name); }
-        catch (ArgumentException e)
-        {
-            string msg = e.ParamName is null ? e.Message : e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal);
-            throw new CliException($"option --activation: {msg}");
-        }
     }
 
     internal static ulong ParseSeed(string s)

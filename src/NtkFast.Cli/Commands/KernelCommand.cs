@@ -27,14 +27,7 @@ internal sealed class KernelCommand : ICommand
 
           --x FILE               points, one per row: 2-D .npy (float32/float64) or .csv
           --x2 FILE              second point set (same number of columns); default: --x itself
-          --depth L              number of weight layers, ≥ 1
-          --activation NAME      relu, leaky_relu:A, abs, erf, identity, sign, sin, cos, gelu,
-                                 tanh, sigmoid, softplus, silu, elu:A, …
-          --beta B               bias standard deviation (default 0.1)
-          --weight-std S         weight standard deviation σw (default 1)
-          --trainable-from K     NTK of a network whose first K weight layers are frozen (0 … L−1; default 0)
-          --quadrature-degree Q  nodes per piece of the dual kernel's quadrature (2 … 64) for
-                                 activations without a closed form (default: the activation's own, 12)
+""" + Options.KernelSpecOptions.Help + """
           --rows a:b, --cols c:d only this block: rows a … b−1 of X, columns c … d−1 of X2
                                  (either side may be omitted: ':b', 'a:'); bitwise identical to
                                  the same block of the full matrix
@@ -58,12 +51,7 @@ internal sealed class KernelCommand : ICommand
         if (Options.ArchOptions.Requested(args)) return Options.ArchOptions.RunKernel(args, comm);
         string xPath = args.Required("x");
         string? x2Path = args.Optional("x2");
-        int depth = args.Int("depth", min: 1);
-        string activationName = args.Required("activation");
-        double beta = args.Double("beta", 0.1, min: 0);
-        double weightStd = args.Double("weight-std", 1.0, min: 0);
-        int trainableFrom = args.Int("trainable-from", 0, min: 0, max: depth - 1);
-        int? quadratureDegree = args.Has("quadrature-degree") ? args.Int("quadrature-degree", min: KernelSpec.MinQuadratureDegree, max: KernelSpec.MaxQuadratureDegree) : null;
+        KernelSpec spec = Options.KernelSpecOptions.Kernel(args);
         string? rowsSpec = args.Optional("rows"), colsSpec = args.Optional("cols");
         string? ntkPath = args.OptionalOutputPath("out-ntk", ".npy");
         string? nngpPath = args.OptionalOutputPath("out-nngp", ".npy");
@@ -72,11 +60,6 @@ internal sealed class KernelCommand : ICommand
         if (ntkPath is null && nngpPath is null) throw new CliException("nothing to write: give --out-ntk and/or --out-nngp");
         if (ntkPath is not null && nngpPath is not null && Path.GetFullPath(ntkPath) == Path.GetFullPath(nngpPath))
             throw new CliException("--out-ntk and --out-nngp name the same file");
-
-        Activation activation;
-        try { activation = ActivationRegistry.Parse(activationName); }
-        catch (ArgumentException e) { throw new CliException($"option --activation: {e.Message.Split(" (Parameter")[0]}"); }
-        var spec = new KernelSpec(depth, activation, beta, weightStd, trainableFrom, quadratureDegree);
 
         Matrix x = MatrixFile.Read(xPath, "--x");
         Matrix? x2 = x2Path is null ? null : MatrixFile.Read(x2Path, "--x2");

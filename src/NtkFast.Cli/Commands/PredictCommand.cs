@@ -189,8 +189,7 @@ internal sealed partial class PredictCommand : ICommand
 
     private static string FirstSentence(string s)
     {
-        int i = s.IndexOf(" (Parameter", StringComparison.Ordinal);
-        return (i < 0 ? s : s[..i]).TrimEnd('.');
+        return Options.CliMessages.WithoutParameter(new ArgumentException(s)).TrimEnd('.');
     }
 
     private static void CheckOutput(string path, string option, int times)
@@ -233,7 +232,7 @@ internal sealed partial class PredictCommand : ICommand
     /// <summary>The options of `ntk kernel` that describe the kernel.</summary>
     private sealed class KernelOptions
     {
-        private static readonly string[] Names = ["depth", "activation", "beta", "weight-std", "trainable-from", "quadrature-degree"];
+        private static readonly string[] Names = Options.KernelSpecOptions.Names;
 
         private KernelOptions(KernelSpec spec) => Spec = spec;
 
@@ -243,16 +242,7 @@ internal sealed partial class PredictCommand : ICommand
         {
             if (!args.Has("depth") && !args.Has("activation"))
                 throw new CliException("give the kernel (--depth L --activation NAME, as for `ntk kernel`) or a network (--params net.npz)");
-            int depth = args.Int("depth", min: 1);
-            string name = args.Required("activation");
-            double beta = args.Double("beta", 0.1, min: 0);
-            double weightStd = args.Double("weight-std", 1.0, min: 0);
-            int k = args.Int("trainable-from", 0, min: 0, max: depth - 1);
-            int? q = args.Has("quadrature-degree") ? args.Int("quadrature-degree", min: 1, max: 1000) : null;
-            Activation activation;
-            try { activation = ActivationRegistry.Parse(name); }
-            catch (ArgumentException e) { throw new CliException($"option --activation: {e.Message.Split(" (Parameter")[0]}"); }
-            return new KernelOptions(new KernelSpec(depth, activation, beta, weightStd, k, q));
+            return new KernelOptions(Options.KernelSpecOptions.Kernel(args));
         }
 
         /// <summary>Kernel options together with --params are an error (which kernel would be meant?).</summary>

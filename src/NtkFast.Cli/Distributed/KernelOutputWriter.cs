@@ -50,7 +50,7 @@ internal sealed record TiledOutputOptions(KernelOutputPlan Plan, bool MemoryLimi
         }
         catch (ArgumentException e)
         {
-            throw new CliException(e.Message.Split(" (Parameter", 2)[0]);
+            throw new CliException(Options.CliMessages.WithoutParameter(e));
         }
         int tile = args.Int("tile", 0, 1, MaxTile);
         bool ooc = args.Flag("out-of-core");

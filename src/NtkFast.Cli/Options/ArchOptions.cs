@@ -33,8 +33,8 @@ internal static class ArchOptions
         string specText = args.Required("arch");
         string xPath = args.Required("x");
         string? x2Path = args.Optional("x2");
-        double beta = args.Double("beta", 0.1, min: 0);
-        double weightStd = args.Double("weight-std", 1.0, min: 0);
+        double beta = KernelSpecOptions.Beta(args);
+        double weightStd = KernelSpecOptions.WeightStd(args);
         string? rowsSpec = args.Optional("rows"), colsSpec = args.Optional("cols");
         string? ntkPath = args.OptionalOutputPath("out-ntk", ".npy");
         string? nngpPath = args.OptionalOutputPath("out-nngp", ".npy");

@@ -40,7 +40,7 @@ public sealed class KernelSpec
     /// Degree of the bivariate quadrature (<see cref="NtkFast.Quadrature.BivariateQuadrature.Degree"/>, 2…64) for
     /// activations whose dual kernel is numerical (ignored by closed forms); null = the activation's default.
     /// </param>
-    public KernelSpec(int depth, Activation activation, double beta = 0.1, double weightStd = 1.0,
+    public KernelSpec(int depth, Activation activation, double beta = DefaultBeta, double weightStd = DefaultWeightStd,
         int trainableFrom = 0, int? quadratureDegree = null)
     {
         ArgumentNullException.ThrowIfNull(activation);
@@ -59,6 +59,12 @@ public sealed class KernelSpec
         QuadratureDegree = quadratureDegree;
         DualActivation = ActivationDuals.WithQuadratureDegree(activation, quadratureDegree);
     }
+
+    /// <summary>Bias standard deviation β when none is given (the paper's experiments use 0.1).</summary>
+    public const double DefaultBeta = 0.1;
+
+    /// <summary>Weight standard deviation σw when none is given.</summary>
+    public const double DefaultWeightStd = 1.0;
 
     /// <summary>Accepted range of <see cref="QuadratureDegree"/> (that of <see cref="NtkFast.Quadrature.BivariateQuadrature"/>).</summary>
     public const int MinQuadratureDegree = 2, MaxQuadratureDegree = 64;
