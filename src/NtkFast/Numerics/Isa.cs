@@ -106,7 +106,8 @@ public static class Isa
     /// <summary>
     /// Tests and benchmarks: runs on <paramref name="path"/> (one of <see cref="Available"/>) until the
     /// returned scope is disposed. Process-wide (worker threads must see it), so pins are serialised: a second
-    /// pin waits until the first is disposed. Kernels running meanwhile elsewhere give the same bits anyway.
+    /// pin waits until the first is disposed. Element-wise operators whose vector and scalar forms differ in the
+    /// last bit (exp-based ones) see the pinned path too: tests that pin must run in a non-parallel collection.
     /// </summary>
     internal static Scope Pin(IsaPath path)
     {

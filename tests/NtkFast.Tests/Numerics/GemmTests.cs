@@ -3,6 +3,9 @@ using Xunit;
 
 namespace NtkFast.Tests.Numerics;
 
+// Pins ISA paths process-wide (Isa.Pin): runs alone, so no concurrently running test sees another path (an
+// element-wise silu took the scalar path between two calls of a parallel test and differed in the last bit).
+[Collection(SerialNumericsCollection.Name)]
 public class GemmTests
 {
     // Around every tile edge: MR = 8 / 6 / 4, NR = 24 / 8 / 4 (double) and 48 / 16 / 4 (float).
