@@ -15,7 +15,9 @@ namespace NtkFast.Tests.Shipping;
 public sealed class AotConsumerTests(ITestOutputHelper output) : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("ntk-aotc-").FullName;
-    private readonly string _version = $"0.0.0-aottest.{Environment.ProcessId}.{DateTime.UtcNow:HHmmssfff}";
+    // SemVer: a purely numeric pre-release identifier must not start with 0 ("….023456789" before 10:00 UTC
+    // made NuGet's restore fail without an error message), so the identifiers carry letters.
+    private readonly string _version = $"0.0.0-aottest.p{Environment.ProcessId}.t{DateTime.UtcNow:HHmmssfff}";
 
     public void Dispose()
     {
