@@ -5,6 +5,8 @@ using NtkFast.IO;
 using NtkFast.Networks;
 using NtkFast.Numerics;
 
+using NtkFast.Cli.Options;
+
 namespace NtkFast.Cli.Commands;
 
 /// <summary><c>ntk drift</c>: kernel and weight movement during gradient descent at several widths (the 1/√n rates of Theorem 2, Lemma 1).</summary>
@@ -40,9 +42,9 @@ internal sealed class DriftCommand : ICommand
         ArgumentNullException.ThrowIfNull(args);
         string xPath = args.Required("x"), yPath = args.Required("y");
         int depth = args.Int("depth", min: 2);
-        int[] hidden = ParseHidden(args.Required("hidden"));
+        int[] hidden = NetworkOptions.ParseWidths(args.Required("hidden"), "hidden", minEntries: 1);
         var activation = Options.KernelSpecOptions.Activation(args.Required("activation"));
-        ulong seed = InitCommand.ParseSeed(args.Required("seed"));
+        ulong seed = NetworkOptions.Seed(args);
         double lr = args.Double("lr", min: 0, minExclusive: true);
         int steps = args.Int("steps", min: 0);
         int every = args.Int("every", Math.Max(1, steps / 10), min: 1);
@@ -53,8 +55,8 @@ internal sealed class DriftCommand : ICommand
         string reportPath = args.OutputPath("report", ".csv");
         args.EnsureAllUsed();
 
-        Matrix x = MatrixFile.Read(xPath, "--x"), y = MatrixFile.Read(yPath, "--y");
-        if (y.Rows != x.Rows) throw new CliException($"--x has {x.Rows} rows (points) but --y has {y.Rows}");
+        Matrix x = PointSetOptions.Read(xPath, "x"), y = PointSetOptions.Read(yPath, "y");
+        PointSetOptions.CheckTargets(x, y);
 
         var sb = new StringBuilder("width,step,cost,ntk_op,kernel_move_op,kernel_move_frobenius");
         for (int l = 0; l < depth; l++) sb.Append(CultureInfo.InvariantCulture, $",weight_move_{l}");
@@ -98,15 +100,5 @@ internal sealed class DriftCommand : ICommand
             Console.Out.WriteLine(line.ToString());
         }
         return ExitCodes.Ok;
-    }
-
-    private static int[] ParseHidden(string s)
-    {
-        string[] parts = s.Split(',', StringSplitOptions.TrimEntries);
-        var w = new int[parts.Length];
-        for (int i = 0; i < parts.Length; i++)
-            if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out w[i]) || w[i] < 1)
-                throw new CliException($"option --hidden: entry {i} '{parts[i]}' is not a positive integer");
-        return w;
     }
 }

@@ -78,10 +78,17 @@ internal sealed class EmpiricalCommand : ICommand
         bool monteCarlo = args.Has("monte-carlo");
         int samples = monteCarlo ? args.Int("monte-carlo", min: 1) : 0;
         string? paramsPath = args.Optional("params");
-        string? widthsText = args.Optional("widths"), activationText = args.Optional("activation"), seedText = args.Optional("seed");
-        double beta = Options.KernelSpecOptions.Beta(args);
-        double weightStd = Options.KernelSpecOptions.WeightStd(args);
-        bool betaGiven = args.Has("beta"), stdGiven = args.Has("weight-std");
+        bool freshGiven = Options.NetworkOptions.AnyFresh(args);
+        MlpArchitecture? freshArch = null;
+        ulong seed = 0;
+        if (monteCarlo && paramsPath is null)
+        {
+            if (!args.Has("widths")) throw new CliException("--monte-carlo needs --widths");
+            if (!args.Has("activation")) throw new CliException("--monte-carlo needs --activation");
+            if (!args.Has("seed")) throw new CliException("--monte-carlo needs --seed");
+            freshArch = Options.NetworkOptions.Fresh(args);
+            seed = Options.NetworkOptions.Seed(args);
+        }
         string xPath = args.Required("x");
         string? x2Path = args.Optional("x2");
         string outputsText = args.Optional("outputs") ?? "trace";
@@ -113,35 +120,29 @@ internal sealed class EmpiricalCommand : ICommand
 
         MlpArchitecture arch;
         MlpFileContents? file = null;
-        ulong seed = 0;
         if (monteCarlo)
         {
             if (paramsPath is not null) throw new CliException("--monte-carlo draws fresh networks: give --widths/--activation/--seed, not --params");
-            arch = new MlpArchitecture(InitCommand.ParseWidths(widthsText ?? throw new CliException("--monte-carlo needs --widths")),
-                Options.KernelSpecOptions.Activation(activationText ?? throw new CliException("--monte-carlo needs --activation")), beta, weightStd);
-            seed = InitCommand.ParseSeed(seedText ?? throw new CliException("--monte-carlo needs --seed"));
+            arch = freshArch!;
         }
         else
         {
             if (paramsPath is null) throw new CliException("missing required option --params (or --monte-carlo K with --widths)");
-            if (widthsText is not null || activationText is not null || seedText is not null || betaGiven || stdGiven)
+            if (freshGiven)
                 throw new CliException("--widths/--activation/--seed/--beta/--weight-std describe Monte Carlo networks; with --params the file defines the network");
             if (ntkStdPath is not null) throw new CliException("--out-ntk-std needs --monte-carlo");
             file = MlpFile.Read(paramsPath);
             arch = file.Architecture;
         }
-        if (trainableFrom > arch.Depth - 1)
-            throw new CliException($"option --trainable-from must be in [0, {arch.Depth - 1}] (the network has {arch.Depth} weight layers), got {trainableFrom}");
+        Options.NetworkOptions.CheckTrainableFrom(trainableFrom, arch.Depth);
 
-        Matrix x = MatrixFile.Read(xPath, "--x");
-        Matrix? x2 = x2Path is null ? null : MatrixFile.Read(x2Path, "--x2");
+        Matrix x = Options.PointSetOptions.Read(xPath, "x");
+        Matrix? x2 = x2Path is null ? null : Options.PointSetOptions.Read(x2Path, "x2");
         foreach (string? o in (string?[])[ntkPath, nngpPath, ntkStdPath, nngpStdPath, reportPath])
             if (o is not null) AtomicFile.CheckNotAnInput(o, xPath, x2Path, paramsPath);
-        string source = monteCarlo ? "--widths" : $"--params '{paramsPath}'";
-        if (x.Cols != arch.InputWidth)
-            throw new CliException($"--x has {x.Cols} columns but the network ({source}) takes inputs of width {arch.InputWidth}");
-        if (x2 is not null && x2.Cols != arch.InputWidth)
-            throw new CliException($"--x2 has {x2.Cols} columns but the network ({source}) takes inputs of width {arch.InputWidth}");
+        string source = monteCarlo ? "--widths" : $"--params {Options.CliMessages.Name(paramsPath)}";
+        Options.PointSetOptions.CheckInputWidth(x, "x", arch.InputWidth, source);
+        if (x2 is not null) Options.PointSetOptions.CheckInputWidth(x2, "x2", arch.InputWidth, source);
         int q = arch.OutputWidth, n = x.Rows, m = x2?.Rows ?? n;
         long size = (long)n * m * (outputs == EmpiricalOutputs.Full ? q * q : 1);
         if (size > Array.MaxLength) throw new CliException($"the kernel ({size} elements) is too large for one array");
@@ -172,8 +173,8 @@ internal sealed class EmpiricalCommand : ICommand
         }
         else
         {
-            (int r0, int r1) = KernelCommand.ParseRange("rows", rowsSpec, n);
-            (int c0, int c1) = KernelCommand.ParseRange("cols", colsSpec, m);
+            (int r0, int r1) = Options.PointSetOptions.Range("rows", rowsSpec, n);
+            (int c0, int c1) = Options.PointSetOptions.Range("cols", colsSpec, m);
             bool tileable = outputs == EmpiricalOutputs.Trace && !reference && reportPath is null;
             if (!tileable && (tilingAsked || comm.Size > 1))
                 throw new CliException("blocks, out-of-core and MPI runs of one network support --outputs trace only, without --reference or --diagnostics-report");

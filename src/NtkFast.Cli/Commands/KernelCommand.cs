@@ -61,13 +61,10 @@ internal sealed class KernelCommand : ICommand
         if (ntkPath is not null && nngpPath is not null && Path.GetFullPath(ntkPath) == Path.GetFullPath(nngpPath))
             throw new CliException("--out-ntk and --out-nngp name the same file");
 
-        Matrix x = MatrixFile.Read(xPath, "--x");
-        Matrix? x2 = x2Path is null ? null : MatrixFile.Read(x2Path, "--x2");
-        if (x2 is not null && x2.Cols != x.Cols)
-            throw new CliException($"--x has {x.Cols} columns (features) but --x2 has {x2.Cols}");
+        (Matrix x, Matrix? x2) = Options.PointSetOptions.ReadPair(xPath, x2Path);
         Matrix other = x2 ?? x;
-        (int r0, int r1) = ParseRange("rows", rowsSpec, x.Rows);
-        (int c0, int c1) = ParseRange("cols", colsSpec, other.Rows);
+        (int r0, int r1) = Options.PointSetOptions.Range("rows", rowsSpec, x.Rows);
+        (int c0, int c1) = Options.PointSetOptions.Range("cols", colsSpec, other.Rows);
 
         foreach (string? o in (string?[])[ntkPath, nngpPath])
             if (o is not null) AtomicFile.CheckNotAnInput(o, xPath, x2Path);
@@ -82,22 +79,4 @@ internal sealed class KernelCommand : ICommand
             InputChecksum = KernelOutputWriter.Checksum(x, x2),
         }, tiled.Asked);
     }
-
-    /// <summary>"a:b" → [a, b) within [0, count); a missing side means the start or the end; null = everything.</summary>
-    internal static (int Start, int End) ParseRange(string option, string? text, int count)
-    {
-        if (text is null) return (0, count);
-        int colon = text.IndexOf(':', StringComparison.Ordinal);
-        if (colon < 0) throw new CliException($"option --{option}: '{text}' is not a range a:b");
-        string left = text[..colon].Trim(), right = text[(colon + 1)..].Trim();
-        int start = left.Length == 0 ? 0 : ParseIndex(option, text, left);
-        int end = right.Length == 0 ? count : ParseIndex(option, text, right);
-        if (start >= end || end > count)
-            throw new CliException($"option --{option}: range {text} must satisfy 0 ≤ a < b ≤ {count} (the number of points)");
-        return (start, end);
-    }
-
-    private static int ParseIndex(string option, string text, string s) =>
-        int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int v)
-            ? v : throw new CliException($"option --{option}: '{text}' is not a range a:b of non-negative integers");
 }

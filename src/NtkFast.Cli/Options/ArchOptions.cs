@@ -60,8 +60,8 @@ internal static class ArchOptions
         ArchKernelSource source;
         try { source = new ArchKernelSource(arch, x, x2, ntkPath is not null, nngpPath is not null); }
         catch (ArchitectureException e) { throw new CliException($"option --arch: {e.Message}"); }
-        (int r0, int r1) = KernelCommand.ParseRange("rows", rowsSpec, source.Rows);
-        (int c0, int c1) = KernelCommand.ParseRange("cols", colsSpec, source.Cols);
+        (int r0, int r1) = Options.PointSetOptions.Range("rows", rowsSpec, source.Rows);
+        (int c0, int c1) = Options.PointSetOptions.Range("cols", colsSpec, source.Cols);
         foreach (string? o in (string?[])[ntkPath, nngpPath])
             if (o is not null) AtomicFile.CheckNotAnInput(o, xPath, x2Path);
         string?[] paths = ntkPath is null ? [nngpPath] : nngpPath is null ? [ntkPath] : [ntkPath, nngpPath];

@@ -201,6 +201,39 @@ public sealed class NetworkCliTests : IDisposable
         var (code, err) = Run("train", "--params", P("net.npz"), "--x", P("X.npy"), "--y", P("Y.npy"), "--lr", "1e8", "--steps", "50", "--out", P("t.npz"), "--log", P("l.csv"));
         Assert.Equal(ExitCodes.Failure, code);
         Assert.Contains("diverged", err);
-        Assert.Equal(before, Directory.GetFileSystemEntries(_dir).Order().ToArray());
+        // No network; the cost log (the evidence) is kept, up to the step that failed.
+        Assert.Equal(before.Append(P("l.csv")).Order().ToArray(), Directory.GetFileSystemEntries(_dir).Order().ToArray());
+        string[] log = File.ReadAllLines(P("l.csv"));
+        Assert.Equal("step,cost", log[0]);
+        Assert.InRange(log.Length, 3, 52);
+    }
+
+    /// <summary>
+    /// Issue 18: a finite but exploding cost (tanh at lr 1000 went from 0.149 to 1e265 and was saved) is a
+    /// divergence: exit 1, no network, the log kept; --allow-divergence writes it; --divergence-factor sets the bound.
+    /// </summary>
+    [Fact]
+    public void A_finite_exploding_cost_is_divergence_unless_allowed()
+    {
+        MakeData();
+        Assert.Equal(0, Run("init", "--widths", "3,16,2", "--activation", "tanh", "--seed", "3", "--out", P("net.npz")).Code);
+        string[] common = ["train", "--params", P("net.npz"), "--x", P("X.npy"), "--y", P("Y.npy"), "--lr", "1000", "--steps", "50"];
+        var (code, err) = Run([.. common, "--out", P("t.npz"), "--log", P("l.csv")]);
+        Assert.Equal(ExitCodes.Failure, code);
+        Assert.Contains("training diverged: the cost rose from", err);
+        Assert.False(File.Exists(P("t.npz")));
+        string[] log = File.ReadAllLines(P("l.csv"))[1..];
+        double first = double.Parse(log[0].Split(',')[1], System.Globalization.CultureInfo.InvariantCulture);
+        double last = double.Parse(log[^1].Split(',')[1], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(double.IsFinite(last) && last > 1e4 * first, $"log ends at {last} from {first}");
+
+        Assert.Equal(0, Run([.. common, "--out", P("a.npz"), "--allow-divergence"]).Code);
+        Assert.True(File.Exists(P("a.npz")));
+        // A bound so loose that the same run passes.
+        var (code2, err2) = Run([.. common, "--out", P("b.npz"), "--divergence-factor", "1e300"]);
+        Assert.True(code2 == 0 || err2.Contains("grew for", StringComparison.Ordinal), err2);
+        Assert.Equal(ExitCodes.BadInput, Run([.. common, "--out", P("c.npz"), "--divergence-factor", "1"]).Code);
+        Assert.Equal(ExitCodes.BadInput, Run([.. common, "--out", P("c.npz"), "--allow-divergence", "--divergence-factor", "10"]).Code);
+        Assert.Equal(ExitCodes.BadInput, Run("train", "--params", P("net.npz"), "--x", P("X.npy"), "--y", P("Y.npy"), "--lr", "0.1", "--steps", "10000000000", "--out", P("c.npz")).Code);
     }
 }
