@@ -147,6 +147,10 @@ public static class Idx
         {
             throw new InvalidDataException($"{path}: truncated IDX file");
         }
+        catch (OverflowException)
+        {
+            throw new InvalidDataException($"{path}: sizes in the IDX header are too large to handle");
+        }
     }
 
     private static int[] ReadHeader(Stream s, string path, uint expectedMagic, int expectedDims)

@@ -43,12 +43,20 @@ public static class MatrixFile
         string ext = Path.GetExtension(file).ToLowerInvariant();
         if (ext is not (".npy" or ".npz" or ".csv"))
             throw new InvalidDataException($"{label}: unsupported file type '{Printable.Quote(ext)}' (expected .npy, .npz or .csv)");
-        return ext switch
+        try
         {
-            ".npy" => FromArray(Npy.Read(file, label, convertToFloat64: true), label),
-            ".npz" => ReadNpz(file, label, member),
-            _ => ReadCsv(file, label),
-        };
+            return ext switch
+            {
+                ".npy" => FromArray(Npy.Read(file, label, convertToFloat64: true), label),
+                ".npz" => ReadNpz(file, label, member),
+                _ => ReadCsv(file, label),
+            };
+        }
+        catch (OverflowException)
+        {
+            // a safety net: every size is checked before use, but no reader may surface .NET's bare overflow message
+            throw new InvalidDataException($"{label}: sizes in the file are too large to handle");
+        }
     }
 
     /// <summary>

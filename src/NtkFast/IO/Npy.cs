@@ -92,6 +92,10 @@ public static class Npy
         {
             throw new InvalidDataException($"{name}: truncated .npy data (the file ends early)");
         }
+        catch (OverflowException)
+        {
+            throw new InvalidDataException($"{name}: sizes in the .npy header are too large to handle");
+        }
     }
 
     private static NpyArray ReadCore(Stream s, string name, long available, bool widen)

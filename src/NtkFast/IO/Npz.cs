@@ -98,6 +98,10 @@ public static class Npz
             {
                 throw new InvalidDataException($"{name}: not a .npz file (corrupt or truncated zip archive)");
             }
+            catch (OverflowException)
+            {
+                throw new InvalidDataException($"{name}: sizes in the zip directory are too large to handle");
+            }
             return new NpzArchive(stream, owns, zip, name, strict, convertToFloat64);
         }
         catch

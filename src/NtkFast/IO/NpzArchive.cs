@@ -95,6 +95,10 @@ public sealed class NpzArchive : IReadOnlyDictionary<string, NpyArray>, IDisposa
         {
             throw new InvalidDataException($"{label}: corrupt or truncated zip entry");
         }
+        catch (OverflowException)
+        {
+            throw new InvalidDataException($"{label}: sizes in the zip entry are too large to handle");
+        }
     }
 
     /// <summary>Every array, in archive order (the total declared size must fit the read budget).</summary>
