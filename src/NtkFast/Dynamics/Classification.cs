@@ -5,18 +5,39 @@ namespace NtkFast.Dynamics;
 /// <summary>Classification as regression on one-hot targets (the paper's setting for MNIST).</summary>
 public static class Classification
 {
-    /// <summary>N×C one-hot matrix (1 in the label's column, 0 elsewhere). C defaults to max label + 1.</summary>
+    /// <summary>
+    /// Most classes a one-hot matrix may have. Labels are class indices 0 … C−1 and the matrix has a
+    /// column per class, so a stray huge label (a regression target or an id read as a label) would
+    /// otherwise allocate N × (label + 1) doubles; 65 536 classes is far beyond any classification
+    /// data set the kernel regression here can handle and keeps the error immediate.
+    /// </summary>
+    public const int MaxClasses = 65536;
+
+    /// <summary>
+    /// N×C one-hot matrix (1 in the label's column, 0 elsewhere). C defaults to max label + 1 and
+    /// may be at most <see cref="MaxClasses"/>; N×C must fit one matrix (2^31 − 1 elements).
+    /// </summary>
     public static Matrix OneHot(ReadOnlySpan<int> labels, int classes = 0)
     {
-        int max = -1;
+        int max = -1, argMax = -1;
         for (int i = 0; i < labels.Length; i++)
         {
             if (labels[i] < 0) throw new ArgumentException($"label {i} is negative ({labels[i]}).", nameof(labels));
-            max = Math.Max(max, labels[i]);
+            if (labels[i] > max) { max = labels[i]; argMax = i; }
         }
-        if (classes == 0) classes = max + 1;
+        if (classes < 0) throw new ArgumentOutOfRangeException(nameof(classes), classes, "need at least one class.");
+        if (classes > MaxClasses)
+            throw new ArgumentOutOfRangeException(nameof(classes), classes, $"at most {MaxClasses} classes are supported.");
+        if (classes == 0)
+        {
+            if (max >= MaxClasses)
+                throw new ArgumentException($"label {argMax} is {max}: one-hot targets support at most {MaxClasses} classes (labels 0…{MaxClasses - 1}); are these really class labels?", nameof(labels));
+            classes = max + 1;
+        }
         if (classes < 1) throw new ArgumentOutOfRangeException(nameof(classes), classes, "need at least one class.");
         if (max >= classes) throw new ArgumentException($"label {max} is out of range for {classes} classes.", nameof(labels));
+        if ((long)labels.Length * classes > int.MaxValue)
+            throw new ArgumentException($"{labels.Length} labels × {classes} classes = {(long)labels.Length * classes} one-hot entries, more than one matrix holds (2^31 − 1).", nameof(labels));
         var y = new Matrix(labels.Length, classes);
         for (int i = 0; i < labels.Length; i++) y[i, labels[i]] = 1;
         return y;

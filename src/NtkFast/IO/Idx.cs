@@ -61,7 +61,7 @@ public static class Idx
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (maxCount is < 0) throw new ArgumentOutOfRangeException(nameof(maxCount), "must be non-negative");
-        using Stream s = OpenMaybeGzip(path, out long plainLength);
+        using Stream s = OpenMaybeGzip(path, out long plainLength, out long gzipLength);
         return Guard(path, () =>
         {
             int[] dims = ReadHeader(s, path, ImagesMagic, 3);
@@ -73,7 +73,7 @@ public static class Idx
             long total = per > int.MaxValue ? long.MaxValue : count * per;
             if (total > int.MaxValue) throw new InvalidDataException($"{path}: IDX header claims {count} images of {rows}×{cols}, too large");
             int take = maxCount is int m ? Math.Min(m, count) : count;
-            byte[] pixels = ReadData(s, path, total, take * per, plainLength, 16, "images");
+            byte[] pixels = ReadData(s, path, total, take * per, plainLength, gzipLength, 16, "images");
             return new IdxImages(pixels, take, rows, cols);
         });
     }
@@ -83,14 +83,14 @@ public static class Idx
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (maxCount is < 0) throw new ArgumentOutOfRangeException(nameof(maxCount), "must be non-negative");
-        using Stream s = OpenMaybeGzip(path, out long plainLength);
+        using Stream s = OpenMaybeGzip(path, out long plainLength, out long gzipLength);
         return Guard(path, () =>
         {
             int[] dims = ReadHeader(s, path, LabelsMagic, 1);
             int count = dims[0];
             if (count == 0) throw new InvalidDataException($"{path}: IDX file holds no labels");
             int take = maxCount is int m ? Math.Min(m, count) : count;
-            return ReadData(s, path, count, take, plainLength, 8, "labels");
+            return ReadData(s, path, count, take, plainLength, gzipLength, 8, "labels");
         });
     }
 
@@ -107,21 +107,30 @@ public static class Idx
         return (images, labels);
     }
 
-    /// <summary>Opens the file, through a GZipStream when it starts with 1f 8b. <paramref name="plainLength"/> is the file length for plain files, -1 for gzip.</summary>
-    private static Stream OpenMaybeGzip(string path, out long plainLength)
+    /// <summary>
+    /// Opens the file (a regular file: see <see cref="InputFile"/>), through a GZipStream when it starts
+    /// with 1f 8b. <paramref name="plainLength"/> is the file length for plain files, -1 for gzip;
+    /// <paramref name="gzipLength"/> the compressed length for gzip files.
+    /// </summary>
+    private static Stream OpenMaybeGzip(string path, out long plainLength, out long gzipLength)
     {
-        var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        FileStream fs = InputFile.Open(path, path);
         Span<byte> two = stackalloc byte[2];
         int got = fs.ReadAtLeast(two, 2, throwOnEndOfStream: false);
         fs.Position = 0;
         if (got == 2 && two[0] == 0x1f && two[1] == 0x8b)
         {
             plainLength = -1;
+            gzipLength = fs.Length;
             return new GZipStream(fs, CompressionMode.Decompress, leaveOpen: false);
         }
         plainLength = fs.Length;
+        gzipLength = -1;
         return fs;
     }
+
+    /// <summary>Deflate cannot expand data by more than ~1032:1 (plus a little per gzip member).</summary>
+    private const long MaxGzipRatio = 1032;
 
     private static T Guard<T>(string path, Func<T> read)
     {
@@ -137,6 +146,10 @@ public static class Idx
         catch (EndOfStreamException)
         {
             throw new InvalidDataException($"{path}: truncated IDX file");
+        }
+        catch (OverflowException)
+        {
+            throw new InvalidDataException($"{path}: sizes in the IDX header are too large to handle");
         }
     }
 
@@ -167,11 +180,15 @@ public static class Idx
 
     /// <summary>
     /// Reads <paramref name="take"/> of the <paramref name="total"/> data bytes. The size is checked
-    /// against the file length when known (plain files); for gzip the buffer grows with the data
-    /// actually decompressed, so a lying header costs at most what the file really holds.
+    /// against the file length when known (plain files); for gzip against what the compressed bytes
+    /// can inflate to, and the buffer grows with the data actually decompressed, so a lying header
+    /// costs at most what the file really holds. Either way the kept bytes must fit the read budget.
     /// </summary>
-    private static byte[] ReadData(Stream s, string path, long total, long take, long plainLength, int headerBytes, string what)
+    private static byte[] ReadData(Stream s, string path, long total, long take, long plainLength, long gzipLength, int headerBytes, string what)
     {
+        if (take > ReadLimits.MemoryBudget) throw ReadLimits.OverBudget(path, $"{take} bytes of IDX {what}", take);
+        if (gzipLength >= 0 && total + headerBytes > gzipLength * MaxGzipRatio + 1024)
+            throw new InvalidDataException($"{path}: IDX header promises {total} bytes of {what}, more than the {gzipLength} bytes of gzip data can inflate to (a lying header?)");
         if (plainLength >= 0)
         {
             long have = plainLength - headerBytes;

@@ -5,43 +5,105 @@ using NtkFast.Numerics;
 namespace NtkFast.IO;
 
 /// <summary>
-/// Reads and writes the data matrices of the <c>ntk</c> command (rows = points) as .npy or .csv,
+/// Reads and writes the data matrices of the <c>ntk</c> command (rows = points) as .npy, .npz or .csv,
 /// chosen by the file extension (case-insensitive).
-/// <para><b>.npy</b>: float32 or float64, any byte order, C or Fortran order. A 2-D array is taken
-/// as it is; a 1-D array of length N is read as an N×1 column (the natural shape of regression
-/// targets Y); 0-d and 3-D-or-more arrays are rejected.</para>
+/// <para><b>.npy</b>: float64, float32, float16, int8 … int64, uint8 … uint64 or bool, any byte
+/// order, C or Fortran order, converted exactly to float64 (a 64-bit integer beyond ±2^53 that
+/// float64 cannot hold is an error naming its index). A 2-D array is taken as it is; a 1-D array
+/// of length N is read as an N×1 column (the natural shape of regression targets Y or labels);
+/// 0-d and 3-D-or-more arrays are rejected.</para>
+/// <para><b>.npz</b>: <c>data.npz:NAME</c> reads the array NAME (the member NAME.npy, or NAME);
+/// a plain <c>data.npz</c> must hold exactly one array. Only the chosen member is inflated. A path
+/// that exists as a file is always taken as it is, even when it contains ':'.</para>
 /// <para><b>.csv</b>: one row per line, values separated by commas — or, when the first data line
 /// has no comma, by runs of spaces/tabs (numpy.savetxt's default). Blank lines and lines starting
 /// with '#' (numpy.savetxt's header) are skipped. The first non-comment line is a header of column
 /// names, and skipped, when none of its fields is a number; a line mixing names and numbers is an
-/// error. Every row must have the same number of values; values may be wrapped in double quotes.</para>
-/// <para>Both: NaN or ±Inf anywhere, 0 rows or 0 columns are errors. Every error is one line
-/// (<see cref="InvalidDataException"/>) naming the option and the file, and for .csv the line and
-/// column (1-based; .npy positions are 0-based array indices).</para>
+/// error. Every row must have the same number of values; values may be wrapped in double quotes.
+/// A line may hold at most <see cref="MaxCsvLineChars"/> characters and the values must fit the
+/// read budget (<see cref="ReadLimits"/>), so a file without line breaks fails quickly.</para>
+/// <para>All: NaN or ±Inf anywhere, 0 rows or 0 columns are errors; so are directories, FIFOs and
+/// devices (see <see cref="InputFile"/>). Every error is one line (<see cref="InvalidDataException"/>)
+/// naming the option and the file, and for .csv the line and column (1-based; .npy positions are
+/// 0-based array indices).</para>
 /// </summary>
 public static class MatrixFile
 {
+    /// <summary>Longest .csv line accepted, in characters (16 Mi: ~600 000 values of 25 digits).</summary>
+    public const int MaxCsvLineChars = 1 << 24;
+
     /// <summary>
     /// Reads a matrix. <paramref name="what"/> names it in error messages (e.g. "--x"); may be empty.
     /// </summary>
     public static Matrix Read(string path, string? what = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        string label = string.IsNullOrEmpty(what) ? path : $"{what} {path}";
-        string ext = Path.GetExtension(path).ToLowerInvariant();
-        if (ext is not (".npy" or ".csv"))
-            throw new InvalidDataException($"{label}: unsupported file type '{ext}' (expected .npy or .csv)");
-        if (Directory.Exists(path)) throw new InvalidDataException($"{label}: is a directory, expected a file");
-        if (!File.Exists(path)) throw new FileNotFoundException($"{label}: file not found", path);
-        return ext == ".npy" ? ReadNpy(path, label) : ReadCsv(path, label);
+        (string file, string? member) = SplitMember(path);
+        string label = string.IsNullOrEmpty(what) ? file : $"{what} {file}";
+        string ext = Path.GetExtension(file).ToLowerInvariant();
+        if (ext is not (".npy" or ".npz" or ".csv"))
+            throw new InvalidDataException($"{label}: unsupported file type '{Printable.Quote(ext)}' (expected .npy, .npz or .csv)");
+        try
+        {
+            return ext switch
+            {
+                ".npy" => FromArray(Npy.Read(file, label, convertToFloat64: true), label),
+                ".npz" => ReadNpz(file, label, member),
+                _ => ReadCsv(file, label),
+            };
+        }
+        catch (OverflowException)
+        {
+            // a safety net: every size is checked before use, but no reader may surface .NET's bare overflow message
+            throw new InvalidDataException($"{label}: sizes in the file are too large to handle");
+        }
     }
 
-    private static Matrix ReadNpy(string path, string label)
+    /// <summary>
+    /// "data.npz:NAME" → ("data.npz", "NAME"); a path that exists, or has no ".npz:" in it, is
+    /// returned whole. Of several possible splits, the first whose file exists wins, else the first.
+    /// </summary>
+    internal static (string File, string? Member) SplitMember(string path)
     {
-        NpyArray a;
-        using (var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16))
-            a = Npy.Read(fs, label, fs.Length);
-        if (!a.IsNumeric) throw new InvalidDataException($"{label}: holds text, expected a float32 or float64 matrix");
+        if (File.Exists(path) || Directory.Exists(path)) return (path, null);
+        (string, string?)? first = null;
+        for (int i = path.IndexOf(':', StringComparison.Ordinal); i > 0; i = path.IndexOf(':', i + 1))
+        {
+            string file = path[..i];
+            if (!file.EndsWith(".npz", StringComparison.OrdinalIgnoreCase)) continue;
+            if (File.Exists(file)) return (file, path[(i + 1)..]);
+            first ??= (file, path[(i + 1)..]);
+        }
+        return first ?? (path, null);
+    }
+
+    private static Matrix ReadNpz(string file, string label, string? member)
+    {
+        using NpzArchive a = Npz.Open(file, label, strict: false, convertToFloat64: true);
+        string key;
+        if (member is null)
+        {
+            if (a.Count != 1)
+                throw new InvalidDataException($"{label}: holds {a.Count} arrays ({NameList(a.Names)}); name the one to read as {file}:NAME");
+            key = a.Names[0];
+        }
+        else if (member.Length == 0)
+            throw new InvalidDataException($"{label}: empty array name after ':' (has: {NameList(a.Names)})");
+        else if (a.ContainsKey(member)) key = member;
+        else if (member.EndsWith(".npy", StringComparison.Ordinal) && a.ContainsKey(member[..^4])) key = member[..^4];
+        else throw new InvalidDataException($"{label}: has no array '{Printable.Quote(member)}' (has: {NameList(a.Names)})");
+        return FromArray(a[key], $"{label}[{Printable.Quote(key)}]");
+    }
+
+    private static string NameList(IReadOnlyList<string> names)
+    {
+        string list = string.Join(", ", names.Take(20).Select(n => $"'{Printable.Quote(n)}'"));
+        return names.Count > 20 ? list + $", … {names.Count - 20} more" : list;
+    }
+
+    private static Matrix FromArray(NpyArray a, string label)
+    {
+        if (!a.IsNumeric) throw new InvalidDataException($"{label}: holds text, expected a numeric matrix");
         int rows, cols;
         switch (a.Rank)
         {
@@ -70,17 +132,19 @@ public static class MatrixFile
 
     private static Matrix ReadCsv(string path, string label)
     {
-        using var reader = new StreamReader(path, new UTF8Encoding(false, false), detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16);
+        using FileStream fs = InputFile.Open(path, label);
+        using var reader = new StreamReader(fs, new UTF8Encoding(false, false), detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16);
+        var lines = new LineReader(reader, MaxCsvLineChars, label);
+        long budget = ReadLimits.MemoryBudget;
         var values = new List<double>();
         int cols = -1, firstDataLine = 0, lineNo = 0;
         bool? commaSeparated = null;
         bool seenContent = false;
         var fields = new List<Range>();
-        string? line;
-        while ((line = reader.ReadLine()) is not null)
+        while (lines.TryRead(out ReadOnlySpan<char> line))
         {
             lineNo++;
-            ReadOnlySpan<char> text = line.AsSpan().Trim();
+            ReadOnlySpan<char> text = line.Trim();
             if (text.IsEmpty || text[0] == '#') continue;
             commaSeparated ??= text.Contains(',');
             Split(text, commaSeparated.Value, fields);
@@ -95,6 +159,9 @@ public static class MatrixFile
             if (cols < 0) { cols = fields.Count; firstDataLine = lineNo; }
             else if (fields.Count != cols)
                 throw new InvalidDataException($"{label}: line {lineNo} has {fields.Count} values, expected {cols} (as on line {firstDataLine})");
+            // a List doubles its storage: keep twice the values' bytes within the budget and the count within an array's
+            if (((long)values.Count + fields.Count) * 16 > budget || (long)values.Count + fields.Count > Array.MaxLength)
+                throw new InvalidDataException($"{label}: line {lineNo}: more than {values.Count} values, beyond the read budget of {budget} bytes");
             for (int j = 0; j < fields.Count; j++)
             {
                 ReadOnlySpan<char> f = Unquote(text[fields[j]]);
@@ -113,6 +180,59 @@ public static class MatrixFile
         if (cols == 0) throw new InvalidDataException($"{label}: has 0 columns");
         if (values.Count == 0) throw new InvalidDataException($"{label}: has 0 rows (no numeric data lines)");
         return new Matrix(values.Count / cols, cols, values.ToArray());
+    }
+
+    /// <summary>
+    /// Lines of a text stream (ended by "\n", "\r\n" or "\r", as <see cref="TextReader.ReadLine"/>),
+    /// each at most <c>max</c> characters: a longer one is an error after reading just that many.
+    /// </summary>
+    private sealed class LineReader(TextReader reader, int max, string label)
+    {
+        private readonly char[] _buf = new char[1 << 16];
+        private int _pos, _end;
+        private char[] _line = new char[256];
+        private bool _eof;
+        private int _lineNo;
+
+        public bool TryRead(out ReadOnlySpan<char> line)
+        {
+            int len = 0;
+            bool any = false;
+            _lineNo++;
+            while (true)
+            {
+                if (_pos == _end)
+                {
+                    _pos = 0;
+                    if (_eof || (_end = reader.Read(_buf, 0, _buf.Length)) == 0)
+                    {
+                        _eof = true;
+                        _end = 0;
+                        line = _line.AsSpan(0, len);
+                        return any;
+                    }
+                }
+                any = true;
+                ReadOnlySpan<char> chunk = _buf.AsSpan(_pos, _end - _pos);
+                int stop = chunk.IndexOfAny('\n', '\r');
+                int take = stop < 0 ? chunk.Length : stop;
+                if ((long)len + take > max)
+                    throw new InvalidDataException($"{label}: line {_lineNo} is longer than {max} characters (is this a text file with line breaks?)");
+                if (len + take > _line.Length) Array.Resize(ref _line, (int)Math.Min(max, Math.Max((long)_line.Length * 2, len + take)));
+                chunk[..take].CopyTo(_line.AsSpan(len));
+                len += take;
+                _pos += take;
+                if (stop < 0) continue;
+                char c = _buf[_pos++];
+                if (c == '\r')
+                {
+                    if (_pos == _end && !_eof) { _end = reader.Read(_buf, 0, _buf.Length); _pos = 0; if (_end == 0) _eof = true; }
+                    if (_pos < _end && _buf[_pos] == '\n') _pos++;
+                }
+                line = _line.AsSpan(0, len);
+                return true;
+            }
+        }
     }
 
     private static void Split(ReadOnlySpan<char> text, bool comma, List<Range> fields)

@@ -9,10 +9,12 @@ namespace NtkFast.IO;
 /// <summary>
 /// Reader and writer of numpy's .npy format (versions 1.0, 2.0, 3.0).
 /// Reads float32/float64 arrays of any rank (little- or big-endian, C or Fortran order, all
-/// converted to native C order) and 0-d unicode scalars; rejects every other dtype and every
-/// inconsistent file with one-line <see cref="InvalidDataException"/> messages that start with
-/// the file name. Sizes are checked against the bytes actually available before anything large
-/// is allocated, so a lying header cannot make the reader allocate absurd amounts of memory.
+/// converted to native C order) and 0-d unicode scalars, and on request (data matrices) numpy's
+/// integer, bool and float16 arrays converted exactly to float64; rejects every other dtype and
+/// every inconsistent file with one-line <see cref="InvalidDataException"/> messages that start
+/// with the file name. Sizes are checked against the bytes actually available and against
+/// <see cref="ReadLimits.MemoryBudget"/> before anything large is allocated, so a lying header
+/// cannot make the reader allocate absurd amounts of memory.
 /// Writes '&lt;f8'/'&lt;f4'/'&lt;U…', C order, version 1.0 headers padded to 64 bytes like numpy.
 /// </summary>
 public static class Npy
@@ -28,12 +30,25 @@ public static class Npy
 
     // ------------------------------------------------------------------ reading
 
-    /// <summary>Reads a .npy file.</summary>
+    /// <summary>Reads a .npy file (float32, float64 or a 0-d unicode scalar; other dtypes are errors).</summary>
     public static NpyArray Read(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-        return Read(fs, path, fs.Length);
+        return Read(path, path, convertToFloat64: false);
+    }
+
+    /// <summary>
+    /// Reads a .npy file. With <paramref name="convertToFloat64"/>, numpy's integer (int8 … int64,
+    /// uint8 … uint64), bool and float16 arrays are also read, converted exactly to float64 (an
+    /// integer that float64 cannot hold exactly, beyond ±2^53, is an error naming its index).
+    /// <paramref name="label"/> prefixes error messages.
+    /// </summary>
+    public static NpyArray Read(string path, string label, bool convertToFloat64)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(label);
+        using FileStream fs = InputFile.Open(path, label);
+        return Read(fs, label, fs.Length, convertToFloat64);
     }
 
     /// <summary>
@@ -45,27 +60,45 @@ public static class Npy
         ArgumentNullException.ThrowIfNull(stream);
         name ??= "<stream>";
         if (stream.CanSeek) return Read(stream, name, stream.Length - stream.Position);
-        // Unknown length: buffer what is really there, so memory follows the data, not the header.
-        using var ms = new MemoryStream();
-        stream.CopyTo(ms);
-        ms.Position = 0;
+        // Unknown length: buffer what is really there (at most the read budget), so memory follows
+        // the data, not the header, and an endless stream ends in an error.
+        using MemoryStream ms = CopyBounded(stream, name, ReadLimits.MemoryBudget);
         return Read(ms, name, ms.Length);
     }
 
+    /// <summary>Copies a stream of unknown length into memory, failing once it exceeds <paramref name="limit"/> bytes.</summary>
+    internal static MemoryStream CopyBounded(Stream stream, string name, long limit)
+    {
+        var ms = new MemoryStream();
+        byte[] buf = new byte[1 << 16];
+        int n;
+        while ((n = stream.Read(buf)) > 0)
+        {
+            if (ms.Length + n > limit) throw ReadLimits.OverBudget(name, "the stream (still going)", ms.Length + n);
+            ms.Write(buf, 0, n);
+        }
+        ms.Position = 0;
+        return ms;
+    }
+
     /// <summary>Reads one array of exactly <paramref name="available"/> bytes (header and data).</summary>
-    internal static NpyArray Read(Stream s, string name, long available)
+    internal static NpyArray Read(Stream s, string name, long available, bool convertToFloat64 = false)
     {
         try
         {
-            return ReadCore(s, name, available);
+            return ReadCore(s, name, available, convertToFloat64);
         }
         catch (EndOfStreamException)
         {
             throw new InvalidDataException($"{name}: truncated .npy data (the file ends early)");
         }
+        catch (OverflowException)
+        {
+            throw new InvalidDataException($"{name}: sizes in the .npy header are too large to handle");
+        }
     }
 
-    private static NpyArray ReadCore(Stream s, string name, long available)
+    private static NpyArray ReadCore(Stream s, string name, long available, bool widen)
     {
         Span<byte> pre = stackalloc byte[12];
         if (available < 10)
@@ -125,7 +158,7 @@ public static class Npy
             throw new InvalidDataException($"{name}: {e.Message}");
         }
 
-        var dt = ParseDescr(h, name);
+        var dt = ParseDescr(h, name, widen);
         long count = 1;
         foreach (int d in h.Shape)
         {
@@ -139,13 +172,23 @@ public static class Npy
         long dataBytes = count * dt.ItemSize;
         long left = available - prefix - headerLen;
         if (dataBytes > left)
-            throw new InvalidDataException($"{name}: truncated .npy data: shape {NpyArray.ShapeString(h.Shape)} of {dt.Descr} needs {dataBytes} bytes, the file has {left}");
+            throw new InvalidDataException($"{name}: truncated .npy data: shape {NpyArray.ShapeString(h.Shape)} of {Printable.Quote(dt.Descr)} needs {dataBytes} bytes, the file has {left}");
         if (dataBytes < left)
-            throw new InvalidDataException($"{name}: .npy size mismatch: shape {NpyArray.ShapeString(h.Shape)} of {dt.Descr} needs {dataBytes} bytes, the file has {left}");
+            throw new InvalidDataException($"{name}: .npy size mismatch: shape {NpyArray.ShapeString(h.Shape)} of {Printable.Quote(dt.Descr)} needs {dataBytes} bytes, the file has {left}");
+        bool reorder = h.FortranOrder && h.Shape.Length > 1;
+        long memory = dt.Kind == NpyDType.Unicode ? 2 * dataBytes : count * (dt.Kind == NpyDType.Float32 ? 4 : 8) * (reorder ? 2 : 1);
+        if (memory > ReadLimits.MemoryBudget)
+            throw ReadLimits.OverBudget(name, $"shape {NpyArray.ShapeString(h.Shape)} of {Printable.Quote(dt.Descr)}", memory);
 
         int[] shape = h.Shape;
         switch (dt.Kind)
         {
+            case NpyDType.Float64 when dt.Source != 'f':
+            {
+                double[] data = ReadConverted(s, dt, (int)count, name, shape, h.FortranOrder);
+                if (reorder) data = FortranToC(data, shape);
+                return NpyArray.Create(NpyDType.Float64, shape, null, data, null);
+            }
             case NpyDType.Float64:
             {
                 var data = new double[count];
@@ -155,7 +198,7 @@ public static class Npy
                     Span<long> bits = MemoryMarshal.Cast<double, long>(data.AsSpan());
                     BinaryPrimitives.ReverseEndianness(bits, bits);
                 }
-                if (h.FortranOrder && shape.Length > 1) data = FortranToC(data, shape);
+                if (reorder) data = FortranToC(data, shape);
                 return NpyArray.Create(NpyDType.Float64, shape, null, data, null);
             }
             case NpyDType.Float32:
@@ -167,7 +210,7 @@ public static class Npy
                     Span<int> bits = MemoryMarshal.Cast<float, int>(data.AsSpan());
                     BinaryPrimitives.ReverseEndianness(bits, bits);
                 }
-                if (h.FortranOrder && shape.Length > 1) data = FortranToC(data, shape);
+                if (reorder) data = FortranToC(data, shape);
                 return NpyArray.Create(NpyDType.Float32, shape, data, null, null);
             }
             default:
@@ -177,6 +220,89 @@ public static class Npy
                 return NpyArray.Create(NpyDType.Unicode, shape, null, null, DecodeUtf32(raw, dt.BigEndian, name));
             }
         }
+    }
+
+    /// <summary>
+    /// Reads integer, bool or float16 elements (in file order) and converts each exactly to float64;
+    /// a 64-bit integer that float64 cannot hold exactly is an error naming its index.
+    /// </summary>
+    private static double[] ReadConverted(Stream s, DType dt, int count, string name, int[] shape, bool fortran)
+    {
+        var data = new double[count];
+        int size = dt.ItemSize;
+        byte[] buf = new byte[Math.Min(1 << 16, Math.Max(size, count * size))];
+        int per = buf.Length / size;
+        bool big = dt.BigEndian;
+        for (int i0 = 0; i0 < count; i0 += per)
+        {
+            int n = Math.Min(per, count - i0);
+            s.ReadExactly(buf, 0, n * size);
+            ReadOnlySpan<byte> b = buf.AsSpan(0, n * size);
+            Span<double> o = data.AsSpan(i0, n);
+            switch (dt.Source, size)
+            {
+                case ('b', 1):
+                    for (int j = 0; j < n; j++) o[j] = b[j] != 0 ? 1 : 0;
+                    break;
+                case ('u', 1):
+                    for (int j = 0; j < n; j++) o[j] = b[j];
+                    break;
+                case ('i', 1):
+                    for (int j = 0; j < n; j++) o[j] = (sbyte)b[j];
+                    break;
+                case ('u', 2):
+                    for (int j = 0; j < n; j++) o[j] = big ? BinaryPrimitives.ReadUInt16BigEndian(b[(2 * j)..]) : BinaryPrimitives.ReadUInt16LittleEndian(b[(2 * j)..]);
+                    break;
+                case ('i', 2):
+                    for (int j = 0; j < n; j++) o[j] = big ? BinaryPrimitives.ReadInt16BigEndian(b[(2 * j)..]) : BinaryPrimitives.ReadInt16LittleEndian(b[(2 * j)..]);
+                    break;
+                case ('h', 2):
+                    for (int j = 0; j < n; j++) o[j] = (double)(big ? BinaryPrimitives.ReadHalfBigEndian(b[(2 * j)..]) : BinaryPrimitives.ReadHalfLittleEndian(b[(2 * j)..]));
+                    break;
+                case ('u', 4):
+                    for (int j = 0; j < n; j++) o[j] = big ? BinaryPrimitives.ReadUInt32BigEndian(b[(4 * j)..]) : BinaryPrimitives.ReadUInt32LittleEndian(b[(4 * j)..]);
+                    break;
+                case ('i', 4):
+                    for (int j = 0; j < n; j++) o[j] = big ? BinaryPrimitives.ReadInt32BigEndian(b[(4 * j)..]) : BinaryPrimitives.ReadInt32LittleEndian(b[(4 * j)..]);
+                    break;
+                case ('i', 8):
+                    for (int j = 0; j < n; j++)
+                    {
+                        long v = big ? BinaryPrimitives.ReadInt64BigEndian(b[(8 * j)..]) : BinaryPrimitives.ReadInt64LittleEndian(b[(8 * j)..]);
+                        double d = v;
+                        // (double)long.MaxValue rounds up to 2^63, which no long holds: test that first
+                        if (d >= 9223372036854775808.0 || (long)d != v) throw Inexact(name, dt, v.ToString(CultureInfo.InvariantCulture), i0 + j, shape, fortran);
+                        o[j] = d;
+                    }
+                    break;
+                case ('u', 8):
+                    for (int j = 0; j < n; j++)
+                    {
+                        ulong v = big ? BinaryPrimitives.ReadUInt64BigEndian(b[(8 * j)..]) : BinaryPrimitives.ReadUInt64LittleEndian(b[(8 * j)..]);
+                        double d = v;
+                        if (d >= 18446744073709551616.0 || (ulong)d != v) throw Inexact(name, dt, v.ToString(CultureInfo.InvariantCulture), i0 + j, shape, fortran);
+                        o[j] = d;
+                    }
+                    break;
+                default:
+                    throw new InvalidOperationException($"no conversion for {dt.Descr}");
+            }
+        }
+        return data;
+    }
+
+    private static InvalidDataException Inexact(string name, DType dt, string value, long fileIndex, int[] shape, bool fortran) =>
+        new($"{name}: '{Printable.Quote(dt.Descr)}' value {value} at index {IndexString(fileIndex, shape, fortran)} cannot be converted exactly to float64 (integers beyond ±2^53 lose digits)");
+
+    /// <summary>numpy's index tuple of the element at position <paramref name="flat"/> of the file (C or Fortran order).</summary>
+    internal static string IndexString(long flat, ReadOnlySpan<int> shape, bool fortran)
+    {
+        var idx = new int[shape.Length];
+        if (fortran)
+            for (int k = 0; k < shape.Length; k++) { idx[k] = (int)(flat % shape[k]); flat /= shape[k]; }
+        else
+            for (int k = shape.Length - 1; k >= 0; k--) { idx[k] = (int)(flat % shape[k]); flat /= shape[k]; }
+        return NpyArray.ShapeString(idx);
     }
 
     private static int ReadUpTo(Stream s, Span<byte> buffer)
@@ -191,12 +317,18 @@ public static class Npy
         return total;
     }
 
-    private readonly record struct DType(NpyDType Kind, int ItemSize, bool BigEndian, string Descr);
+    /// <summary>
+    /// A dtype as read: <see cref="Kind"/> is what the array holds after reading, <see cref="Source"/>
+    /// the element type in the file: 'f' float32/float64 (read as they are), 'U' unicode, and, converted
+    /// to float64, 'i' signed and 'u' unsigned integers, 'b' bool, 'h' float16.
+    /// </summary>
+    private readonly record struct DType(NpyDType Kind, int ItemSize, bool BigEndian, string Descr, char Source);
 
-    private static DType ParseDescr(NpyHeaderParser.Header h, string name)
+    private static DType ParseDescr(NpyHeaderParser.Header h, string name, bool widen)
     {
+        string expected = widen ? "expected a float, integer or bool dtype" : "expected float32 or float64";
         if (h.DescrIsList)
-            throw new InvalidDataException($"{name}: structured (record) dtypes are not supported; expected float32 or float64");
+            throw new InvalidDataException($"{name}: structured (record) dtypes are not supported; {expected}");
         string d = h.Descr;
         ReadOnlySpan<char> t = d;
         char order = '=';
@@ -228,16 +360,22 @@ public static class Npy
             'U' => "unicode",
             _ => "unknown",
         };
-        if (kind == 'f' && size == 8) return new DType(NpyDType.Float64, 8, big, d);
-        if (kind == 'f' && size == 4) return new DType(NpyDType.Float32, 4, big, d);
+        if (kind == 'f' && size == 8) return new DType(NpyDType.Float64, 8, big, d, 'f');
+        if (kind == 'f' && size == 4) return new DType(NpyDType.Float32, 4, big, d, 'f');
         if (kind == 'U' && size >= 0)
         {
             if (size > MaxHeaderLength) throw new InvalidDataException($"{name}: unicode dtype '{Printable.Quote(d)}' is implausibly long");
-            return new DType(NpyDType.Unicode, size * 4, big, d);
+            return new DType(NpyDType.Unicode, size * 4, big, d, 'U');
+        }
+        if (widen)
+        {
+            if (kind is 'i' or 'u' && size is 1 or 2 or 4 or 8) return new DType(NpyDType.Float64, size, big, d, kind);
+            if (kind == 'b' && size == 1) return new DType(NpyDType.Float64, 1, big, d, 'b');
+            if (kind == 'f' && size == 2) return new DType(NpyDType.Float64, 2, big, d, 'h');
         }
         if (size < 0 && kind is 'f' or 'U' or 'i' or 'u' or 'c')
             throw new InvalidDataException($"{name}: malformed .npy dtype '{Printable.Quote(d)}'");
-        throw new InvalidDataException($"{name}: unsupported dtype '{Printable.Quote(d)}' ({what}); expected float32 or float64");
+        throw new InvalidDataException($"{name}: unsupported dtype '{Printable.Quote(d)}' ({what}); {expected}");
     }
 
     private static string DecodeUtf32(byte[] raw, bool bigEndian, string name)

@@ -7,95 +7,107 @@ namespace NtkFast.IO;
 /// stored (numpy.savez) or deflated (numpy.savez_compressed); writes stored entries like savez,
 /// or deflated ones on request. Errors are one-line <see cref="InvalidDataException"/>s naming
 /// the file and, for a bad inner array, the entry ("net.npz[W0]: …").
+/// <para>Reading is bounded (see <see cref="ZipReader"/>): only the zip directory is read up front,
+/// at most <see cref="MaxEntries"/> members; every member's declared size is checked against the
+/// file and the memory budget before anything is inflated, and its inflated bytes against its .npy
+/// header (shape × item size), the declared size and the CRC-32 while it is read.
+/// <see cref="Open(string)"/> inflates members only when asked for; <see cref="Read(string)"/> all.</para>
 /// </summary>
 public static class Npz
 {
-    /// <summary>Most entries accepted (a parameter file of a 1000-layer network has ~2000).</summary>
-    internal const int MaxEntries = 100_000;
-
-    /// <summary>Deflate cannot expand data by more than ~1032:1; a larger declared size is a lie.</summary>
-    private const long MaxDeflateRatio = 1100;
+    /// <summary>Most entries accepted (a parameter file of a 10 000-layer network has ~20 000).</summary>
+    internal const int MaxEntries = ZipReader.MaxEntries;
 
     /// <summary>Reads every array of a .npz file, keyed by entry name without ".npy", in archive order.</summary>
     public static IReadOnlyDictionary<string, NpyArray> Read(string path)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-        return Read(fs, path);
+        using NpzArchive a = Open(path);
+        return a.ReadAll();
     }
 
-    /// <summary>Reads every array of a .npz image in a seekable stream; <paramref name="name"/> prefixes errors.</summary>
+    /// <summary>Reads every array of a .npz image in a stream; <paramref name="name"/> prefixes errors.</summary>
     public static IReadOnlyDictionary<string, NpyArray> Read(Stream stream, string? name = null)
+    {
+        using NpzArchive a = Open(stream, name);
+        return a.ReadAll();
+    }
+
+    /// <summary>
+    /// Opens a .npz file and reads its directory; arrays are inflated (and checked) when first asked
+    /// for. Every entry must be a ".npy" member. Dispose the result to close the file.
+    /// </summary>
+    public static NpzArchive Open(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        return Open(path, path, strict: true, convertToFloat64: false);
+    }
+
+    /// <summary>
+    /// Opens a .npz image in a stream (copied to memory, within the read budget, when it cannot seek);
+    /// the stream stays open. <paramref name="name"/> prefixes errors.
+    /// </summary>
+    public static NpzArchive Open(Stream stream, string? name = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
         name ??= "<stream>";
-        if (!stream.CanSeek)
+        if (!stream.CanSeek) return Create(Npy.CopyBounded(stream, name, ReadLimits.MemoryBudget), true, name, strict: true, convertToFloat64: false);
+        if (stream.Position != 0)
         {
-            var ms = new MemoryStream();
-            stream.CopyTo(ms);
-            ms.Position = 0;
-            stream = ms;
+            // the archive's offsets count from its first byte
+            return Create(Npy.CopyBounded(stream, name, ReadLimits.MemoryBudget), true, name, strict: true, convertToFloat64: false);
         }
-        long start = stream.Position;
-        Span<byte> head = stackalloc byte[6];
-        int got = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
-        stream.Position = start;
-        if (got == 6 && head.SequenceEqual((ReadOnlySpan<byte>)[0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y']))
-            throw new InvalidDataException($"{name}: is a single .npy array, not a .npz archive");
-        if (got < 4 || !head[..4].SequenceEqual("PK\x03\x04"u8) && !head[..4].SequenceEqual("PK\x05\x06"u8))
-            throw new InvalidDataException($"{name}: not a .npz file (not a zip archive)");
+        return Create(stream, false, name, strict: true, convertToFloat64: false);
+    }
 
-        ZipArchive zip;
+    /// <summary>
+    /// Opens a file; <paramref name="strict"/> requires every member to be "*.npy" (parameter files),
+    /// otherwise members may lack the suffix (data files). <paramref name="convertToFloat64"/>: see
+    /// <see cref="Npy.Read(string, string, bool)"/>.
+    /// </summary>
+    internal static NpzArchive Open(string path, string label, bool strict, bool convertToFloat64)
+    {
+        FileStream fs = InputFile.Open(path, label);
         try
         {
-            zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
+            return Create(fs, true, label, strict, convertToFloat64);
         }
-        catch (InvalidDataException)
+        catch
         {
-            throw new InvalidDataException($"{name}: not a .npz file (corrupt or truncated zip archive)");
+            fs.Dispose();
+            throw;
         }
-        catch (ArgumentException)
-        {
-            throw new InvalidDataException($"{name}: not a .npz file (corrupt zip archive)");
-        }
+    }
 
-        using (zip)
+    private static NpzArchive Create(Stream stream, bool owns, string name, bool strict, bool convertToFloat64)
+    {
+        try
         {
-            var result = new Dictionary<string, NpyArray>(StringComparer.Ordinal);
-            if (zip.Entries.Count > MaxEntries)
-                throw new InvalidDataException($"{name}: has {zip.Entries.Count} entries (limit {MaxEntries})");
-            foreach (ZipArchiveEntry e in zip.Entries)
+            Span<byte> head = stackalloc byte[6];
+            stream.Position = 0;
+            int got = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+            if (got == 6 && head.SequenceEqual((ReadOnlySpan<byte>)[0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y']))
+                throw new InvalidDataException($"{name}: is a single .npy array, not a .npz archive");
+            if (got < 4 || !head[..4].SequenceEqual("PK\x03\x04"u8) && !head[..4].SequenceEqual("PK\x05\x06"u8))
+                throw new InvalidDataException($"{name}: not a .npz file (not a zip archive)");
+            ZipReader zip;
+            try
             {
-                if (e.FullName.EndsWith('/')) continue; // a directory entry holds nothing
-                if (!e.FullName.EndsWith(".npy", StringComparison.Ordinal))
-                    throw new InvalidDataException($"{name}: entry '{Printable.Quote(e.FullName, 60)}' is not a .npy array");
-                string key = e.FullName[..^4];
-                string label = $"{name}[{Printable.Quote(key, 60)}]";
-                if (result.ContainsKey(key)) throw new InvalidDataException($"{name}: array '{Printable.Quote(key, 60)}' appears twice");
-                long declared = e.Length;
-                if (e.CompressedLength < 0 || e.CompressedLength > stream.Length)
-                    throw new InvalidDataException($"{label}: zip entry claims {e.CompressedLength} compressed bytes, the file has {stream.Length}");
-                if (declared < 0 || declared > e.CompressedLength * MaxDeflateRatio + 4096)
-                    throw new InvalidDataException($"{label}: implausible uncompressed size {declared} for {e.CompressedLength} compressed bytes");
-                NpyArray a;
-                try
-                {
-                    using Stream es = e.Open();
-                    a = Npy.Read(es, label, declared);
-                }
-                catch (InvalidDataException ex) when (!ex.Message.StartsWith(label, StringComparison.Ordinal))
-                {
-                    // thrown by the zip layer (bad local header, CRC mismatch, corrupt deflate stream)
-                    throw new InvalidDataException($"{label}: corrupt zip entry ({FirstLine(ex.Message)})");
-                }
-                catch (NotSupportedException ex)
-                {
-                    throw new InvalidDataException($"{label}: unsupported zip entry ({FirstLine(ex.Message)})");
-                }
-                result.Add(key, a);
+                zip = ZipReader.Open(stream, name);
             }
-            if (result.Count == 0) throw new InvalidDataException($"{name}: contains no arrays");
-            return result;
+            catch (EndOfStreamException)
+            {
+                throw new InvalidDataException($"{name}: not a .npz file (corrupt or truncated zip archive)");
+            }
+            catch (OverflowException)
+            {
+                throw new InvalidDataException($"{name}: sizes in the zip directory are too large to handle");
+            }
+            return new NpzArchive(stream, owns, zip, name, strict, convertToFloat64);
+        }
+        catch
+        {
+            if (owns) stream.Dispose();
+            throw;
         }
     }
 
@@ -105,9 +117,9 @@ public static class Npz
         ArgumentNullException.ThrowIfNull(arrays);
         ArgumentNullException.ThrowIfNull(key);
         if (arrays.TryGetValue(key, out NpyArray? a)) return a;
-        string have = string.Join(", ", arrays.Keys.Take(20).Select(k => Printable.Quote(k, 60)));
+        string have = string.Join(", ", arrays.Keys.Take(20).Select(k => Printable.Quote(k)));
         if (arrays.Count > 20) have += ", …";
-        throw new InvalidDataException($"{fileName}: missing array '{key}' (has: {have})");
+        throw new InvalidDataException($"{fileName}: missing array '{Printable.Quote(key)}' (has: {have})");
     }
 
     /// <summary>Writes the arrays as a .npz file (atomically). Stored entries like numpy.savez unless <paramref name="compress"/>.</summary>
@@ -149,7 +161,7 @@ public static class Npz
         }
     }
 
-    private static string FirstLine(string s)
+    internal static string FirstLine(string s)
     {
         int i = s.IndexOfAny(['\r', '\n']);
         return i < 0 ? s : s[..i];

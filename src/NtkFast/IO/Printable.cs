@@ -9,7 +9,10 @@ namespace NtkFast.IO;
 /// </summary>
 internal static class Printable
 {
-    internal static string Quote(ReadOnlySpan<char> s, int max = 40)
+    /// <summary>Length names read from files (array, member, activation names, dtype strings) are cut to.</summary>
+    internal const int NameLength = 80;
+
+    internal static string Quote(ReadOnlySpan<char> s, int max = NameLength)
     {
         var sb = new StringBuilder(Math.Min(s.Length, max) + 8);
         int n = Math.Min(s.Length, max);

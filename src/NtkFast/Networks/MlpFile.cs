@@ -60,15 +60,17 @@ public static class MlpFile
     public static MlpFileContents Read(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: file not found", path);
-        return FromArrays(Npz.Read(path), path);
+        // names are checked from the zip directory first; only the arrays used are inflated
+        using NpzArchive arrays = Npz.Open(path);
+        return FromArrays(arrays, path);
     }
 
     /// <summary>Reads a parameter file from a stream; <paramref name="name"/> prefixes errors.</summary>
     public static MlpFileContents Read(Stream stream, string name)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        return FromArrays(Npz.Read(stream, name), name);
+        using NpzArchive arrays = Npz.Open(stream, name);
+        return FromArrays(arrays, name);
     }
 
     /// <summary>Reads a parameter file as a network of precision T (converted if the file has the other one).</summary>
@@ -93,10 +95,10 @@ public static class MlpFile
                 idx.ToString(CultureInfo.InvariantCulture) == key[1..])
             {
                 if (idx >= depth)
-                    throw new InvalidDataException(F($"has array '{key}' but no 'W{depth}': layer {depth} is missing"));
+                    throw new InvalidDataException(F($"has array '{Printable.Quote(key)}' but no 'W{depth}': layer {depth} is missing"));
                 continue;
             }
-            throw new InvalidDataException(F($"unexpected array '{key}' (a parameter file holds W0, b0, …, beta, weight_std, activation)"));
+            throw new InvalidDataException(F($"unexpected array '{Printable.Quote(key)}' (a parameter file holds W0, b0, …, beta, weight_std, activation)"));
         }
 
         double beta = ReadScalar(arrays, "beta", fileName);
@@ -104,9 +106,19 @@ public static class MlpFile
         NpyArray actArray = Npz.Get(arrays, "activation", fileName);
         if (actArray.DType != NpyDType.Unicode || actArray.Rank != 0)
             throw new InvalidDataException(F($"'activation' must be a 0-d unicode string, got {actArray}"));
+        string actName = actArray.Text!;
+        if (actName.Length > Printable.NameLength)
+            throw new InvalidDataException(F($"activation '{Printable.Quote(actName)}' is too long to be an activation name"));
         Activation activation;
-        try { activation = ActivationRegistry.Parse(actArray.Text!); }
-        catch (ArgumentException e) { throw new InvalidDataException(F($"activation: {FirstLine(e.Message)}")); }
+        try { activation = ActivationRegistry.Parse(actName); }
+        catch (ArgumentException e)
+        {
+            // the registry's message quotes the name as it is: escape control characters
+            string why = FirstLine(e.Message);
+            string param = $" (Parameter '{e.ParamName}')";
+            if (e.ParamName is not null && why.EndsWith(param, StringComparison.Ordinal)) why = why[..^param.Length];
+            throw new InvalidDataException(F($"activation: {Printable.Quote(why, 1000)}"));
+        }
 
         var widths = new int[depth + 1];
         NpyDType? dtype = null;

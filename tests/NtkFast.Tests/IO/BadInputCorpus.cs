@@ -12,9 +12,11 @@ namespace NtkFast.Tests.IO;
 /// <c>idx-images</c> / <c>idx-labels</c> (<see cref="Idx"/>).</para>
 /// <para><see cref="Outcome"/>: <c>error</c> — the reader throws one line containing <see cref="Detail"/>
 /// (alternatives separated by '|'; empty = any message); <c>ok</c> — it loads, with <see cref="Detail"/> the
-/// shape "RxC" (matrix; values (i·C + j)/8), "N" (labels: values i mod 10), "NxRxC" (images: pixel k of the file
-/// = k mod 251) or the list of array names (npz); <c>params-error</c> — an .npz that reads but is not a
-/// network (missing arrays), Detail = the missing name.</para>
+/// shape "RxC" (matrix; values (i·C + j)/8; "RxC int": values i·C + j; "RxC bool": values (i·C + j) mod 2),
+/// "N" (labels: values i mod 10), "NxRxC" (images: pixel k of the file = k mod 251) or the list of array
+/// names (npz); <c>params-error</c> — an .npz that reads but is not a network (missing arrays), Detail =
+/// the missing name. A <c>matrix</c> file may be an .npz (a data file: <see cref="MatrixFile.Read"/> reads
+/// its only array).</para>
 /// </summary>
 public sealed record CorpusEntry(string File, string Kind, string Outcome, string Detail, byte[]? Bytes);
 
@@ -35,7 +37,7 @@ public static class BadInputCorpus
 
         byte[] good34 = F8Data(Arange8(12));
         // ---- .npy: the container
-        Add("npy_empty.npy", "matrix", "error", "empty file", []);
+        Add("npy_empty.npy", "matrix", "error", "is empty (0 bytes)", []);
         Add("npy_wrong_magic.npy", "matrix", "error", "bad magic", Replace(NpyBytes("<f8", "(3, 4)", good34), 0, "\x93NUMPZ"u8));
         Add("npy_text_file.npy", "matrix", "error", "bad magic", "1,2,3\n4,5,6\n"u8.ToArray());
         Add("npy_tiny.npy", "matrix", "error", "truncated .npy header", [0x93, (byte)'N', (byte)'U']);
@@ -50,14 +52,28 @@ public static class BadInputCorpus
         Add("npy_header_bad_fortran.npy", "matrix", "error", "'fortran_order' is not True or False", RawNpy("{'descr': '<f8', 'fortran_order': 'no', 'shape': (3, 4), }", good34));
         Add("npy_header_shape_not_tuple.npy", "matrix", "error", "expected '('", RawNpy("{'descr': '<f8', 'fortran_order': False, 'shape': [3, 4], }", good34));
         Add("npy_header_unterminated.npy", "matrix", "error", "malformed .npy header", RawNpy("{'descr': '<f8', 'fortran_order': False, 'shape': (3, 4", good34));
-        // ---- .npy: dtypes
-        Add("npy_int64.npy", "matrix", "error", "unsupported dtype '<i8' (signed integer)", NpyBytes("<i8", "(3, 4)", good34));
-        Add("npy_int32.npy", "matrix", "error", "unsupported dtype '<i4' (signed integer)", NpyBytes("<i4", "(3, 4)", new byte[48]));
-        Add("npy_uint8.npy", "matrix", "error", "unsupported dtype '|u1' (unsigned integer)", NpyBytes("|u1", "(3, 4)", new byte[12]));
-        Add("npy_bool.npy", "matrix", "error", "unsupported dtype '|b1' (boolean)", NpyBytes("|b1", "(3, 4)", new byte[12]));
+        // ---- .npy: dtypes (integers, bool and float16 are read as float64, exactly)
+        Add("ok_int64.npy", "matrix", "ok", "3x4 int", NpyBytes("<i8", "(3, 4)", IntData(Ints(12), 8, false)));
+        Add("ok_int32_bigendian.npy", "matrix", "ok", "3x4 int", NpyBytes(">i4", "(3, 4)", IntData(Ints(12), 4, true)));
+        Add("ok_int16.npy", "matrix", "ok", "3x4 int", NpyBytes("<i2", "(3, 4)", IntData(Ints(12), 2, false)));
+        Add("ok_int8.npy", "matrix", "ok", "3x4 int", NpyBytes("|i1", "(3, 4)", IntData(Ints(12), 1, false)));
+        Add("ok_uint8.npy", "matrix", "ok", "3x4 int", NpyBytes("|u1", "(3, 4)", IntData(Ints(12), 1, false)));
+        Add("ok_uint16_bigendian.npy", "matrix", "ok", "3x4 int", NpyBytes(">u2", "(3, 4)", IntData(Ints(12), 2, true)));
+        Add("ok_uint32.npy", "matrix", "ok", "3x4 int", NpyBytes("<u4", "(3, 4)", IntData(Ints(12), 4, false)));
+        Add("ok_uint64_bigendian.npy", "matrix", "ok", "3x4 int", NpyBytes(">u8", "(3, 4)", IntData(Ints(12), 8, true)));
+        Add("ok_int64_fortran.npy", "matrix", "ok", "3x4 int", NpyBytes("<i8", "(3, 4)", IntData(Transpose(Ints(12), 3, 4), 8, false), fortran: true));
+        Add("ok_bool.npy", "matrix", "ok", "3x4 bool", NpyBytes("|b1", "(3, 4)", Enumerable.Range(0, 12).Select(k => (byte)(k % 2)).ToArray()));
+        Add("ok_float16.npy", "matrix", "ok", "3x4", NpyBytes("<f2", "(3, 4)", F2Data(Arange8(12), false)));
+        Add("ok_float16_bigendian.npy", "matrix", "ok", "3x4", NpyBytes(">f2", "(3, 4)", F2Data(Arange8(12), true)));
+        Add("npy_int64_inexact.npy", "matrix", "error", "'<i8' value 9007199254740993 at index (1, 2) cannot be converted exactly to float64", NpyBytes("<i8", "(3, 4)", IntData(Ints(12), 8, false, at: 6, value: 9007199254740993)));
+        Add("npy_int64_inexact_fortran.npy", "matrix", "error", "'<i8' value -9007199254740993 at index (2, 1) cannot be converted exactly", NpyBytes("<i8", "(3, 4)", IntData(Ints(12), 8, false, at: 5, value: -9007199254740993), fortran: true));
+        Add("npy_uint64_max.npy", "matrix", "error", "'>u8' value 18446744073709551615 at index (0,) cannot be converted exactly", NpyBytes(">u8", "(2,)", IntData(Ints(2), 8, true, at: 0, value: -1)));
+        Add("npy_int128.npy", "matrix", "error", "unsupported dtype '<i16' (signed integer)", NpyBytes("<i16", "(3, 4)", new byte[192]));
+        Add("npy_bool_wide.npy", "matrix", "error", "unsupported dtype '|b2' (boolean)", NpyBytes("|b2", "(3, 4)", new byte[24]));
+        Add("npy_descr_long.npy", "matrix", "error", "unsupported dtype '<" + new string('x', Printable.NameLength - 1) + "…' (unknown)", NpyBytes("<" + new string('x', 300), "(1,)", new byte[8]));
+        Add("npy_descr_control_chars.npy", "matrix", "error", "unsupported dtype '<\\x1B[2Jf8\\x0A' (unknown)", NpyBytes("<\u001b[2Jf8\n", "(1,)", new byte[8]));
         Add("npy_complex128.npy", "matrix", "error", "unsupported dtype '<c16' (complex)", NpyBytes("<c16", "(3, 4)", new byte[192]));
         Add("npy_object.npy", "matrix", "error", "unsupported dtype '|O' (Python object)", NpyBytes("|O", "(3, 4)", new byte[96]));
-        Add("npy_float16.npy", "matrix", "error", "unsupported dtype '<f2' (float16)", NpyBytes("<f2", "(3, 4)", new byte[24]));
         Add("npy_float128.npy", "matrix", "error", "unsupported dtype '<f16' (float128)", NpyBytes("<f16", "(3, 4)", new byte[192]));
         Add("npy_bytes.npy", "matrix", "error", "unsupported dtype '|S4' (byte string)", NpyBytes("|S4", "(3, 4)", new byte[48]));
         Add("npy_structured.npy", "matrix", "error", "structured (record) dtypes are not supported",
@@ -69,6 +85,8 @@ public static class BadInputCorpus
         Add("npy_extra_data.npy", "matrix", "error", "size mismatch: shape (3, 4) of <f8 needs 96 bytes, the file has 104", NpyBytes("<f8", "(3, 4)", F8Data(Arange8(13))));
         Add("npy_lying_shape.npy", "matrix", "error", "truncated .npy data: shape (46340, 46340) of <f8 needs 17179164800 bytes, the file has 96", NpyBytes("<f8", "(46340, 46340)", good34));
         Add("npy_shape_overflow.npy", "matrix", "error", "more elements than an array can hold", NpyBytes("<f8", "(100000, 100000)", good34));
+        Add("npy_1e12_elements.npy", "matrix", "error", "shape (1000000, 1000000) has more elements than an array can hold", NpyBytes("<f8", "(1000000, 1000000)", good34));
+        Add("npy_shape_product_overflows_long.npy", "matrix", "error", "has more elements than an array can hold", NpyBytes("<i8", "(2147483647, 2147483647, 2147483647, 2147483647)", good34));
         Add("npy_shape_dim_too_large.npy", "matrix", "error", "dimension 4294967296 is too large", NpyBytes("<f8", "(4294967296, 1)", good34));
         Add("npy_shape_negative.npy", "matrix", "error", "negative dimension", NpyBytes("<f8", "(-3, 4)", good34));
         Add("npy_zip_archive.npy", "matrix", "error", "it is a zip archive", Zip(("W0.npy", NpyBytes("<f8", "(3, 4)", good34))));
@@ -98,7 +116,22 @@ public static class BadInputCorpus
         Add("numpy/bigendian_f4_3x4.npy", "matrix", "ok", "3x4", null);
         Add("numpy/fortran_f8_3x4.npy", "matrix", "ok", "3x4", null);
         Add("numpy/fortran_f4_2x3x4.npy", "matrix", "error", "is 3-D", null);
-        Add("numpy/int64_3.npy", "matrix", "error", "unsupported dtype '<i8'", null);
+        Add("numpy/int64_3.npy", "matrix", "ok", "3x1 int", null);
+        Add("numpy/int64_labels_5.npy", "matrix", "ok", "5x1 int", null);
+        Add("numpy/int8_3x4.npy", "matrix", "ok", "3x4 int", null);
+        Add("numpy/bigendian_int16_3x4.npy", "matrix", "ok", "3x4 int", null);
+        Add("numpy/int32_3x4.npy", "matrix", "ok", "3x4 int", null);
+        Add("numpy/fortran_int64_3x4.npy", "matrix", "ok", "3x4 int", null);
+        Add("numpy/uint8_3x4.npy", "matrix", "ok", "3x4 int", null);
+        Add("numpy/uint16_3x4.npy", "matrix", "ok", "3x4 int", null);
+        Add("numpy/bigendian_uint32_3x4.npy", "matrix", "ok", "3x4 int", null);
+        Add("numpy/uint64_3x4.npy", "matrix", "ok", "3x4 int", null);
+        Add("numpy/bool_3x4.npy", "matrix", "ok", "3x4 bool", null);
+        Add("numpy/float16_3x4.npy", "matrix", "ok", "3x4", null);
+        Add("numpy/bigendian_float16_3x4.npy", "matrix", "ok", "3x4", null);
+        Add("numpy/int64_2pow53plus1.npy", "matrix", "error", "'<i8' value 9007199254740993 at index (1, 2) cannot be converted exactly to float64", null);
+        Add("numpy/data_one_member.npz", "matrix", "ok", "3x4", null);
+        Add("numpy/data_two_members_compressed.npz", "matrix", "error", "holds 2 arrays ('images', 'labels'); name the one to read as", null);
         Add("numpy/scalar_2.5.npy", "matrix", "error", "0-d scalar", null);
         Add("numpy/text_leaky_relu.npy", "matrix", "error", "holds text", null);
         Add("numpy/text_nonascii.npy", "matrix", "error", "holds text", null);
@@ -112,16 +145,24 @@ public static class BadInputCorpus
         Add("csv_overflow.csv", "matrix", "error", "line 1, column 1: 1e400 is not allowed", "1e400,1\n"u8.ToArray());
         Add("csv_empty_field.csv", "matrix", "error", "line 1, column 2: empty value", "1,,2\n"u8.ToArray());
         Add("csv_trailing_comma.csv", "matrix", "error", "line 1, column 3: empty value", "1,2,\n3,4,\n"u8.ToArray());
-        Add("csv_empty.csv", "matrix", "error", "has 0 rows", []);
+        Add("csv_empty.csv", "matrix", "error", "is empty (0 bytes)", []);
         Add("csv_header_only.csv", "matrix", "error", "has 0 rows", "x1,x2,x3\n"u8.ToArray());
         Add("csv_binary.csv", "matrix", "error", "", NpyBytes("<f8", "(3, 4)", good34));
         Add("ok_csv_header.csv", "matrix", "ok", "2x3", "# comment line\nx1,x2,x3\n0,0.125,0.25\n\n0.375, 0.5 ,\"0.625\"\r\n"u8.ToArray());
         Add("ok_csv_whitespace.csv", "matrix", "ok", "2x2", "0.000000000000000000e+00 1.250000000000000000e-01\n2.5e-01\t3.75e-01\n"u8.ToArray());
         Add("ok_csv_bom.csv", "matrix", "ok", "1x2", [0xEF, 0xBB, 0xBF, .. "0,0.125"u8]);
-        // ---- .npz
+        // ---- .npz as a data matrix (its one array, or data.npz:NAME)
         byte[] goodW0 = NpyBytes("<f8", "(3, 4)", good34);
+        Add("ok_npz_data_one_array.npz", "matrix", "ok", "3x4", Zip(("x.npy", goodW0)));
+        Add("ok_npz_data_member_without_suffix.npz", "matrix", "ok", "3x4", Zip(("x", goodW0)));
+        Add("ok_npz_data_int16_deflated.npz", "matrix", "ok", "3x4 int", ZipRaw(Deflated("labels.npy", NpyBytes("<i2", "(3, 4)", IntData(Ints(12), 2, false)))));
+        Add("npz_data_two_arrays.npz", "matrix", "error", "holds 2 arrays ('x', 'y'); name the one to read as", Zip(("x.npy", goodW0), ("y.npy", goodW0)));
+        Add("npz_data_names_control_chars.npz", "matrix", "error", "holds 2 arrays ('a\\x0A\\x1B[31m" + new string('A', Printable.NameLength - 7) + "…', 'y')", Zip(("a\n\u001b[31m" + new string('A', 200) + ".npy", goodW0), ("y.npy", goodW0)));
+        Add("npz_data_bad_crc.npz", "matrix", "error", "npz_data_bad_crc.npz[x]: zip member is corrupt: CRC-32", Flip(Zip(("x.npy", goodW0)), 30 + 5 + 200));
+        // ---- .npz
+
         Add("npz_not_zip.npz", "npz", "error", "not a .npz file (not a zip archive)", "W0,b0\n1,2\n"u8.ToArray());
-        Add("npz_empty_file.npz", "npz", "error", "not a .npz file (not a zip archive)", []);
+        Add("npz_empty_file.npz", "npz", "error", "is empty (0 bytes)", []);
         Add("npz_is_npy.npz", "npz", "error", "is a single .npy array, not a .npz archive", goodW0);
         Add("npz_no_entries.npz", "npz", "error", "contains no arrays", Zip());
         Add("npz_truncated.npz", "npz", "error", "corrupt or truncated zip archive", Zip(("W0.npy", goodW0), ("b0.npy", goodW0))[..200]);
@@ -130,6 +171,21 @@ public static class BadInputCorpus
         Add("npz_inner_not_npy.npz", "npz", "error", "npz_inner_not_npy.npz[W0]: not a .npy file (bad magic", Zip(("W0.npy", "hello"u8.ToArray())));
         Add("npz_non_npy_entry.npz", "npz", "error", "entry 'notes.txt' is not a .npy array", Zip(("W0.npy", goodW0), ("notes.txt", "hi"u8.ToArray())));
         Add("npz_lying_entry_sizes.npz", "npz", "error", "npz_lying_entry_sizes.npz[W0]: zip entry claims 2147483647 compressed bytes", LieInCentralDirectory(Zip(("W0.npy", goodW0))));
+        Add("npz_stored_bad_crc.npz", "npz", "error", "npz_stored_bad_crc.npz[W0]: zip member is corrupt: CRC-32", Flip(Zip(("W0.npy", goodW0)), 30 + 6 + 200));
+        Add("npz_deflated_bad_crc.npz", "npz", "error", "npz_deflated_bad_crc.npz[W0]: zip member is corrupt: CRC-32", Flip(ZipRaw(Deflated("W0.npy", goodW0)), 30 + 6 + 5 + 200));
+        Add("npz_deflated_corrupt_stream.npz", "npz", "error", "npz_deflated_corrupt_stream.npz[W0]: corrupt zip entry", Flip(ZipRaw(Deflated("W0.npy", goodW0)), 30 + 6 + 3, 0xFF));
+        Add("npz_inflates_more_than_declared.npz", "npz", "error", "npz_inflates_more_than_declared.npz[W0]: zip member inflates to more than the 224 bytes the archive declares",
+            ZipRaw(Deflated("W0.npy", goodW0, extra: 3000)));
+        Add("npz_inflates_less_than_declared.npz", "npz", "error", "npz_inflates_less_than_declared.npz[W0]: .npy size mismatch: shape (3, 4) of <f8 needs 96 bytes, the file has 296",
+            ZipRaw(Deflated("W0.npy", goodW0, declared: 224 + 200)));
+        Add("npz_bomb_declared_size.npz", "npz", "error", "npz_bomb_declared_size.npz[W0]: implausible uncompressed size 4294967294 for 229 compressed bytes",
+            ZipRaw(Deflated("W0.npy", goodW0, declared: 0xFFFFFFFE)));
+        Add("npz_stored_size_mismatch.npz", "npz", "error", "npz_stored_size_mismatch.npz[W0]: stored zip member declares 100 bytes but occupies 224",
+            ZipRaw(("W0.npy", goodW0, 0, 100, Crc32(goodW0))));
+        Add("npz_unsupported_method.npz", "npz", "error", "npz_unsupported_method.npz[W0]: zip compression method 14 is not supported", ZipRaw(("W0.npy", goodW0, 14, 224, Crc32(goodW0))));
+        Add("npz_too_many_members.npz", "npz", "error", "has 1000000 zip members (limit 100000)", Zip64Claim(Zip(("W0.npy", goodW0)), 1_000_000));
+        Add("npz_member_name_control_chars.npz", "npz", "error", "entry 'evil\\x0A\\x1B[31m" + new string('A', Printable.NameLength - 10) + "…' is not a .npy array",
+            Zip(("evil\n\u001b[31m" + new string('A', 200), goodW0)));
         Add("npz_lacks_weights.npz", "npz", "params-error", "W0", Zip(("beta.npy", NpyBytes("<f8", "()", F8Data([0.1]))), ("activation.npy", TextNpy("relu"))));
         Add("ok_npz_two_arrays.npz", "npz", "ok", "W0,b0", Zip(("W0.npy", goodW0), ("b0.npy", NpyBytes("<f4", "(3,)", F4Data(Arange8(3))))));
         Add("numpy/params_stored.npz", "npz", "ok", "W0,beta,activation", null);
@@ -145,7 +201,9 @@ public static class BadInputCorpus
         Add("idx_images_zero.idx", "idx-images", "error", "holds no images", Images(0, 3, 3));
         Add("idx_images_zero_size.idx", "idx-images", "error", "IDX images of size 0×3", Images(2, 0, 3));
         Add("idx_images_truncated.gz", "idx-images", "error", "truncated IDX file: the header promises 18 bytes of images, the data ends after 10", Gzip(Images(2, 3, 3)[..26]));
-        Add("idx_images_lying_header.gz", "idx-images", "error", "truncated IDX file: the header promises 2145024000 bytes of images, the data ends after 18", Gzip(Replace(Images(2, 3, 3), 4, [0x00, 0x02, 0x9B, 0xF8, 0x00, 0x00, 0x00, 0x70, 0x00, 0x00, 0x00, 0x70])));
+        Add("idx_images_lying_header.gz", "idx-images", "error", "IDX header promises 2145024000 bytes of images, more than the 57 bytes of gzip data can inflate to", Gzip(Replace(Images(2, 3, 3), 4, [0x00, 0x02, 0x9B, 0xF8, 0x00, 0x00, 0x00, 0x70, 0x00, 0x00, 0x00, 0x70])));
+        Add("idx_images_lying_header_within_ratio.gz", "idx-images", "error", "truncated IDX file: the header promises 20000 bytes of images, the data ends after 18",
+            Gzip(Replace(Images(2, 3, 3), 4, [0x00, 0x00, 0x00, 0x20, 0x00, 0x00, 0x00, 0x19, 0x00, 0x00, 0x00, 0x19])));
         Add("idx_images_gzip_cut.gz", "idx-images", "error", "truncated IDX file: the header promises 100 bytes of images, the data ends after", Gzip(Images(4, 5, 5))[..60]);
         Add("idx_images_gzip_bad_crc.gz", "idx-images", "error", "corrupt gzip data", Replace(Gzip(Images(2, 3, 3)), Gzip(Images(2, 3, 3)).Length - 8, [0, 0, 0, 0]));
         Add("idx_labels_wrong_magic.idx", "idx-labels", "error", "magic 0x00000803, expected 0x00000801 (that is an IDX image file)", Images(2, 3, 3));
@@ -192,16 +250,48 @@ public static class BadInputCorpus
         return a;
     }
 
-    private static double[] Transpose(double[] a, int rows, int cols)
+    private static T[] Transpose<T>(T[] a, int rows, int cols)
     {
-        var t = new double[a.Length];
+        var t = new T[a.Length];
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < cols; j++)
                 t[j * rows + i] = a[i * cols + j];
         return t;
     }
 
-    private static byte[] F8Data(double[] v)
+    private static long[] Ints(int n) => Enumerable.Range(0, n).Select(i => (long)i).ToArray();
+
+    /// <summary>Integers as <paramref name="size"/>-byte two's complement (or unsigned) values; element <paramref name="at"/> set to <paramref name="value"/>.</summary>
+    internal static byte[] IntData(long[] v, int size, bool bigEndian, int at = -1, long value = 0)
+    {
+        var b = new byte[v.Length * size];
+        for (int i = 0; i < v.Length; i++)
+        {
+            ulong x = (ulong)(i == at ? value : v[i]);
+            for (int k = 0; k < size; k++) b[i * size + (bigEndian ? size - 1 - k : k)] = (byte)(x >> (8 * k));
+        }
+        return b;
+    }
+
+    private static byte[] F2Data(double[] v, bool bigEndian)
+    {
+        var b = new byte[v.Length * 2];
+        for (int i = 0; i < v.Length; i++)
+        {
+            if (bigEndian) BinaryPrimitives.WriteHalfBigEndian(b.AsSpan(i * 2), (Half)v[i]);
+            else BinaryPrimitives.WriteHalfLittleEndian(b.AsSpan(i * 2), (Half)v[i]);
+        }
+        return b;
+    }
+
+    private static byte[] Flip(byte[] b, int at, byte xor = 0x01)
+    {
+        byte[] r = (byte[])b.Clone();
+        r[at] ^= xor;
+        return r;
+    }
+
+    internal static byte[] F8Data(double[] v)
     {
         var b = new byte[v.Length * 8];
         for (int i = 0; i < v.Length; i++) BinaryPrimitives.WriteDoubleLittleEndian(b.AsSpan(i * 8), v[i]);
@@ -228,7 +318,7 @@ public static class BadInputCorpus
     }
 
     /// <summary>A version 1.0 file with numpy's header layout for any descr/shape text.</summary>
-    private static byte[] NpyBytes(string descr, string shape, byte[] data, bool fortran = false) =>
+    internal static byte[] NpyBytes(string descr, string shape, byte[] data, bool fortran = false) =>
         RawNpy($"{{'descr': '{descr}', 'fortran_order': {(fortran ? "True" : "False")}, 'shape': {shape}, }}", data);
 
     /// <summary>A version 1.0 file with an arbitrary header text, padded like numpy unless <paramref name="pad"/> is false.</summary>
@@ -279,7 +369,7 @@ public static class BadInputCorpus
     }
 
     /// <summary>A zip of stored entries with fixed timestamps.</summary>
-    private static byte[] Zip(params (string Name, byte[] Data)[] entries)
+    internal static byte[] Zip(params (string Name, byte[] Data)[] entries)
     {
         var ms = new MemoryStream();
         using (var zip = new ZipArchive(ms, ZipArchiveMode.Create, leaveOpen: true))
@@ -293,6 +383,66 @@ public static class BadInputCorpus
             }
         }
         return ms.ToArray();
+    }
+
+    /// <summary>A zip member as <see cref="ZipRaw"/> writes it: name, bytes as stored, method, declared inflated size, CRC-32.</summary>
+    internal readonly record struct RawMember(string Name, byte[] Payload, int Method, long Declared, uint Crc)
+    {
+        public static implicit operator RawMember((string Name, byte[] Payload, int Method, long Declared, uint Crc) t) => new(t.Name, t.Payload, t.Method, t.Declared, t.Crc);
+    }
+
+    /// <summary>A deflated member (stored deflate blocks, so the bytes do not depend on the runtime's compressor), with <paramref name="extra"/> more zero bytes inflated than declared, or another declared size.</summary>
+    internal static RawMember Deflated(string name, byte[] data, int extra = 0, long declared = -1) =>
+        new(name, DeflateStored([.. data, .. new byte[extra]]), 8, declared < 0 ? data.Length : declared, Crc32(data));
+
+    /// <summary>A zip archive written byte by byte (local headers, data, directory, end record), so sizes, methods and CRCs can lie.</summary>
+    internal static byte[] ZipRaw(params RawMember[] members)
+    {
+        var b = new List<byte>();
+        var dir = new List<byte>();
+        void U16(List<byte> l, int v) { l.Add((byte)v); l.Add((byte)(v >> 8)); }
+        void U32(List<byte> l, long v) { for (int k = 0; k < 4; k++) l.Add((byte)(v >> (8 * k))); }
+        foreach (RawMember m in members)
+        {
+            byte[] name = Encoding.UTF8.GetBytes(m.Name);
+            long offset = b.Count;
+            U32(b, 0x04034b50); U16(b, 20); U16(b, 0); U16(b, m.Method); U16(b, 0); U16(b, 0x21);
+            U32(b, m.Crc); U32(b, m.Payload.Length); U32(b, m.Declared); U16(b, name.Length); U16(b, 0);
+            b.AddRange(name);
+            b.AddRange(m.Payload);
+            U32(dir, 0x02014b50); U16(dir, 20); U16(dir, 20); U16(dir, 0); U16(dir, m.Method); U16(dir, 0); U16(dir, 0x21);
+            U32(dir, m.Crc); U32(dir, m.Payload.Length); U32(dir, m.Declared); U16(dir, name.Length); U16(dir, 0); U16(dir, 0);
+            U16(dir, 0); U16(dir, 0); U32(dir, 0); U32(dir, offset);
+            dir.AddRange(name);
+        }
+        long dirStart = b.Count;
+        b.AddRange(dir);
+        U32(b, 0x06054b50); U16(b, 0); U16(b, 0); U16(b, members.Length); U16(b, members.Length); U32(b, dir.Count); U32(b, dirStart); U16(b, 0);
+        return b.ToArray();
+    }
+
+    /// <summary>Replaces the end record of a (comment-less) zip by zip64 records claiming <paramref name="count"/> members.</summary>
+    internal static byte[] Zip64Claim(byte[] zip, long count)
+    {
+        int end = zip.Length - 22;
+        uint dirSize = BinaryPrimitives.ReadUInt32LittleEndian(zip.AsSpan(end + 12));
+        uint dirStart = BinaryPrimitives.ReadUInt32LittleEndian(zip.AsSpan(end + 16));
+        var z = new byte[56 + 20 + 22];
+        BinaryPrimitives.WriteUInt32LittleEndian(z, 0x06064b50);
+        BinaryPrimitives.WriteUInt64LittleEndian(z.AsSpan(4), 44);
+        BinaryPrimitives.WriteUInt16LittleEndian(z.AsSpan(12), 45);
+        BinaryPrimitives.WriteUInt16LittleEndian(z.AsSpan(14), 45);
+        BinaryPrimitives.WriteUInt64LittleEndian(z.AsSpan(24), (ulong)count);
+        BinaryPrimitives.WriteUInt64LittleEndian(z.AsSpan(32), (ulong)count);
+        BinaryPrimitives.WriteUInt64LittleEndian(z.AsSpan(40), dirSize);
+        BinaryPrimitives.WriteUInt64LittleEndian(z.AsSpan(48), dirStart);
+        BinaryPrimitives.WriteUInt32LittleEndian(z.AsSpan(56), 0x07064b50);
+        BinaryPrimitives.WriteUInt64LittleEndian(z.AsSpan(64), (ulong)end);
+        BinaryPrimitives.WriteUInt32LittleEndian(z.AsSpan(72), 1);
+        BinaryPrimitives.WriteUInt32LittleEndian(z.AsSpan(76), 0x06054b50);
+        z.AsSpan(84, 4).Fill(0xFF);
+        z.AsSpan(88, 8).Fill(0xFF);
+        return [.. zip.AsSpan(0, end), .. z];
     }
 
     /// <summary>Sets the compressed and uncompressed sizes of every central-directory record to 2^31 - 1.</summary>
@@ -337,6 +487,17 @@ public static class BadInputCorpus
     internal static byte[] Gzip(byte[] data)
     {
         var b = new List<byte> { 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff };
+        b.AddRange(DeflateStored(data));
+        uint crc = Crc32(data);
+        for (int i = 0; i < 4; i++) b.Add((byte)(crc >> (8 * i)));
+        for (int i = 0; i < 4; i++) b.Add((byte)(data.Length >> (8 * i)));
+        return b.ToArray();
+    }
+
+    /// <summary>Raw deflate data of stored blocks (at most 65535 bytes each).</summary>
+    internal static byte[] DeflateStored(byte[] data)
+    {
+        var b = new List<byte>();
         int pos = 0;
         do
         {
@@ -348,13 +509,10 @@ public static class BadInputCorpus
             b.AddRange(data.AsSpan(pos, n));
             pos += n;
         } while (pos < data.Length);
-        uint crc = Crc32(data);
-        for (int i = 0; i < 4; i++) b.Add((byte)(crc >> (8 * i)));
-        for (int i = 0; i < 4; i++) b.Add((byte)(data.Length >> (8 * i)));
         return b.ToArray();
     }
 
-    private static uint Crc32(ReadOnlySpan<byte> data)
+    internal static uint Crc32(ReadOnlySpan<byte> data)
     {
         uint c = 0xFFFFFFFF;
         foreach (byte x in data)

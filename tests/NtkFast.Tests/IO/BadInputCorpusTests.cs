@@ -75,10 +75,18 @@ public class BadInputCorpusTests
 
     private static void CheckOk(CorpusEntry e, Matrix m)
     {
-        Assert.Equal(e.Detail, $"{m.Rows}x{m.Cols}");
+        string[] d = e.Detail.Split(' ');
+        Assert.Equal(d[0], $"{m.Rows}x{m.Cols}");
+        string values = d.Length > 1 ? d[1] : "eighths";
         for (int i = 0; i < m.Rows; i++)
+        {
             for (int j = 0; j < m.Cols; j++)
-                Assert.Equal((i * m.Cols + j) / 8.0, m[i, j]);
+            {
+                int k = i * m.Cols + j;
+                double expected = values switch { "int" => k, "bool" => k % 2, "eighths" => k / 8.0, _ => throw new InvalidOperationException(e.Detail) };
+                Assert.Equal(expected, m[i, j]);
+            }
+        }
     }
 
     private static void CheckNpz(CorpusEntry e, string path, IReadOnlyDictionary<string, NpyArray> arrays)

@@ -69,7 +69,7 @@ public sealed class MatrixFileTests : IDisposable
     [InlineData("1,1e999\n", "line 1, column 2: 1e999 is not allowed")]
     [InlineData("1,,2\n", "line 1, column 2: empty value")]
     [InlineData("a,b\n", "has 0 rows")]
-    [InlineData("", "has 0 rows")]
+    [InlineData("", "is empty (0 bytes)")]
     [InlineData("# only a comment\n\n", "has 0 rows")]
     public void Csv_errors_name_the_line_and_column(string text, string expected)
     {
