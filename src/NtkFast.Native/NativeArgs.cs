@@ -24,9 +24,9 @@ internal static unsafe class NativeArgs
     public static int Extent(long rows, long cols, long ld, string name, string rowsName, string colsName, string ldName)
     {
         if (rows < 0) throw Bad($"{rowsName} = {rows}: must not be negative");
-        if (cols < 1) throw Bad($"{colsName} = {cols}: must be at least 1");
+        if (cols < 0) throw Bad($"{colsName} = {cols}: must not be negative");
         if (ld < cols) throw Bad($"{ldName} = {ld}: the leading dimension of {name} must be at least {colsName} = {cols}");
-        if (rows == 0) return 0;
+        if (rows == 0 || cols == 0) return 0;
         Int128 need = (Int128)(rows - 1) * ld + cols;
         if (need > int.MaxValue) throw Bad($"{name} ({rows}×{cols}, leading dimension {ld}) is too large: {need} elements, at most {int.MaxValue} per buffer");
         return (int)need;
