@@ -1,0 +1,5 @@
+# Makes `import ntkfast` find the package of this repository (python/ntkfast) without installing it.
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
