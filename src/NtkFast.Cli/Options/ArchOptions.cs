@@ -80,7 +80,7 @@ internal static class ArchOptions
         if (!path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
             return ImageSet.FromMatrix(MatrixFile.Read(path, what));
         if (!File.Exists(path)) throw new CliException($"{what} {path}: file not found");
-        NpyArray a = Npy.Read(path);
+        NpyArray a = Npy.Read(path, what, convertToFloat64: true); // numpy integer/bool/float16 images (e.g. uint8 pixels) convert exactly
         if (a.Rank is 2) return ImageSet.FromMatrix(MatrixFile.Read(path, what)); // its checks and messages
         if (a.Rank is not (3 or 4)) throw new CliException($"{what} {path}: shape {NpyArray.ShapeString(a.Shape)}; --arch reads N×H×W×C, N×L×C or N×d arrays");
         if (a.Shape[0] == 0) throw new CliException($"{what} {path}: has 0 inputs");
