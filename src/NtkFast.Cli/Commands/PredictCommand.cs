@@ -41,7 +41,7 @@ internal sealed partial class PredictCommand : ICommand
                                       the prediction is the mean over initialisations (f_0 = 0)
           --params net.npz            the empirical NTK of this network (`ntk init`/`ntk train`),
                                       f_0 = the network's outputs: the linearised network's own f_t
-          precomputed Gram matrices   e.g. written by `ntk kernel` (also out of core, --tile);
+          precomputed Gram matrices   e.g. written by `ntk kernel` (in memory or --out-of-core);
                                       .npy (float32/float64) or .csv; no --x, --x-test, --params
                                       or kernel options. N training and M test points:
             --kernel-train K.npy      the NTK Theta(X,X), N x N, symmetric (relative 1e-6)
@@ -51,7 +51,7 @@ internal sealed partial class PredictCommand : ICommand
             --nngp-test-diag SXX.npy  Sigma(x*_i,x*_i), M values: variances only
             --nngp-test-test SXX.npy  Sigma(X*,X*), M x M: also full covariances (--out-cov)
                                       With the NNGP blocks the prediction is the infinite ensemble
-                                      (f_0 ~ GP(0, Sigma)), as --ensemble; the std is written.
+                                      (f_0 ~ GP(0, Sigma)), as --ensemble: std always written.
 
           --time            a number >= 0, a comma-separated list, or inf (default inf). Many
                             times cost one eigendecomposition; a list writes a 3-D array (T, M, K)
@@ -63,8 +63,9 @@ internal sealed partial class PredictCommand : ICommand
                             mean to --out and the standard deviation to --out-std (default
                             <out>.std.npy); kernel options or NNGP blocks only
           --posterior       ntk (default): gradient descent on the NTK as above; nngp: exact
-                            Gaussian-process regression with the NNGP kernel as prior, mean
-                            Sigma(x*,X) Sigma^-1 Y, covariance Sigma(X*,X*) - Sigma(x*,X) Sigma^-1 Sigma(X,x*)
+                            Gaussian-process regression with the NNGP kernel as prior:
+                              mean Sigma(X*,X) Sigma^-1 Y,
+                              covariance Sigma(X*,X*) - Sigma(X*,X) Sigma^-1 Sigma(X,X*)
                             (no --time; kernel options or the --nngp-* files)
           --out-std         standard deviation per test point (same for every output), as --out
           --out-cov         full M x M covariance of the test predictions (shared by every output),
@@ -134,13 +135,18 @@ internal sealed partial class PredictCommand : ICommand
         string?[] inputs = [yPath, ytPath, xPath, xtPath, paramsPath, .. files?.Paths ?? []];
         CheckOutputsDistinct(inputs, ("--out", outPath), ("--out-std", stdPath), ("--out-cov", covPath), ("--out-train", trainPath));
 
-        Matrix y = MatrixFile.Read(yPath, "--y");
+        Matrix y;
         Matrix? x = null, xt = null;
         KernelFiles.Loaded? loaded = null;
-        if (files is not null) loaded = files.Read(y, yPath);
+        if (files is not null)
+        {
+            y = MatrixFile.Read(yPath, "--y");
+            loaded = files.Read(y, yPath);
+        }
         else
         {
             x = MatrixFile.Read(xPath!, "--x");
+            y = MatrixFile.Read(yPath, "--y");
             xt = MatrixFile.Read(xtPath!, "--x-test");
             if (y.Rows != x.Rows)
                 throw new CliException($"--y {yPath} has {y.Rows} rows but --x has {x.Rows}: one target row per input row");
