@@ -24,7 +24,12 @@ internal sealed partial class PredictCommand : ICommand
                            (--depth L --activation NAME [--beta 0.1] [--weight-std 1]
                             [--trainable-from K] [--quadrature-degree Q]  |  --params net.npz)
                            [--time T | T1,T2,... | inf] [--regularization R | abs:R]
-                           [--ensemble [--out-std S.npy]] [--labels [--y-test YT.npy]]
+                           [--ensemble [--out-std S.npy] [--out-cov C.npy]] [--posterior ntk|nngp]
+                           [--out-train PT.npy] [--labels [--y-test YT.npy]]
+               ntk predict --kernel-train K.npy --kernel-test KX.npy --y Y.npy --out P.npy
+                           [--nngp-train S.npy --nngp-test SX.npy
+                            (--nngp-test-diag SXX.npy | --nngp-test-test SXX.npy)]
+                           [--posterior ntk|nngp] [--out-std S.npy] [--out-cov C.npy] ...
 
         Outputs of a network trained by gradient descent on C = 1/(2N) sum_i |f(x_i) - y_i|^2
         for time t = steps x learning rate, in the infinite-width limit (docs/design.md section 1):
@@ -36,55 +41,120 @@ internal sealed partial class PredictCommand : ICommand
                                       the prediction is the mean over initialisations (f_0 = 0)
           --params net.npz            the empirical NTK of this network (`ntk init`/`ntk train`),
                                       f_0 = the network's outputs: the linearised network's own f_t
+          precomputed Gram matrices   e.g. written by `ntk kernel` (in memory or --out-of-core);
+                                      .npy (float32/float64) or .csv; no --x, --x-test, --params
+                                      or kernel options. N training and M test points:
+            --kernel-train K.npy      the NTK Theta(X,X), N x N, symmetric (relative 1e-6)
+            --kernel-test KX.npy      the NTK Theta(X*,X), M x N (`ntk kernel --x XT --x2 X`)
+            --nngp-train S.npy        the NNGP kernel Sigma(X,X), N x N, symmetric
+            --nngp-test SX.npy        Sigma(X*,X), M x N
+            --nngp-test-diag SXX.npy  Sigma(x*_i,x*_i), M values: variances only
+            --nngp-test-test SXX.npy  Sigma(X*,X*), M x M: also full covariances (--out-cov)
+                                      With the NNGP blocks the prediction is the infinite ensemble
+                                      (f_0 ~ GP(0, Sigma)), as --ensemble: std always written.
 
           --time            a number >= 0, a comma-separated list, or inf (default inf). Many
                             times cost one eigendecomposition; a list writes a 3-D array (T, M, K)
           --regularization  ridge R >= 0 added to the training kernel's diagonal, relative to its
                             mean diagonal (R) or absolute (abs:R). Needed at t = inf when the
-                            kernel is numerically singular (e.g. duplicated training points)
+                            kernel is numerically singular (e.g. duplicated training points);
+                            for --posterior nngp it is the observation-noise variance
           --ensemble        infinite ensemble over initialisations f_0 ~ GP(0, NNGP): writes the
                             mean to --out and the standard deviation to --out-std (default
-                            <out>.std.npy); kernel options only
+                            <out>.std.npy); kernel options or NNGP blocks only
+          --posterior       ntk (default): gradient descent on the NTK as above; nngp: exact
+                            Gaussian-process regression with the NNGP kernel as prior:
+                              mean Sigma(X*,X) Sigma^-1 Y,
+                              covariance Sigma(X*,X*) - Sigma(X*,X) Sigma^-1 Sigma(X,X*)
+                            (no --time; kernel options or the --nngp-* files)
+          --out-std         standard deviation per test point (same for every output), as --out
+          --out-cov         full M x M covariance of the test predictions (shared by every output),
+                            (T, M, M) for a list of times; needs --ensemble, --posterior nngp or
+                            --nngp-test-test
+          --out-train       the predictions on the training points, (N, K) or (T, N, K)
           --labels          Y (and --y-test) hold integer class labels: regress on one-hot targets,
                             write the scores, print train (and test) accuracy of the arg-max
           --out             float64 .npy (or .csv for a single time), shape (M, K) or (T, M, K)
 
-        Errors (exit 2 bad input, 1 computation failed) leave no output file behind.
+        Errors (exit 2 bad input, 1 computation failed) leave no output file behind; all outputs
+        are written together.
 
         """;
 
     public int Run(CliArgs args)
     {
-        string xPath = args.Required("x");
         string yPath = args.Required("y");
-        string xtPath = args.Required("x-test");
         string outPath = args.Required("out");
-        double[] times = ParseTimes(args.Optional("time") ?? "inf");
+        string? timeText = args.Optional("time");
+        double[] times = ParseTimes(timeText ?? "inf");
         Regularization reg = ParseRegularization(args.Optional("regularization"));
         bool ensemble = args.Flag("ensemble");
         string? stdPath = args.Optional("out-std");
+        string? covPath = args.Optional("out-cov");
+        string? trainPath = args.Optional("out-train");
         bool labels = args.Flag("labels");
         string? ytPath = args.Optional("y-test");
-        string? paramsPath = args.Optional("params");
-        KernelOptions? kernel = paramsPath is null ? KernelOptions.Parse(args) : null;
-        if (paramsPath is not null) KernelOptions.RejectWith(args, "--params");
+        PosteriorKind posterior = ParsePosterior(args.Optional("posterior"));
+        KernelFiles? files = KernelFiles.Requested(args) ? KernelFiles.Parse(args) : null;
+        string? xPath = null, xtPath = null, paramsPath = null;
+        KernelOptions? kernel = null;
+        if (files is null)
+        {
+            xPath = args.Required("x");
+            xtPath = args.Required("x-test");
+            paramsPath = args.Optional("params");
+            kernel = paramsPath is null ? KernelOptions.Parse(args) : null;
+            if (paramsPath is not null) KernelOptions.RejectWith(args, "--params");
+        }
         args.EnsureAllUsed();
 
-        if (stdPath is not null && !ensemble) throw new CliException("option --out-std needs --ensemble");
         if (ytPath is not null && !labels) throw new CliException("option --y-test needs --labels");
+        if (posterior == PosteriorKind.Nngp)
+        {
+            if (paramsPath is not null)
+                throw new CliException("--posterior nngp needs the NNGP kernel (kernel options or --nngp-train/--nngp-test); --params is one network");
+            if (ensemble) throw new CliException("--ensemble is the NTK-trained ensemble; --posterior nngp writes its own spread with --out-std/--out-cov");
+            if (!Array.TrueForAll(times, double.IsPositiveInfinity))
+                throw new CliException($"--posterior nngp is the Bayesian posterior, it has no time: drop --time {timeText}");
+        }
         if (ensemble && paramsPath is not null)
             throw new CliException("--ensemble needs kernel options (an infinite ensemble); --params is one network");
-        if (ensemble) stdPath ??= Path.ChangeExtension(outPath, null) + ".std" + Path.GetExtension(outPath);
+        files?.CheckCombination(posterior, ensemble);
+        // Whether a spread (variance) exists, and whether it is the full covariance.
+        bool spread = files is not null ? files.HasTestTest : ensemble || (kernel is not null && posterior == PosteriorKind.Nngp);
+        bool fullSpread = files is not null ? files.TestTestPath is not null : spread;
+        if (stdPath is not null && !spread)
+            throw new CliException(files is null ? "option --out-std needs --ensemble" : "option --out-std needs --nngp-train, --nngp-test and --nngp-test-diag (or --nngp-test-test)");
+        if (covPath is not null && !fullSpread)
+            throw new CliException(files is null ? "option --out-cov needs --ensemble (or --posterior nngp)" : "option --out-cov needs the full test block --nngp-test-test (M x M), with --nngp-train and --nngp-test");
+        if (ensemble || (files is not null && spread)) stdPath ??= Path.ChangeExtension(outPath, null) + ".std" + Path.GetExtension(outPath);
         CheckOutput(outPath, "--out", times.Length);
         if (stdPath is not null) CheckOutput(stdPath, "--out-std", times.Length);
+        if (covPath is not null) CheckOutput(covPath, "--out-cov", times.Length);
+        if (trainPath is not null) CheckOutput(trainPath, "--out-train", times.Length);
+        string?[] inputs = [yPath, ytPath, xPath, xtPath, paramsPath, .. files?.Paths ?? []];
+        CheckOutputsDistinct(inputs, ("--out", outPath), ("--out-std", stdPath), ("--out-cov", covPath), ("--out-train", trainPath));
 
-        Matrix x = MatrixFile.Read(xPath, "--x");
-        Matrix y = MatrixFile.Read(yPath, "--y");
-        Matrix xt = MatrixFile.Read(xtPath, "--x-test");
-        if (y.Rows != x.Rows)
-            throw new CliException($"--y {yPath} has {y.Rows} rows but --x has {x.Rows}: one target row per input row");
-        if (xt.Cols != x.Cols)
-            throw new CliException($"--x-test {xtPath} has {xt.Cols} columns but --x has {x.Cols}");
+        Matrix y;
+        Matrix? x = null, xt = null;
+        KernelFiles.Loaded? loaded = null;
+        if (files is not null)
+        {
+            y = MatrixFile.Read(yPath, "--y");
+            loaded = files.Read(y, yPath);
+        }
+        else
+        {
+            x = MatrixFile.Read(xPath!, "--x");
+            y = MatrixFile.Read(yPath, "--y");
+            xt = MatrixFile.Read(xtPath!, "--x-test");
+            if (y.Rows != x.Rows)
+                throw new CliException($"--y {yPath} has {y.Rows} rows but --x has {x.Rows}: one target row per input row");
+            if (xt.Cols != x.Cols)
+                throw new CliException($"--x-test {xtPath} has {xt.Cols} columns but --x has {x.Cols}");
+        }
+        int n = y.Rows, m = loaded?.Kernels.TestPoints ?? xt!.Rows;
+        string testRowsName = files is null ? "--x-test" : loaded!.TestName;
         int[]? trainLabels = null, testLabels = null;
         if (labels)
         {
@@ -93,7 +163,7 @@ internal sealed partial class PredictCommand : ICommand
             if (ytPath is not null)
             {
                 Matrix yt = MatrixFile.Read(ytPath, "--y-test");
-                if (yt.Rows != xt.Rows) throw new CliException($"--y-test {ytPath} has {yt.Rows} rows but --x-test has {xt.Rows}");
+                if (yt.Rows != m) throw new CliException($"--y-test {ytPath} has {yt.Rows} rows but {testRowsName} has {m}");
                 testLabels = Labels(yt, "--y-test", ytPath);
                 if (testLabels.Length > 0 && testLabels.Max() >= y.Cols)
                     throw new CliException($"--y-test {ytPath} has label {testLabels.Max()} but the training labels only go up to {y.Cols - 1}");
@@ -101,23 +171,26 @@ internal sealed partial class PredictCommand : ICommand
         }
 
         var clock = Stopwatch.StartNew();
-        Prediction p = kernel is not null
-            ? PredictAnalytic(kernel, x, y, xt, times, reg, ensemble)
-            : PredictEmpirical(paramsPath!, x, y, xt, times, reg);
-        Info($"predict: N={x.Rows} M={xt.Rows} K={y.Cols}, {times.Length} time(s), {clock.Elapsed.TotalSeconds:F2} s");
+        var want = new Wanted(labels || trainPath is not null, stdPath is not null || covPath is not null, covPath is not null);
+        Prediction p = loaded is not null ? PredictFromKernels(loaded.Kernels, posterior, y, times, reg, want)
+            : kernel is not null ? PredictAnalytic(kernel, x!, y, xt!, times, reg, ensemble, posterior, want)
+            : PredictEmpirical(paramsPath!, x!, y, xt!, times, reg);
+        Info($"predict: N={n} M={m} K={y.Cols}, {times.Length} time(s), {clock.Elapsed.TotalSeconds:F2} s");
 
         using (var outputs = new AtomicOutputs())
         {
-            Write(outputs, outPath, p.Test, xt.Rows, y.Cols);
-            if (stdPath is not null) Write(outputs, stdPath, p.TestStd!, xt.Rows, y.Cols);
+            Write(outputs, outPath, p.Test, m, y.Cols);
+            if (stdPath is not null) Write(outputs, stdPath, p.TestStd!, m, y.Cols);
+            if (covPath is not null) Write(outputs, covPath, p.TestCov!, m, m);
+            if (trainPath is not null) Write(outputs, trainPath, p.Train!, n, y.Cols);
             outputs.Commit();
         }
         if (labels)
         {
-            for (int q = 0; q < times.Length; q++)
+            for (int q = 0; q < p.Test.Length; q++)
             {
-                string t = FormatTime(times[q]);
-                double train = Classification.Accuracy(Classification.ArgMax(p.Train[q]), trainLabels);
+                string t = FormatTime(p.Times[q]);
+                double train = Classification.Accuracy(Classification.ArgMax(p.Train![q]), trainLabels);
                 string line = $"t={t}: train accuracy {train.ToString("F4", CultureInfo.InvariantCulture)}";
                 if (testLabels is not null)
                     line += $", test accuracy {Classification.Accuracy(Classification.ArgMax(p.Test[q]), testLabels).ToString("F4", CultureInfo.InvariantCulture)}";
@@ -127,33 +200,67 @@ internal sealed partial class PredictCommand : ICommand
         return ExitCodes.Ok;
     }
 
-    /// <summary>Predictions per time on the test points (and the training points, for accuracies).</summary>
-    private sealed record Prediction(Matrix[] Test, Matrix[] Train, Matrix[]? TestStd);
+    /// <summary>What the outputs need besides the test mean: train predictions, the spread, the full covariance.</summary>
+    private readonly record struct Wanted(bool Train, bool Spread, bool Covariance);
 
-    private static Prediction PredictAnalytic(KernelOptions kernel, Matrix x, Matrix y, Matrix xt, double[] times, Regularization reg, bool ensemble)
+    /// <summary>Predictions per time on the test points (and the training points, the spread when asked for).</summary>
+    private sealed record Prediction(double[] Times, Matrix[] Test, Matrix[]? Train, Matrix[]? TestStd, Matrix[]? TestCov);
+
+    /// <summary>The library's prediction from Gram blocks (every kernel source but --params goes through here).</summary>
+    private static Prediction PredictFromKernels(PredictionKernels k, PosteriorKind posterior, Matrix y, double[] times, Regularization reg, Wanted want)
     {
-        var clock = Stopwatch.StartNew();
-        AnalyticKernels k = kernel.Compute(x, xt, ensemble);
-        Info($"predict: kernels in {clock.Elapsed.TotalSeconds:F2} s");
-        var dyn = new KernelDynamics(k.ThetaTrain, y, reg);
-        Matrix[] test = dyn.PredictTest(times, k.ThetaCross);
-        Matrix[] train = dyn.PredictTrain(times);
-        Matrix[]? std = null;
-        if (ensemble)
+        TimePrediction[] r = posterior == PosteriorKind.Ntk
+            ? KernelPrediction.Ntk(k, y, times, reg, want.Train, want.Covariance)
+            : [KernelPrediction.Nngp(k, y, reg, want.Train, want.Covariance)];
+        int m = k.TestPoints, kk = y.Cols;
+        var test = new Matrix[r.Length];
+        Matrix[]? train = want.Train ? new Matrix[r.Length] : null;
+        Matrix[]? std = want.Spread ? new Matrix[r.Length] : null;
+        Matrix[]? cov = want.Covariance ? new Matrix[r.Length] : null;
+        for (int q = 0; q < r.Length; q++)
         {
-            std = new Matrix[times.Length];
-            var diag = new Matrix(xt.Rows, 1, k.SigmaTestDiagonal!);
-            for (int q = 0; q < times.Length; q++)
+            test[q] = r[q].Mean;
+            if (train is not null) train[q] = r[q].Train!;
+            if (cov is not null) cov[q] = r[q].Covariance!;
+            if (std is not null)
             {
-                EnsemblePrediction e = dyn.Ensemble(times[q], k.ThetaCross, k.SigmaTrain!, k.SigmaCross!, diag);
-                test[q] = e.Mean;
-                var s = new Matrix(xt.Rows, y.Cols);
-                double[] sd = e.StandardDeviation;
-                for (int i = 0; i < xt.Rows; i++) s.Row(i).Fill(sd[i]);
+                var s = new Matrix(m, kk);
+                double[] sd = r[q].StandardDeviation!;
+                for (int i = 0; i < m; i++) s.Row(i).Fill(sd[i]);
                 std[q] = s;
             }
         }
-        return new Prediction(test, train, std);
+        return new Prediction(Array.ConvertAll(r, t => t.Time), test, train, std, cov);
+    }
+
+    private static Prediction PredictAnalytic(KernelOptions kernel, Matrix x, Matrix y, Matrix xt, double[] times, Regularization reg,
+        bool ensemble, PosteriorKind posterior, Wanted want)
+    {
+        var clock = Stopwatch.StartNew();
+        bool nngp = ensemble || posterior == PosteriorKind.Nngp;
+        PredictionKernels k = kernel.Compute(x, xt, ntk: posterior == PosteriorKind.Ntk, nngp, fullTest: want.Covariance);
+        Info($"predict: kernels in {clock.Elapsed.TotalSeconds:F2} s");
+        return PredictFromKernels(k, posterior, y, times, reg, want);
+    }
+
+    private static PosteriorKind ParsePosterior(string? s) => s switch
+    {
+        null or "ntk" => PosteriorKind.Ntk,
+        "nngp" => PosteriorKind.Nngp,
+        _ => throw new CliException($"option --posterior: '{s}' is not ntk or nngp"),
+    };
+
+    /// <summary>No output is an input or another output (checked before any work).</summary>
+    private static void CheckOutputsDistinct(string?[] inputs, params (string Option, string? Path)[] outs)
+    {
+        for (int i = 0; i < outs.Length; i++)
+        {
+            if (outs[i].Path is not string o) continue;
+            AtomicFile.CheckNotAnInput(o, inputs);
+            for (int j = 0; j < i; j++)
+                if (outs[j].Path is string other && Path.GetFullPath(other) == Path.GetFullPath(o))
+                    throw new CliException($"{outs[j].Option} and {outs[i].Option} name the same file {o}");
+        }
     }
 
     private static double[] ParseTimes(string s)
@@ -226,9 +333,6 @@ internal sealed partial class PredictCommand : ICommand
     }
     // ------------------------------------------------------------------ kernel options: the infinite-width NTK
 
-    /// <summary>The infinite-width kernels the prediction needs (Σ only for --ensemble).</summary>
-    private sealed record AnalyticKernels(Matrix ThetaTrain, Matrix ThetaCross, Matrix? SigmaTrain, Matrix? SigmaCross, double[]? SigmaTestDiagonal);
-
     /// <summary>The options of `ntk kernel` that describe the kernel.</summary>
     private sealed class KernelOptions
     {
@@ -252,14 +356,17 @@ internal sealed partial class PredictCommand : ICommand
                 if (args.Has(name)) throw new CliException($"option --{name} describes an infinite-width kernel; it cannot be combined with {other}");
         }
 
-        /// <summary>Θ(X,X), Θ(X*,X), and for the ensemble Σ(X,X), Σ(X*,X) and diag Σ(X*,X*).</summary>
-        public AnalyticKernels Compute(Matrix x, Matrix xt, bool withNngp)
+        /// <summary>Θ(X,X) and Θ(X*,X) (for the NTK), Σ(X,X), Σ(X*,X) and Σ(X*,X*) — full or its diagonal — for the spread or the NNGP posterior.</summary>
+        public PredictionKernels Compute(Matrix x, Matrix xt, bool ntk, bool nngp, bool fullTest)
         {
-            KernelOutputs what = withNngp ? KernelOutputs.Both : KernelOutputs.Ntk;
+            KernelOutputs what = ntk && nngp ? KernelOutputs.Both : ntk ? KernelOutputs.Ntk : KernelOutputs.Nngp;
             KernelResult train = InfiniteWidth.Compute(Spec, x, null, what);
             KernelResult cross = InfiniteWidth.Compute(Spec, xt, x, what);
-            double[]? diag = withNngp ? InfiniteWidth.Diagonal(Spec, xt).Nngp : null;
-            return new AnalyticKernels(train.Ntk!, cross.Ntk!, withNngp ? train.Nngp : null, withNngp ? cross.Nngp : null, diag);
+            Matrix? testTest = !nngp ? null
+                : fullTest ? InfiniteWidth.Compute(Spec, xt, null, KernelOutputs.Nngp).Nngp!
+                : new Matrix(xt.Rows, 1, InfiniteWidth.Diagonal(Spec, xt).Nngp);
+            return new PredictionKernels(ntk ? train.Ntk : null, ntk ? cross.Ntk : null,
+                nngp ? train.Nngp : null, nngp ? cross.Nngp : null, testTest);
         }
     }
 
@@ -291,7 +398,7 @@ internal sealed partial class PredictCommand : ICommand
             test[q] = new Matrix(m, nl, test[q].Data);
             train[q] = new Matrix(n, nl, train[q].Data);
         }
-        return new Prediction(test, train, null);
+        return new Prediction(times, test, train, null, null);
     }
 
     /// <summary>Θ̂(X, X) and Θ̂(X*, X) flattened (row i·nL + k), and f_0 on X and X* as columns.</summary>
