@@ -159,7 +159,8 @@ internal sealed partial class PredictCommand : ICommand
         if (labels)
         {
             trainLabels = Labels(y, "--y", yPath);
-            y = Classification.OneHot(trainLabels);
+            try { y = Classification.OneHot(trainLabels); }
+            catch (ArgumentException e) { throw new CliException($"--y {yPath}: {FirstSentence(e.Message)}"); }
             if (ytPath is not null)
             {
                 Matrix yt = MatrixFile.Read(ytPath, "--y-test");

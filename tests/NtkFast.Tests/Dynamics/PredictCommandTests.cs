@@ -204,6 +204,24 @@ public sealed class PredictCommandTests : IDisposable
     }
 
     [Fact]
+    public void Labels_BeyondTheClassLimit_OneLine_NamingY()
+    {
+        Mlp<double> net = Network([12, 12, 3], 8);
+        MlpFile.Write(P("net.npz"), net);
+        var labels = new Matrix(3, 1);
+        labels[0, 0] = 1; labels[1, 0] = 70000; labels[2, 0] = 0;
+        Save("X.npy", RandomMatrix(3, 12, 41));
+        Save("L.npy", labels);
+        var (code, _, err) = Run("predict", "--x", P("X.npy"), "--y", P("L.npy"), "--x-test", P("X.npy"), "--params", P("net.npz"),
+            "--labels", "--out", P("S.csv"), "--quiet");
+        Assert.Equal(2, code);
+        Assert.StartsWith("ntk predict: --y " + P("L.npy") + ": label 1 is 70000", err.Trim());
+        Assert.DoesNotContain("Parameter", err);
+        Assert.Single(err.Trim().Split('\n'));
+        Assert.False(File.Exists(P("S.csv")));
+    }
+
+    [Fact]
     public void BadInput_OneLine_NonZeroExit_NoOutput()
     {
         Mlp<double> net = Network([6, 8, 1], 9);
