@@ -1,4 +1,5 @@
 using System.Globalization;
+using NtkFast.Cli.Options;
 
 namespace NtkFast.Cli;
 
@@ -12,6 +13,7 @@ public sealed class CliArgs
     private readonly Dictionary<string, string?> _options = new(StringComparer.Ordinal);
     private readonly HashSet<string> _used = new(StringComparer.Ordinal);
     private readonly List<string> _positional = [];
+    private readonly Dictionary<int, string> _flagBeforePositional = [];
 
     public CliArgs(IReadOnlyList<string> args, IReadOnlySet<string>? flags = null)
     {
@@ -32,13 +34,30 @@ public sealed class CliArgs
                 if (_options.ContainsKey(name)) throw new CliException($"option --{name} given more than once");
                 _options[name] = value;
             }
-            else _positional.Add(a);
+            else
+            {
+                // A word right after a flag ("--float32 yes") is a common slip: remember the flag for the message.
+                if (i > 0 && args[i - 1].StartsWith("--", StringComparison.Ordinal) && !args[i - 1].Contains('=', StringComparison.Ordinal)
+                    && flags is not null && flags.Contains(args[i - 1][2..]))
+                    _flagBeforePositional[_positional.Count] = args[i - 1][2..];
+                _positional.Add(a);
+            }
         }
     }
 
     private static bool IsOptionName(string s) => s.StartsWith("--", StringComparison.Ordinal) && s.Length > 2 && !double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out _);
 
     public IReadOnlyList<string> Positional => _positional;
+
+    /// <summary>The option names given (without "--"), in no particular order.</summary>
+    public IEnumerable<string> OptionNames => _options.Keys;
+
+    /// <summary>The flag given right before the first positional argument equal to <paramref name="positional"/>, if any.</summary>
+    public string? FlagBefore(string positional)
+    {
+        int i = _positional.IndexOf(positional);
+        return i >= 0 && _flagBeforePositional.TryGetValue(i, out string? f) ? f : null;
+    }
 
     public bool Has(string name) { _used.Add(name); return _options.ContainsKey(name); }
 
@@ -121,6 +140,6 @@ public sealed class CliArgs
     public void EnsureAllUsed()
     {
         foreach (string k in _options.Keys)
-            if (!_used.Contains(k)) throw new CliException($"unknown option --{k} (see --help)");
+            if (!_used.Contains(k)) throw new CliException($"unknown option --{CliMessages.Bare(k)} (see --help)");
     }
 }

@@ -21,21 +21,34 @@ public static class Program
     public static int Main(string[] args)
     {
         ArgumentNullException.ThrowIfNull(args);
-        if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
+        if (args.Length == 0 || args[0] is "--help" or "-h" || (args[0] == "help" && args.Length == 1))
         {
             Console.Out.Write(GeneralHelp());
             return args.Length == 0 ? ExitCodes.BadInput : ExitCodes.Ok;
         }
-        ICommand? cmd = Array.Find(Commands, c => c.Name == args[0]);
+        if (args[0] is "--version" or "-V") args = ["version", .. args[1..]];
+        if (args[0] == "help")
+        {
+            // ntk help NAME: the command's help, as ntk NAME --help.
+            ICommand? topic = Find(args[1]);
+            if (topic is null || args.Length > 2)
+            {
+                Console.Error.WriteLine(topic is null ? $"ntk help: {UnknownCommand(args[1])}" : "ntk help: give one command name (ntk help kernel)");
+                return ExitCodes.BadInput;
+            }
+            Console.Out.Write(CommandSurface.FullHelp(topic));
+            return ExitCodes.Ok;
+        }
+        ICommand? cmd = Find(args[0]);
         if (cmd is null)
         {
-            Console.Error.WriteLine($"ntk: unknown command '{args[0]}'. Commands: {string.Join(", ", Commands.Select(c => c.Name))}.");
+            Console.Error.WriteLine($"ntk: {UnknownCommand(args[0])}");
             return ExitCodes.BadInput;
         }
         string[] rest = args[1..];
         if (rest.Contains("--help") || rest.Contains("-h"))
         {
-            Console.Out.Write(cmd.Help);
+            Console.Out.Write(CommandSurface.FullHelp(cmd));
             return ExitCodes.Ok;
         }
         // --quiet is global: it silences progress reports of every command (errors are still printed).
@@ -55,6 +68,7 @@ public static class Program
         try
         {
             var parsed = new CliArgs(rest, cmd.Flags);
+            CommandSurface.CheckSurface(cmd, parsed);
             return cmd.Run(parsed);
         }
         catch (Exception e)
@@ -64,6 +78,15 @@ public static class Program
             if (DebugEnabled) Console.Error.WriteLine(e.ToString());
             return code;
         }
+    }
+
+    private static ICommand? Find(string name) => Array.Find(Commands, c => c.Name == name);
+
+    /// <summary>"unknown command 'x'", with the closest command when one is near, and the list.</summary>
+    internal static string UnknownCommand(string name)
+    {
+        string? near = Suggest.Closest(name, Commands.Select(c => c.Name));
+        return $"unknown command {Options.CliMessages.Name(name)}{(near is null ? "." : $"; did you mean '{near}'?")} Commands: {string.Join(", ", Commands.Select(c => c.Name))}.";
     }
 
     /// <summary>NTKFAST_DEBUG=1 prints the stack trace after the one-line message.</summary>
@@ -107,7 +130,7 @@ public static class Program
         var sb = new System.Text.StringBuilder();
         sb.AppendLine("ntk — Neural Tangent Kernel toolkit (NtkFast)");
         sb.AppendLine();
-        sb.AppendLine("usage: ntk <command> [options]      ntk <command> --help");
+        sb.AppendLine("usage: ntk <command> [options]      ntk help <command>      ntk --version");
         sb.AppendLine();
         sb.AppendLine("commands:");
         foreach (ICommand c in Commands) sb.AppendLine($"  {c.Name,-12} {c.Summary}");

@@ -16,6 +16,11 @@ internal sealed class DriftCommand : ICommand
     public string Summary => "kernel and weight movement during GD training at several widths (CSV report)";
     public IReadOnlySet<string> Flags { get; } = new HashSet<string>(StringComparer.Ordinal) { "float32" };
 
+    public IReadOnlyList<string> Examples { get; } =
+    [
+        "ntk drift --x X.npy --y Y.npy --depth 4 --hidden 100,500,2000 --activation relu --seed 0 --lr 1.0 --steps 200 --report drift.csv",
+    ];
+
     public string Help =>
         """
         usage: ntk drift --x X.npy --y Y.npy --depth L --hidden 64,256,1024 --activation NAME --seed S

@@ -18,6 +18,12 @@ internal sealed class EmpiricalCommand : ICommand
     public string Summary => "empirical (finite-width) NTK and NNGP of a network, or Monte Carlo over initialisations";
     public IReadOnlySet<string> Flags { get; } = new HashSet<string>(["reference", "float32", .. TiledOutputOptions.FlagNames], StringComparer.Ordinal);
 
+    public IReadOnlyList<string> Examples { get; } =
+    [
+        "ntk empirical --params net.npz --x X.npy --out-ntk T.npy --out-nngp S.npy",
+        "ntk empirical --monte-carlo 20 --widths 2,1000,1000,1 --activation relu --seed 0 --x X.npy --out-ntk T.npy --out-ntk-std TS.npy",
+    ];
+
     public string Help =>
         """
         usage: ntk empirical --params net.npz --x X.npy [--x2 X2.npy]

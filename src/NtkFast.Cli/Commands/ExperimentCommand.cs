@@ -12,6 +12,14 @@ internal sealed class ExperimentCommand : ICommand
     public string Summary => "reproduce the paper's Section 6 experiments (figures, CSV, summary)";
     public IReadOnlySet<string> Flags { get; } = new HashSet<string>(StringComparer.Ordinal) { "quick", "paper" };
 
+    public IReadOnlyList<string> Examples { get; } =
+    [
+        "ntk experiment convergence   # the paper's Figure 1 into experiments/convergence/",
+        "ntk experiment all --quick --out-dir /tmp/ntk-figures   # all three figures in seconds",
+    ];
+
+    public bool TakesPositional => true;
+
     public string Help => """
         usage: ntk experiment NAME [--out-dir DIR] [--seed S] [--quick | --paper]
                                    [--mnist-images FILE --mnist-labels FILE]      (pca only)

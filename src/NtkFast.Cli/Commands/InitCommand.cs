@@ -10,6 +10,12 @@ internal sealed class InitCommand : ICommand
     public string Summary => "initialise an MLP (NTK parameterisation) from a seed and save it as .npz";
     public IReadOnlySet<string> Flags { get; } = new HashSet<string>(StringComparer.Ordinal) { "float32" };
 
+    public IReadOnlyList<string> Examples { get; } =
+    [
+        "ntk init --widths 2,512,512,1 --activation relu --seed 0 --out net.npz",
+        "ntk init --widths 784,1000,10 --activation tanh --seed 1 --weight-std 1.5 --float32 --out net32.npz",
+    ];
+
     public string Help => """
         usage: ntk init --widths N0,N1,...,NL --activation NAME --seed S --out net.npz
                         [--beta 0.1] [--weight-std 1] [--float32]

@@ -15,6 +15,14 @@ internal sealed class KernelCommand : ICommand
     public string Summary => "infinite-width NTK and NNGP kernel matrices of a data set";
     public IReadOnlySet<string> Flags { get; } = new HashSet<string>(TiledOutputOptions.FlagNames);
 
+    public IReadOnlyList<string> Examples { get; } =
+    [
+        "ntk kernel --x X.npy --depth 3 --activation relu --out-ntk T.npy --out-nngp S.npy",
+        "ntk kernel --x X.npy --x2 XT.npy --depth 4 --activation tanh --beta 0.2 --out-ntk KT.npy   # test-by-train block",
+        "ntk kernel --x X.npy --depth 3 --activation erf --rows 0:1000 --out-ntk T0.npy   # one row block of a larger kernel",
+        "ntk kernel --x images.npy --arch \"conv:32,3x3,same relu gap dense:1\" --out-ntk T.npy   # a CNN's kernel",
+    ];
+
     public string Help =>
         """
         usage: ntk kernel --x X.npy [--x2 X2.npy] --depth L --activation NAME
@@ -27,7 +35,7 @@ internal sealed class KernelCommand : ICommand
 
           --x FILE               points, one per row: 2-D .npy (float32/float64) or .csv
           --x2 FILE              second point set (same number of columns); default: --x itself
-""" + Options.KernelSpecOptions.Help + """
+        """ + "\n" + Options.KernelSpecOptions.Help + """
           --rows a:b, --cols c:d only this block: rows a … b−1 of X, columns c … d−1 of X2
                                  (either side may be omitted: ':b', 'a:'); bitwise identical to
                                  the same block of the full matrix

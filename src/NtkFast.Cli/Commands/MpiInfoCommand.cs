@@ -16,6 +16,11 @@ internal sealed class MpiInfoCommand : ICommand
     public string Summary => "check an MPI launch (ranks, hosts, library, point-to-point and collectives)";
     public IReadOnlySet<string> Flags { get; } = new HashSet<string>();
 
+    public IReadOnlyList<string> Examples { get; } =
+    [
+        "mpirun -np 4 ntk mpi-info",
+    ];
+
     public string Help =>
         """
         usage: [mpirun -np P [--hostfile FILE] | srun -n P] ntk mpi-info

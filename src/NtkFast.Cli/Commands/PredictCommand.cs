@@ -19,6 +19,14 @@ internal sealed partial class PredictCommand : ICommand
     public string Summary => "predict the trained network's outputs at time t (NTK regression, ensembles)";
     public IReadOnlySet<string> Flags { get; } = new HashSet<string>(StringComparer.Ordinal) { "ensemble", "labels" };
 
+    public IReadOnlyList<string> Examples { get; } =
+    [
+        "ntk predict --x X.npy --y Y.npy --x-test XT.npy --depth 3 --activation relu --out P.npy   # t = ∞",
+        "ntk predict --x X.npy --y Y.npy --x-test XT.npy --depth 3 --activation relu --time 1,10,100 --ensemble --out-std PS.npy --out P.npy",
+        "ntk predict --kernel-train K.npy --kernel-test KX.npy --y Y.npy --out P.npy   # from precomputed kernels",
+        "ntk predict --x X.npy --y labels.npy --labels --x-test XT.npy --y-test YT.npy --depth 2 --activation relu --out P.npy   # classification",
+    ];
+
     public string Help => """
         usage: ntk predict --x X.npy --y Y.npy --x-test XT.npy --out P.npy
                            (--depth L --activation NAME [--beta 0.1] [--weight-std 1]

@@ -17,6 +17,12 @@ internal sealed class TrainCommand : ICommand
     public string Summary => "train an MLP by full-batch gradient descent on the MSE cost";
     public IReadOnlySet<string> Flags { get; } = new HashSet<string>(StringComparer.Ordinal) { "float32", "allow-divergence" };
 
+    public IReadOnlyList<string> Examples { get; } =
+    [
+        "ntk train --params net.npz --x X.npy --y Y.npy --lr 1 --steps 200 --out trained.npz --log loss.csv",
+        "ntk train --params net.npz --x X.npy --y Y.npy --lr 0.5 --steps 1000 --trainable-from 1 --out trained.npz   # first layer frozen",
+    ];
+
     /// <summary>Default of --divergence-factor: the cost may not exceed its start by more than this factor.</summary>
     public const double DefaultDivergenceFactor = 1e4;
 

@@ -7,17 +7,39 @@ internal sealed class VersionCommand : ICommand
 {
     public string Name => "version";
     public string Summary => "print the version and the SIMD paths in use";
-    public string Help => "usage: ntk version\n\nPrints the NtkFast version, the runtime, and which vector widths are hardware accelerated.\n";
+    public string Help => """
+        usage: ntk version      (or ntk --version, ntk -V)
+
+        Prints the NtkFast version and the commit it was built from, the runtime, which vector widths
+        are hardware accelerated, the SIMD path the numerics use and the thread count.
+
+        """;
+
+    public IReadOnlyList<string> Examples { get; } = ["ntk version   # same as ntk --version"];
     public IReadOnlySet<string> Flags { get; } = new HashSet<string>();
 
     public int Run(CliArgs args)
     {
         args.EnsureAllUsed();
-        string version = typeof(NtkFast.Numerics.Gemm).Assembly.GetName().Version?.ToString() ?? "?";
-        Console.WriteLine($"ntk {version} on .NET {Environment.Version}");
+        Console.WriteLine($"ntk {Describe()} on .NET {Environment.Version}");
         Console.WriteLine($"Vector512: {Vector512.IsHardwareAccelerated}, Vector256: {Vector256.IsHardwareAccelerated}, Vector128: {Vector128.IsHardwareAccelerated}");
         Console.WriteLine($"isa path: {NtkFast.Numerics.Isa.Name(NtkFast.Numerics.Isa.Active)} (available: {string.Join(", ", NtkFast.Numerics.Isa.Available.Select(NtkFast.Numerics.Isa.Name))}; pin with {NtkFast.Numerics.Isa.EnvironmentVariable})");
         Console.WriteLine($"threads: {NtkFast.Numerics.NtkParallel.MaxThreads}");
         return ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// "0.1.0 (commit 583664a2b54c)": the library's informational version, which the SDK stamps with
+    /// the git commit of the build ("0.1.0+&lt;sha&gt;"; built outside a git checkout: "0.1.0, commit unknown").
+    /// </summary>
+    internal static string Describe()
+    {
+        var asm = typeof(NtkFast.Numerics.Gemm).Assembly;
+        string info = asm.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            is [System.Reflection.AssemblyInformationalVersionAttribute a, ..] ? a.InformationalVersion : asm.GetName().Version?.ToString() ?? "?";
+        int plus = info.IndexOf('+', StringComparison.Ordinal);
+        if (plus < 0) return $"{info}, commit unknown";
+        string commit = info[(plus + 1)..];
+        return $"{info[..plus]} (commit {(commit.Length > 12 ? commit[..12] : commit)})";
     }
 }

@@ -105,6 +105,14 @@ internal static class CliMessages
         return i < 0 ? s : s[..i];
     }
 
+    /// <summary>Like <see cref="Name"/> without the quotes (for option names after "--").</summary>
+    public static string Bare(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        string clean = string.Concat(name.Take(64).Select(c => char.IsControl(c) ? '?' : c));
+        return name.Length > 64 ? clean + "…" : clean;
+    }
+
     /// <summary>A name from a file or an argument, safe to echo: control characters replaced, at most 64 characters.</summary>
     public static string Name(string? name)
     {

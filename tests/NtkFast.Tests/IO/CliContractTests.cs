@@ -9,12 +9,12 @@ public class CliContractTests
     public void Unknown_option_is_one_line_exit_2_and_debug_adds_the_stack()
     {
         CliResult r = CliRunner.Run("version", "--bogus");
-        CliRunner.AssertCleanFailure(r, 2, "ntk version: unknown option --bogus (see --help)");
+        CliRunner.AssertCleanFailure(r, 2, "ntk version: unknown option --bogus (see ntk version --help)");
 
         CliResult d = CliRunner.Run(["version", "--bogus"], new Dictionary<string, string> { ["NTKFAST_DEBUG"] = "1" }, TimeSpan.FromSeconds(60));
         Assert.Equal(2, d.ExitCode);
-        Assert.Equal("ntk version: unknown option --bogus (see --help)", d.ErrorLines[0]);
-        Assert.Contains("CliArgs.EnsureAllUsed", d.StdErr, StringComparison.Ordinal);
+        Assert.Equal("ntk version: unknown option --bogus (see ntk version --help)", d.ErrorLines[0]);
+        Assert.Contains("CommandSurface.CheckSurface", d.StdErr, StringComparison.Ordinal);
     }
 
     [Fact]
