@@ -27,7 +27,13 @@ public static class CliRunner
         ? (File.Exists(b) ? Path.GetFullPath(b) : throw new InvalidOperationException($"NTKFAST_TEST_NTK_BINARY={b} does not exist"))
         : null;
 
-    public static CliResult Run(IReadOnlyList<string> args, IReadOnlyDictionary<string, string>? env, TimeSpan timeout)
+    public static CliResult Run(IReadOnlyList<string> args, IReadOnlyDictionary<string, string>? env, TimeSpan timeout) =>
+        Run(args, env, timeout, stdin: null);
+
+    /// <summary>Runs ntk with <paramref name="stdin"/> piped into its standard input (then closed).</summary>
+    public static CliResult RunWithInput(byte[] stdin, params string[] args) => Run(args, null, TimeSpan.FromSeconds(120), stdin);
+
+    public static CliResult Run(IReadOnlyList<string> args, IReadOnlyDictionary<string, string>? env, TimeSpan timeout, byte[]? stdin)
     {
         ArgumentNullException.ThrowIfNull(args);
         string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h && File.Exists(h) ? h : "dotnet";
@@ -47,7 +53,18 @@ public static class CliRunner
         psi.Environment.Remove("NTKFAST_DEBUG");
         if (env is not null) foreach (var (k, v) in env) psi.Environment[k] = v;
         using var p = Process.Start(psi) ?? throw new InvalidOperationException("could not start ntk");
-        p.StandardInput.Close();
+        if (stdin is not null)
+        {
+            // written on another task: a large input must not deadlock against ntk's output pipes
+            Task feed = Task.Run(() =>
+            {
+                try { p.StandardInput.BaseStream.Write(stdin); }
+                catch (IOException) { } // ntk may exit before reading all of it (an error case)
+                finally { p.StandardInput.Close(); }
+            });
+            _ = feed;
+        }
+        else p.StandardInput.Close();
         Task<string> so = p.StandardOutput.ReadToEndAsync();
         Task<string> se = p.StandardError.ReadToEndAsync();
         if (!p.WaitForExit(timeout))

@@ -40,7 +40,7 @@ internal sealed class EmpiricalCommand : ICommand
         NNGP σw²/n(L−1)·α(L−1)(x)·α(L−1)(x') + β².
 
           --params FILE          network parameter .npz (ntk init / ntk train); its precision is used
-          --x FILE, --x2 FILE    points, one per row (.npy or .csv); --x2 defaults to --x
+          --x FILE, --x2 FILE    points, one per row (.npy, .npz:NAME, .csv, - for stdin); --x2 defaults to --x
           --outputs trace|full   trace: (1/nL)·Σ_k Θ̂_kk, shape (N, M) (default; what converges to Θ(L));
                                  full: every output pair, shape (N, M, nL, nL)
           --trainable-from K     the first K weight layers frozen (their parameters excluded), 0 … L−1

@@ -33,7 +33,7 @@ internal sealed class KernelCommand : ICommand
         Computes the infinite-width kernels of a fully connected network with L weight layers
         (Jacot et al. 2018): the NTK Θ(L)(x_i, x2_j) and/or the NNGP kernel Σ(L)(x_i, x2_j).
 
-          --x FILE               points, one per row: 2-D .npy (float32/float64) or .csv
+          --x FILE               points, one per row: 2-D .npy, FILE.npz:NAME, .csv, or - (stdin)
           --x2 FILE              second point set (same number of columns); default: --x itself
         """ + "\n" + Options.KernelSpecOptions.Help + """
           --rows a:b, --cols c:d only this block: rows a … b−1 of X, columns c … d−1 of X2

@@ -22,6 +22,10 @@ namespace NtkFast.IO;
 /// error. Every row must have the same number of values; values may be wrapped in double quotes.
 /// A line may hold at most <see cref="MaxCsvLineChars"/> characters and the values must fit the
 /// read budget (<see cref="ReadLimits"/>), so a file without line breaks fails quickly.</para>
+/// <para><b>-</b> (or <c>-:NAME</c> for an .npz member): standard input, piped or redirected, read
+/// once per process within the read budget; the format is recognised from its first bytes (.npy's
+/// magic, a zip archive's, otherwise text as .csv). A terminal on standard input is refused, so the
+/// command never waits for typing.</para>
 /// <para>All: NaN or ±Inf anywhere, 0 rows or 0 columns are errors; so are directories, FIFOs and
 /// devices (see <see cref="InputFile"/>). Every error is one line (<see cref="InvalidDataException"/>)
 /// naming the option and the file, and for .csv the line and column (1-based; .npy positions are
@@ -38,6 +42,8 @@ public static class MatrixFile
     public static Matrix Read(string path, string? what = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        if (path == StandardStream || path.StartsWith(StandardStream + ":", StringComparison.Ordinal))
+            return ReadStandardInput(string.IsNullOrEmpty(what) ? "standard input" : $"{what} -", path.Length > 1 ? path[2..] : null);
         (string file, string? member) = SplitMember(path);
         string label = string.IsNullOrEmpty(what) ? file : $"{what} {file}";
         string ext = Path.GetExtension(file).ToLowerInvariant();
@@ -56,6 +62,46 @@ public static class MatrixFile
         {
             // a safety net: every size is checked before use, but no reader may surface .NET's bare overflow message
             throw new InvalidDataException($"{label}: sizes in the file are too large to handle");
+        }
+    }
+
+    /// <summary>The path that names standard input (for readers) or standard output (for writers that allow it).</summary>
+    public const string StandardStream = "-";
+
+    private static int _stdinTaken;
+
+    /// <summary>
+    /// Reads standard input once (a second "-" in the same process is an error: the stream is gone)
+    /// into memory within the read budget, then parses it by its first bytes.
+    /// </summary>
+    private static Matrix ReadStandardInput(string label, string? member)
+    {
+        if (!Console.IsInputRedirected)
+            throw new InvalidDataException($"{label}: standard input is a terminal; pipe or redirect a .npy, .npz or .csv into it");
+        if (Interlocked.Exchange(ref _stdinTaken, 1) != 0)
+            throw new InvalidDataException($"{label}: standard input can be read by one option only");
+        using Stream stdin = Console.OpenStandardInput();
+        using MemoryStream ms = Npy.CopyBounded(stdin, label, ReadLimits.MemoryBudget);
+        if (ms.Length == 0) throw new InvalidDataException($"{label}: standard input is empty");
+        ReadOnlySpan<byte> head = ms.GetBuffer().AsSpan(0, (int)Math.Min(ms.Length, 6));
+        try
+        {
+            if (head.SequenceEqual((ReadOnlySpan<byte>)[0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y']))
+            {
+                if (member is not null) throw new InvalidDataException($"{label}: holds a .npy, not an .npz: drop ':{Printable.Quote(member)}'");
+                return FromArray(Npy.Read(ms, label, ms.Length, convertToFloat64: true), label);
+            }
+            if (head.StartsWith("PK\x03\x04"u8) || head.StartsWith("PK\x05\x06"u8))
+            {
+                using NpzArchive a = Npz.OpenData(ms, label);
+                return FromArchive(a, label, "-", member);
+            }
+            if (member is not null) throw new InvalidDataException($"{label}: is text (.csv), not an .npz: drop ':{Printable.Quote(member)}'");
+            return ReadCsv(ms, label);
+        }
+        catch (OverflowException)
+        {
+            throw new InvalidDataException($"{label}: sizes in the stream are too large to handle");
         }
     }
 
@@ -80,6 +126,11 @@ public static class MatrixFile
     private static Matrix ReadNpz(string file, string label, string? member)
     {
         using NpzArchive a = Npz.Open(file, label, strict: false, convertToFloat64: true);
+        return FromArchive(a, label, file, member);
+    }
+
+    private static Matrix FromArchive(NpzArchive a, string label, string file, string? member)
+    {
         string key;
         if (member is null)
         {
@@ -133,6 +184,11 @@ public static class MatrixFile
     private static Matrix ReadCsv(string path, string label)
     {
         using FileStream fs = InputFile.Open(path, label);
+        return ReadCsv(fs, label);
+    }
+
+    private static Matrix ReadCsv(Stream fs, string label)
+    {
         using var reader = new StreamReader(fs, new UTF8Encoding(false, false), detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16);
         var lines = new LineReader(reader, MaxCsvLineChars, label);
         long budget = ReadLimits.MemoryBudget;

@@ -59,6 +59,9 @@ public static class Npz
         return Create(stream, false, name, strict: true, convertToFloat64: false);
     }
 
+    /// <summary>A data archive held in memory (standard input): members may lack the suffix, numbers convert to float64.</summary>
+    internal static NpzArchive OpenData(MemoryStream stream, string label) => Create(stream, true, label, strict: false, convertToFloat64: true);
+
     /// <summary>
     /// Opens a file; <paramref name="strict"/> requires every member to be "*.npy" (parameter files),
     /// otherwise members may lack the suffix (data files). <paramref name="convertToFloat64"/>: see
