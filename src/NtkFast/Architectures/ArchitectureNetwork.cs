@@ -1,0 +1,521 @@
+using System.Numerics.Tensors;
+using NtkFast.Networks;
+using NtkFast.Numerics;
+
+namespace NtkFast.Architectures;
+
+/// <summary>
+/// A finite network of an <see cref="Architecture"/> (dense, conv, activations, average and global
+/// average pooling, flatten, residual/sum blocks) on images H×W×C (channels last): seeded
+/// initialisation, forward, back-propagation, gradient descent, and its empirical NTK and NNGP —
+/// the finite-width counterpart of <see cref="ArchitectureKernels"/>, converging to it as the widths
+/// and channel counts grow (docs/notes/arch.md).
+/// <para>Parameterisation, per affine layer (dense or conv) of fan-in n = C_in·K_h·K_w:
+/// <b>NTK</b> (the paper's): z = σw/√n · W·x + β·b with trained W, b ~ N(0, 1);
+/// <b>standard</b>: z = W·x + b with trained W ~ N(0, σw²/n), b ~ N(0, β²) (no bias when β = 0: b stays 0, unused).
+/// Both give the same function at initialisation in distribution and the same NNGP; their NTKs differ
+/// exactly as <see cref="ArchitectureKernels"/> computes. SAME padding pads with zeros.</para>
+/// <para>Parameters θ are stored layer by layer in the order of the architecture, each affine layer as
+/// W[a, b, c_in, c_out] (row-major; a dense layer has a = b = 0) then b[c_out]; θ is initialised from
+/// <see cref="GaussianStream"/> with the seed (θ_p = scale_p · z_p). Results are bitwise independent of
+/// the thread count: samples are independent, and sums over samples are taken in a fixed order.</para>
+/// </summary>
+public sealed class ArchitectureNetwork
+{
+    private readonly ArchProgram _program;
+    private readonly AffineInfo?[] _affine;
+    private readonly int[] _lenIn;     // length of the tensor entering each op
+    private readonly int _inputLength;
+
+    private sealed class AffineInfo
+    {
+        public int WOffset, BOffset;
+        public double WScale, BScale;
+    }
+
+    private ArchitectureNetwork(Architecture architecture, ArchProgram program, double[] parameters, AffineInfo?[] affine, int[] lenIn, int outputs)
+    {
+        Architecture = architecture;
+        _program = program;
+        Parameters = parameters;
+        _affine = affine;
+        _lenIn = lenIn;
+        Outputs = outputs;
+        _inputLength = program.InputH * program.InputW * program.InputC;
+    }
+
+    /// <summary>The architecture the network was built from.</summary>
+    public Architecture Architecture { get; }
+
+    /// <summary>The trained parameters θ (see the class remarks for their layout); change them freely.</summary>
+    public double[] Parameters { get; }
+
+    /// <summary>Number of parameters.</summary>
+    public int ParameterCount => Parameters.Length;
+
+    /// <summary>Width of the output (the last layer's channels).</summary>
+    public int Outputs { get; }
+
+    /// <summary>The input shape the network was built for.</summary>
+    public (int Height, int Width, int Channels) InputShape => (_program.InputH, _program.InputW, _program.InputC);
+
+    /// <summary>
+    /// A network of <paramref name="architecture"/> for inputs of <paramref name="height"/>×<paramref name="width"/>×<paramref name="channels"/>
+    /// (N×d points: 1×1×d), parameters drawn from the stream of <paramref name="seed"/>.
+    /// Bad shapes throw <see cref="ArchitectureException"/> with one line, as for the infinite-width kernels.
+    /// </summary>
+    public static ArchitectureNetwork Initialize(Architecture architecture, int height, int width, int channels, ulong seed)
+    {
+        ArgumentNullException.ThrowIfNull(architecture);
+        if (height < 1 || width < 1 || channels < 1) throw new ArchitectureException($"input shape {height}×{width}×{channels} must be positive");
+        ArchProgram program = ArchProgram.Compile(architecture, height, width, channels);
+        Op[] ops = program.Ops;
+        var affine = new AffineInfo?[ops.Length];
+        var lenIn = new int[ops.Length];
+        var slotLen = new int[Math.Max(program.Slots, 1)];
+        long count = 0;
+        int len = height * width * channels, outputs = channels;
+        bool standard = architecture.Parameterization == Parameterization.Standard;
+        var inits = new List<(long Start, long Count, double Scale)>();
+        for (int i = 0; i < ops.Length; i++)
+        {
+            Op op = ops[i];
+            lenIn[i] = len;
+            switch (op.Kind)
+            {
+                case OpKind.Affine:
+                {
+                    long wCount = (long)op.Kh * op.Kw * op.Cin * op.Cout;
+                    double sw = Math.Sqrt(op.W2), beta = Math.Sqrt(op.B2);
+                    var info = new AffineInfo
+                    {
+                        WOffset = checked((int)count), BOffset = checked((int)(count + wCount)),
+                        WScale = standard ? 1 : sw / Math.Sqrt(op.FanIn),
+                        // standard with β = 0: there is no bias (z = W·x), as in the kernel recursion; b stays 0 and has no effect
+                        BScale = standard ? (beta > 0 ? 1 : 0) : beta,
+                    };
+                    inits.Add((count, wCount, standard ? sw / Math.Sqrt(op.FanIn) : 1));
+                    inits.Add((count + wCount, op.Cout, standard ? beta : 1));
+                    count += wCount + op.Cout;
+                    if (count > Array.MaxLength) throw new ArchitectureException($"the network has more than {Array.MaxLength} parameters");
+                    affine[i] = info;
+                    len = op.Pout * op.Cout;
+                    outputs = op.Cout;
+                    break;
+                }
+                case OpKind.Activation: break;
+                case OpKind.Pool: len = op.Pout * op.Cout; break;
+                case OpKind.Gap: len = op.Cout; outputs = op.Cout; break;
+                case OpKind.Flatten: len = op.Cout; outputs = op.Cout; break;
+                case OpKind.Save: slotLen[op.Slot] = len; break;
+                case OpKind.Load: len = slotLen[op.Slot]; break;
+                case OpKind.Accumulate: slotLen[op.Slot] = len; break;
+            }
+        }
+        var theta = new double[count];
+        GaussianStream.Fill(seed, 0, theta);
+        foreach ((long start, long n, double scale) in inits)
+            if (scale != 1) TensorPrimitives.Multiply(theta.AsSpan((int)start, (int)n), scale, theta.AsSpan((int)start, (int)n));
+        return new ArchitectureNetwork(architecture, program, theta, affine, lenIn, outputs);
+    }
+
+    /// <summary>Scratch for one sample: every op's input and gradient; reuse it across calls (one per thread).</summary>
+    public sealed class Workspace
+    {
+        internal readonly double[][] Out, Grad, Inputs, GradSlot;
+        internal readonly double[]?[] Slot;
+        internal readonly bool[] GradSlotLive;
+        internal readonly double[] Image;
+
+        internal Workspace(ArchitectureNetwork net)
+        {
+            Op[] ops = net._program.Ops;
+            Out = new double[ops.Length][];
+            Grad = new double[ops.Length + 1][];
+            for (int i = 0; i < ops.Length; i++)
+            {
+                int outLen = i + 1 < ops.Length ? net._lenIn[i + 1] : net.Outputs;
+                Out[i] = ops[i].Kind is OpKind.Save or OpKind.Load or OpKind.Flatten ? [] : new double[outLen];
+                Grad[i] = new double[net._lenIn[i]];
+            }
+            Grad[ops.Length] = new double[net.Outputs];
+            int slots = Math.Max(net._program.Slots, 1), maxLen = Math.Max(net.Outputs, net._lenIn.Max());
+            Slot = new double[slots][];
+            GradSlot = new double[slots][];
+            for (int s = 0; s < slots; s++) GradSlot[s] = net._program.Slots > 0 ? new double[maxLen] : [];
+            GradSlotLive = new bool[slots];
+            Inputs = new double[ops.Length][];
+            Image = new double[net._inputLength];
+        }
+    }
+
+    /// <summary>A workspace for <see cref="Forward(ReadOnlySpan{double}, Span{double}, Workspace)"/> and <see cref="Gradient"/>.</summary>
+    public Workspace CreateWorkspace() => new(this);
+
+    /// <summary>f(x) of one image (H·W·C values, channels last) into <paramref name="output"/> (<see cref="Outputs"/> values).</summary>
+    public void Forward(ReadOnlySpan<double> image, Span<double> output, Workspace workspace)
+    {
+        ArgumentNullException.ThrowIfNull(workspace);
+        if (image.Length != _inputLength) throw new ArgumentException($"image has {image.Length} values, expected {_inputLength}", nameof(image));
+        if (output.Length != Outputs) throw new ArgumentException($"output has {output.Length} values, expected {Outputs}", nameof(output));
+        image.CopyTo(workspace.Image);
+        RunForward(workspace.Image, workspace).AsSpan(0, Outputs).CopyTo(output);
+    }
+
+    /// <summary>f on every image: N×<see cref="Outputs"/>.</summary>
+    public Matrix Forward(ImageSet x)
+    {
+        CheckShape(x, nameof(x));
+        var result = new Matrix(x.Count, Outputs);
+        int k = Outputs, stride = x.Stride;
+        ForSamples(x.Count, (ws, i) =>
+        {
+            x.Data.AsSpan(i * stride, stride).CopyTo(ws.Image);
+            RunForward(ws.Image, ws).AsSpan(0, k).CopyTo(result.Data.AsSpan(i * k, k));
+        });
+        return result;
+    }
+
+    /// <summary>
+    /// Σ_k w_k ∂f_k(x)/∂θ into <paramref name="gradient"/> (overwritten; <see cref="ParameterCount"/> values):
+    /// with w = e_k, the Jacobian row of output k; with w = f(x) − y, the gradient of ½‖f(x) − y‖².
+    /// Also returns f(x) in <paramref name="output"/> when it is not empty.
+    /// </summary>
+    public void Gradient(ReadOnlySpan<double> image, ReadOnlySpan<double> outputWeights, Span<double> gradient, Workspace workspace, Span<double> output = default)
+    {
+        ArgumentNullException.ThrowIfNull(workspace);
+        if (image.Length != _inputLength) throw new ArgumentException($"image has {image.Length} values, expected {_inputLength}", nameof(image));
+        if (outputWeights.Length != Outputs) throw new ArgumentException($"{outputWeights.Length} output weights, expected {Outputs}", nameof(outputWeights));
+        if (gradient.Length != ParameterCount) throw new ArgumentException($"gradient has {gradient.Length} values, expected {ParameterCount}", nameof(gradient));
+        image.CopyTo(workspace.Image);
+        double[] y = RunForward(workspace.Image, workspace);
+        if (!output.IsEmpty) y.AsSpan(0, Outputs).CopyTo(output);
+        gradient.Clear();
+        RunBackward(outputWeights, gradient, workspace);
+    }
+
+    /// <summary>
+    /// One step of full-batch gradient descent on C(θ) = 1/(2N) Σ_i ‖f(x_i) − y_i‖² (docs/design.md §1) with
+    /// learning rate <paramref name="learningRate"/>; returns C before the step. <paramref name="y"/> is N×<see cref="Outputs"/>.
+    /// </summary>
+    public double TrainStep(ImageSet x, Matrix y, double learningRate)
+    {
+        CheckShape(x, nameof(x));
+        ArgumentNullException.ThrowIfNull(y);
+        if (y.Rows != x.Count || y.Cols != Outputs) throw new ArgumentException($"targets are {y.Rows}×{y.Cols}, expected {x.Count}×{Outputs}", nameof(y));
+        if (!double.IsFinite(learningRate) || learningRate <= 0) throw new ArgumentOutOfRangeException(nameof(learningRate), learningRate, "learning rate must be finite and positive");
+        int n = x.Count, k = Outputs, stride = x.Stride, p = ParameterCount;
+        // fixed blocks of samples, summed in block order: the same bits for every thread count
+        int blocks = Math.Min(n, 16);
+        var partial = new double[blocks][];
+        var cost = new double[blocks];
+        ForBlocks(blocks, (ws, b) =>
+        {
+            var g = new double[p]; // Σ over the block's samples of (f − y)ᵀ ∂f/∂θ: back-propagation accumulates into it
+            var r = new double[k];
+            double c = 0;
+            for (int i = (int)((long)n * b / blocks); i < (int)((long)n * (b + 1) / blocks); i++)
+            {
+                x.Data.AsSpan(i * stride, stride).CopyTo(ws.Image);
+                double[] f = RunForward(ws.Image, ws);
+                for (int j = 0; j < k; j++) { r[j] = f[j] - y[i, j]; c += r[j] * r[j]; }
+                RunBackward(r, g, ws);
+            }
+            partial[b] = g;
+            cost[b] = c;
+        });
+        double total = 0;
+        for (int b = 1; b < blocks; b++) TensorPrimitives.Add(partial[0], partial[b], partial[0]);
+        for (int b = 0; b < blocks; b++) total += cost[b];
+        TensorPrimitives.MultiplyAdd(partial[0], -learningRate / n, Parameters, Parameters);
+        return total / (2.0 * n);
+    }
+
+    /// <summary>
+    /// The empirical NTK Θ̂(x_i, x2_j) = (1/K) Σ_k ∂f_k(x_i)/∂θ · ∂f_k(x2_j)/∂θ (the trace over the K outputs,
+    /// normalised: it converges to the scalar Θ of <see cref="ArchitectureKernels"/>), and, when the network
+    /// ends with a dense readout, the empirical NNGP σw²/n · h(x)·h(x2) + β² of its last hidden features h
+    /// (null otherwise). <paramref name="x2"/> null: X2 = X. From per-sample Jacobians (N·K·P values) and one
+    /// matrix product.
+    /// </summary>
+    public (Matrix Ntk, Matrix? Nngp) EmpiricalKernel(ImageSet x, ImageSet? x2 = null)
+    {
+        CheckShape(x, nameof(x));
+        if (x2 is not null) CheckShape(x2, nameof(x2));
+        ImageSet other = x2 ?? x;
+        int k = Outputs, p = ParameterCount;
+        if ((long)(x.Count + (x2?.Count ?? 0)) * k * p > Array.MaxLength)
+            throw new ArchitectureException($"the Jacobians of {x.Count + (x2?.Count ?? 0)} points × {k} outputs × {p} parameters do not fit in one array; use fewer points per call (tiles)");
+        double[] ja = Jacobian(x), jb = x2 is null ? ja : Jacobian(x2);
+        int n = x.Count, m = other.Count;
+        var full = new double[(long)n * k * m * k];
+        Gemm.Multiply(NtkFast.Numerics.Op.None, NtkFast.Numerics.Op.Transpose, n * k, m * k, p, 1.0, ja, p, jb, p, 0.0, full, m * k);
+        var ntk = new Matrix(n, m);
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < m; j++)
+            {
+                double s = 0;
+                for (int q = 0; q < k; q++) s += full[((long)(i * k + q)) * m * k + j * k + q];
+                ntk[i, j] = s / k;
+            }
+        return (ntk, Nngp(x, other));
+    }
+
+    private Matrix? Nngp(ImageSet x, ImageSet other)
+    {
+        Op[] ops = _program.Ops;
+        int last = ops.Length - 1;
+        if (_affine[last] is null || ops[last].Pin != 1) return null;
+        int d = ops[last].Cin;
+        double[] ha = Features(x, last, d), hb = ReferenceEquals(x, other) ? ha : Features(other, last, d);
+        var s = new Matrix(x.Count, other.Count);
+        // in either parameterisation the readout's weights are N(0, σw²/n) and its bias N(0, β²) in function terms
+        double w2 = ops[last].W2 / ops[last].FanIn, b2 = ops[last].B2;
+        Gemm.Multiply(NtkFast.Numerics.Op.None, NtkFast.Numerics.Op.Transpose, x.Count, other.Count, d, w2, ha, d, hb, d, 0.0, s.Data, other.Count);
+        for (int i = 0; i < s.Data.Length; i++) s.Data[i] += b2;
+        return s;
+    }
+
+    private double[] Features(ImageSet x, int op, int d)
+    {
+        var h = new double[(long)x.Count * d];
+        int stride = x.Stride;
+        ForSamples(x.Count, (ws, i) =>
+        {
+            x.Data.AsSpan(i * stride, stride).CopyTo(ws.Image);
+            RunForward(ws.Image, ws);
+            ws.Inputs[op].AsSpan(0, d).CopyTo(h.AsSpan(i * d, d));
+        });
+        return h;
+    }
+
+    /// <summary>Rows (sample i, output k) of ∂f_k(x_i)/∂θ: (N·K)×P.</summary>
+    private double[] Jacobian(ImageSet x)
+    {
+        int k = Outputs, p = ParameterCount, stride = x.Stride;
+        var j = new double[(long)x.Count * k * p];
+        ForSamples(x.Count, (ws, i) =>
+        {
+            var w = new double[k];
+            for (int q = 0; q < k; q++)
+            {
+                Array.Clear(w);
+                w[q] = 1;
+                Gradient(x.Data.AsSpan(i * stride, stride), w, j.AsSpan((int)(((long)i * k + q) * p), p), ws);
+            }
+        });
+        return j;
+    }
+
+    private void CheckShape(ImageSet x, string name)
+    {
+        ArgumentNullException.ThrowIfNull(x, name);
+        if (x.Height != _program.InputH || x.Width != _program.InputW || x.Channels != _program.InputC)
+            throw new ArchitectureException($"{name}: images are {x.ShapeString}, the network was built for {_program.InputH}×{_program.InputW}×{_program.InputC}");
+    }
+
+    private void ForSamples(int count, Action<Workspace, int> body)
+    {
+        int workers = Math.Max(1, Math.Min(NtkParallel.MaxThreads, count));
+        var spaces = new Workspace?[workers];
+        NtkParallel.ForWithWorker(count, workers, (worker, i) => body(spaces[worker] ??= new Workspace(this), i));
+    }
+
+    private void ForBlocks(int blocks, Action<Workspace, int> body) => ForSamples(blocks, body);
+
+    private double[] RunForward(double[] image, Workspace ws)
+    {
+        Op[] ops = _program.Ops;
+        // every op's input is kept (a reference: the image, an op's output or a slot) for back-propagation
+        double[][] inputs = ws.Inputs;
+        double[] cur = image;
+        for (int i = 0; i < ops.Length; i++)
+        {
+            Op op = ops[i];
+            inputs[i] = cur;
+            double[] o = ws.Out[i];
+            switch (op.Kind)
+            {
+                case OpKind.Affine: AffineForward(op, _affine[i]!, cur, o); cur = o; break;
+                case OpKind.Activation: op.Act!.Forward(cur.AsSpan(0, _lenIn[i]), o); cur = o; break;
+                case OpKind.Pool: PoolForward(op, cur, o); cur = o; break;
+                case OpKind.Gap: GapForward(op, cur, o); cur = o; break;
+                case OpKind.Flatten: break; // channels-last H×W×C is already the flat vector
+                case OpKind.Save: ws.Slot[op.Slot] = cur; break;
+                case OpKind.Load: cur = ws.Slot[op.Slot]!; break;
+                case OpKind.Accumulate:
+                {
+                    int len = _lenIn[i];
+                    if (op.First) cur.AsSpan(0, len).CopyTo(o);
+                    else TensorPrimitives.Add(ws.Slot[op.Slot]!.AsSpan(0, len), cur.AsSpan(0, len), o.AsSpan(0, len));
+                    ws.Slot[op.Slot] = o;
+                    break;
+                }
+            }
+        }
+        return cur;
+    }
+
+    /// <summary>Adds Σ_k seed_k ∂f_k/∂θ (at the forward state in <paramref name="ws"/>) to <paramref name="grad"/>.</summary>
+    private void RunBackward(ReadOnlySpan<double> seed, Span<double> grad, Workspace ws)
+    {
+        Op[] ops = _program.Ops;
+        double[][] inputs = ws.Inputs;
+        double[] g = ws.Grad[ops.Length];
+        seed.CopyTo(g);
+        Array.Clear(ws.GradSlotLive);
+        for (int i = ops.Length - 1; i >= 0; i--)
+        {
+            Op op = ops[i];
+            double[] gin = ws.Grad[i];
+            int len = _lenIn[i];
+            switch (op.Kind)
+            {
+                case OpKind.Affine: AffineBackward(op, _affine[i]!, inputs[i], g, gin, grad); break;
+                case OpKind.Activation:
+                    op.Act!.Derivative(inputs[i].AsSpan(0, len), gin.AsSpan(0, len));
+                    TensorPrimitives.Multiply(gin.AsSpan(0, len), g.AsSpan(0, len), gin.AsSpan(0, len));
+                    break;
+                case OpKind.Pool: PoolBackward(op, g, gin); break;
+                case OpKind.Gap:
+                {
+                    double inv = 1.0 / op.Pin;
+                    for (int px = 0; px < op.Pin; px++)
+                        TensorPrimitives.Multiply(g.AsSpan(0, op.Cin), inv, gin.AsSpan(px * op.Cin, op.Cin));
+                    break;
+                }
+                case OpKind.Flatten: g.AsSpan(0, len).CopyTo(gin); break;
+                // sum{}: Save(input) [branch 0] Accumulate(acc, first) Load(input) [branch 1] Accumulate(acc) … Load(acc).
+                // A slot's gradient is gathered from its Loads, then handed to the ops that wrote it.
+                case OpKind.Save:
+                    g.AsSpan(0, len).CopyTo(gin);
+                    if (ws.GradSlotLive[op.Slot]) TensorPrimitives.Add(gin.AsSpan(0, len), ws.GradSlot[op.Slot].AsSpan(0, len), gin.AsSpan(0, len));
+                    ws.GradSlotLive[op.Slot] = false;
+                    break;
+                case OpKind.Load:
+                {
+                    int outLen = i + 1 < ops.Length ? _lenIn[i + 1] : Outputs;
+                    Span<double> gs = ws.GradSlot[op.Slot].AsSpan(0, outLen);
+                    if (ws.GradSlotLive[op.Slot]) TensorPrimitives.Add(gs, g.AsSpan(0, outLen), gs);
+                    else g.AsSpan(0, outLen).CopyTo(gs);
+                    ws.GradSlotLive[op.Slot] = true;
+                    Array.Clear(gin, 0, len); // what the Load replaced does not reach the output through it
+                    break;
+                }
+                case OpKind.Accumulate:
+                    g.AsSpan(0, len).CopyTo(gin);
+                    if (ws.GradSlotLive[op.Slot]) TensorPrimitives.Add(gin.AsSpan(0, len), ws.GradSlot[op.Slot].AsSpan(0, len), gin.AsSpan(0, len));
+                    if (op.First) ws.GradSlotLive[op.Slot] = false;
+                    break;
+            }
+            g = gin;
+        }
+    }
+
+    private void AffineForward(Op op, AffineInfo info, double[] input, double[] output)
+    {
+        ReadOnlySpan<double> theta = Parameters;
+        int cin = op.Cin, cout = op.Cout;
+        ReadOnlySpan<double> bias = theta.Slice(info.BOffset, cout);
+        for (int ho = 0; ho < op.Hout; ho++)
+            for (int wo = 0; wo < op.Wout; wo++)
+            {
+                Span<double> o = output.AsSpan((ho * op.Wout + wo) * cout, cout);
+                TensorPrimitives.Multiply(bias, info.BScale, o);
+                for (int a = 0; a < op.Kh; a++)
+                {
+                    int hi = ho * op.Sh + a - op.PadT;
+                    if ((uint)hi >= (uint)op.Hin) continue;
+                    for (int b = 0; b < op.Kw; b++)
+                    {
+                        int wi = wo * op.Sw + b - op.PadL;
+                        if ((uint)wi >= (uint)op.Win) continue;
+                        int xBase = (hi * op.Win + wi) * cin, wBase = info.WOffset + (a * op.Kw + b) * cin * cout;
+                        for (int ci = 0; ci < cin; ci++)
+                        {
+                            double xv = input[xBase + ci];
+                            if (xv == 0) continue; // exact: adds nothing (relu zeros, padding)
+                            TensorPrimitives.MultiplyAdd(theta.Slice(wBase + ci * cout, cout), xv * info.WScale, o, o);
+                        }
+                    }
+                }
+            }
+    }
+
+    private void AffineBackward(Op op, AffineInfo info, double[] input, double[] gOut, double[] gIn, Span<double> grad)
+    {
+        ReadOnlySpan<double> theta = Parameters;
+        int cin = op.Cin, cout = op.Cout;
+        Array.Clear(gIn, 0, op.Pin * cin);
+        Span<double> gb = grad.Slice(info.BOffset, cout);
+        for (int ho = 0; ho < op.Hout; ho++)
+            for (int wo = 0; wo < op.Wout; wo++)
+            {
+                ReadOnlySpan<double> go = gOut.AsSpan((ho * op.Wout + wo) * cout, cout);
+                if (info.BScale != 0) TensorPrimitives.MultiplyAdd(go, info.BScale, gb, gb);
+                for (int a = 0; a < op.Kh; a++)
+                {
+                    int hi = ho * op.Sh + a - op.PadT;
+                    if ((uint)hi >= (uint)op.Hin) continue;
+                    for (int b = 0; b < op.Kw; b++)
+                    {
+                        int wi = wo * op.Sw + b - op.PadL;
+                        if ((uint)wi >= (uint)op.Win) continue;
+                        int xBase = (hi * op.Win + wi) * cin, wBase = info.WOffset + (a * op.Kw + b) * cin * cout;
+                        for (int ci = 0; ci < cin; ci++)
+                        {
+                            ReadOnlySpan<double> w = theta.Slice(wBase + ci * cout, cout);
+                            gIn[xBase + ci] += info.WScale * TensorPrimitives.Dot(w, go);
+                            double xv = input[xBase + ci];
+                            if (xv == 0) continue;
+                            Span<double> gw = grad.Slice(wBase + ci * cout, cout);
+                            TensorPrimitives.MultiplyAdd(go, xv * info.WScale, gw, gw);
+                        }
+                    }
+                }
+            }
+    }
+
+    private static void PoolForward(Op op, double[] input, double[] output)
+    {
+        int c = op.Cin;
+        double inv = 1.0 / (op.Kh * op.Kw);
+        for (int ho = 0; ho < op.Hout; ho++)
+            for (int wo = 0; wo < op.Wout; wo++)
+            {
+                Span<double> o = output.AsSpan((ho * op.Wout + wo) * c, c);
+                o.Clear();
+                for (int a = 0; a < op.Kh; a++)
+                    for (int b = 0; b < op.Kw; b++)
+                        TensorPrimitives.Add(o, input.AsSpan(((ho * op.Sh + a) * op.Win + wo * op.Sw + b) * c, c), o);
+                TensorPrimitives.Multiply(o, inv, o);
+            }
+    }
+
+    private static void PoolBackward(Op op, double[] gOut, double[] gIn)
+    {
+        int c = op.Cin;
+        double inv = 1.0 / (op.Kh * op.Kw);
+        Array.Clear(gIn, 0, op.Pin * c);
+        for (int ho = 0; ho < op.Hout; ho++)
+            for (int wo = 0; wo < op.Wout; wo++)
+            {
+                ReadOnlySpan<double> go = gOut.AsSpan((ho * op.Wout + wo) * c, c);
+                for (int a = 0; a < op.Kh; a++)
+                    for (int b = 0; b < op.Kw; b++)
+                    {
+                        Span<double> gi = gIn.AsSpan(((ho * op.Sh + a) * op.Win + wo * op.Sw + b) * c, c);
+                        TensorPrimitives.MultiplyAdd(go, inv, gi, gi);
+                    }
+            }
+    }
+
+    private static void GapForward(Op op, double[] input, double[] output)
+    {
+        int c = op.Cin;
+        Span<double> o = output.AsSpan(0, c);
+        o.Clear();
+        for (int px = 0; px < op.Pin; px++) TensorPrimitives.Add(o, input.AsSpan(px * c, c), o);
+        TensorPrimitives.Multiply(o, 1.0 / op.Pin, o);
+    }
+}
