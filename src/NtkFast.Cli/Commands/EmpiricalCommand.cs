@@ -22,6 +22,7 @@ internal sealed class EmpiricalCommand : ICommand
     [
         "ntk empirical --params net.npz --x X.npy --out-ntk T.npy --out-nngp S.npy",
         "ntk empirical --monte-carlo 20 --widths 2,1000,1000,1 --activation relu --seed 0 --x X.npy --out-ntk T.npy --out-ntk-std TS.npy",
+        "ntk empirical --arch \"conv:256,3x3,same relu gap dense:1\" --seed 0 --monte-carlo 10 --x images.npy --out-ntk T.npy   # CNNs",
     ];
 
     public string Help =>
@@ -73,6 +74,8 @@ internal sealed class EmpiricalCommand : ICommand
                rank 0 folds the kernels in network order, so mean and std are bitwise the single-process
                result for any P, and rank 0 writes the outputs.
 
+        """ + "\n" + Options.ArchOptions.EmpiricalHelp + """
+
         """;
 
     // Under mpirun every rank runs the whole command: one network's tiles, or Monte Carlo networks, are split among them.
@@ -81,6 +84,8 @@ internal sealed class EmpiricalCommand : ICommand
     private static int Run(CliArgs args, Communicator comm)
     {
         ArgumentNullException.ThrowIfNull(args);
+        if (Options.ArchOptions.Requested(args))
+            return comm.Size > 1 ? throw new CliException("--arch networks run in one process (not under MPI yet)") : Options.ArchOptions.RunEmpirical(args);
         bool monteCarlo = args.Has("monte-carlo");
         int samples = monteCarlo ? args.Int("monte-carlo", min: 1) : 0;
         string? paramsPath = args.Optional("params");

@@ -25,6 +25,18 @@ internal static class ArchOptions
                                  --weight-std and --beta set the default σw and β of the layers.
         """;
 
+    /// <summary>Help lines of <c>ntk empirical --arch</c>.</summary>
+    public const string EmpiricalHelp =
+        """
+        Finite networks from layers (instead of --params or --widths/--activation):
+          --arch "SPEC" --seed S [--monte-carlo K]
+                                 K networks of the architecture (seeds S … S+K−1; default K = 1), the
+                                 empirical NTK (1/K_out)·Σ_k ∂f_k/∂θ·∂f_k/∂θ from per-sample Jacobians and the
+                                 NNGP of the dense readout; --out-ntk/--out-nngp the mean over the K networks,
+                                 --out-ntk-std/--out-nngp-std their sample standard deviation. Same SPEC, inputs,
+                                 --weight-std/--beta as `ntk kernel --arch`, so the mean converges to its kernels.
+        """;
+
     /// <summary>True when the command line asks for an architecture.</summary>
     public static bool Requested(CliArgs args) => args.Has("arch");
 
@@ -46,14 +58,7 @@ internal static class ArchOptions
         if (ntkPath is not null && nngpPath is not null && Path.GetFullPath(ntkPath) == Path.GetFullPath(nngpPath))
             throw new CliException("--out-ntk and --out-nngp name the same file");
 
-        if (specText.EndsWith(".txt", StringComparison.OrdinalIgnoreCase) || specText.EndsWith(".arch", StringComparison.OrdinalIgnoreCase))
-        {
-            if (!File.Exists(specText)) throw new CliException($"option --arch: file '{specText}' not found");
-            specText = File.ReadAllText(specText);
-        }
-        Architecture arch;
-        try { arch = Architecture.Parse(specText, weightStd, beta); }
-        catch (ArchitectureException e) { throw new CliException($"option --arch: {e.Message}"); }
+        Architecture arch = ParseSpec(specText, weightStd, beta);
 
         ImageSet x = Read(xPath, "--x");
         ImageSet? x2 = x2Path is null ? null : Read(x2Path, "--x2");
@@ -73,6 +78,111 @@ internal static class ArchOptions
             RowStart = r0, RowEnd = r1, ColStart = c0, ColEnd = c1,
             InputChecksum = KernelOutputWriter.Checksum(xm, x2m),
         }, tiled.Asked);
+    }
+
+    /// <summary>
+    /// <c>ntk empirical --arch</c>: Monte Carlo over K finite networks of the architecture (network s drawn
+    /// with seed S + s), mean and sample standard deviation of the empirical NTK and NNGP, folded in seed
+    /// order (the same bits for every thread count). All outputs are written together or not at all.
+    /// </summary>
+    public static int RunEmpirical(CliArgs args)
+    {
+        string specText = args.Required("arch");
+        string xPath = args.Required("x");
+        string? x2Path = args.Optional("x2");
+        double beta = KernelSpecOptions.Beta(args);
+        double weightStd = KernelSpecOptions.WeightStd(args);
+        ulong seed = NetworkOptions.Seed(args);
+        int samples = args.Int("monte-carlo", 1, min: 1, max: 1_000_000);
+        string? ntkPath = args.OptionalOutputPath("out-ntk", ".npy");
+        string? nngpPath = args.OptionalOutputPath("out-nngp", ".npy");
+        string? ntkStdPath = args.OptionalOutputPath("out-ntk-std", ".npy");
+        string? nngpStdPath = args.OptionalOutputPath("out-nngp-std", ".npy");
+        foreach (string other in (string[])["params", "widths", "activation", "depth", "trainable-from", "reference", "float32", "outputs",
+                     "rows", "cols", "diagnostics-report", "memory-limit", "tile", "scratch"])
+            if (args.Has(other)) throw new CliException($"--{other} is not supported with --arch (finite networks from layers)");
+        args.EnsureAllUsed();
+        if (ntkPath is null && nngpPath is null) throw new CliException("nothing to write: give --out-ntk and/or --out-nngp");
+        if (ntkStdPath is not null && ntkPath is null) throw new CliException("--out-ntk-std needs --out-ntk");
+        if (nngpStdPath is not null && nngpPath is null) throw new CliException("--out-nngp-std needs --out-nngp");
+        string?[] outs = [ntkPath, nngpPath, ntkStdPath, nngpStdPath];
+        for (int i = 0; i < outs.Length; i++)
+        {
+            if (outs[i] is not string o) continue;
+            AtomicFile.CheckNotAnInput(o, xPath, x2Path);
+            for (int j = 0; j < i; j++)
+                if (outs[j] is string q && Path.GetFullPath(q) == Path.GetFullPath(o)) throw new CliException($"two outputs name the same file {o}");
+        }
+        Architecture arch = ParseSpec(specText, weightStd, beta);
+        ImageSet x = Read(xPath, "--x");
+        ImageSet? x2 = x2Path is null ? null : Read(x2Path, "--x2");
+        if (x2 is not null && (x2.Height != x.Height || x2.Width != x.Width || x2.Channels != x.Channels))
+            throw new CliException($"--x2 images are {x2.ShapeString}, --x images {x.ShapeString}: they must match");
+        ArchitectureNetwork first;
+        try { first = ArchitectureNetwork.Initialize(arch, x.Height, x.Width, x.Channels, seed); }
+        catch (ArchitectureException e) { throw new CliException($"option --arch: {e.Message}"); }
+        long jacobianBytes = (long)(x.Count + (x2?.Count ?? 0)) * first.Outputs * first.ParameterCount * sizeof(double);
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (jacobianBytes > available / 2)
+            throw new CliException($"the per-sample Jacobians need {jacobianBytes / 1e9:0.#} GB ({x.Count + (x2?.Count ?? 0)} points × {first.Outputs} outputs × {first.ParameterCount} parameters), more than half of the {available / 1e9:0.#} GB available; use fewer points or a narrower network");
+
+        int n = x.Count, m = (x2 ?? x).Count;
+        var mean = new double[(long)n * m]; var m2 = new double[mean.Length];
+        double[]? meanS = null, m2S = null;
+        bool needNngp = nngpPath is not null;
+        for (int s = 0; s < samples; s++)
+        {
+            ArchitectureNetwork net = s == 0 ? first : ArchitectureNetwork.Initialize(arch, x.Height, x.Width, x.Channels, seed + (ulong)s);
+            (Matrix ntk, Matrix? nngp) = net.EmpiricalKernel(x, x2);
+            if (needNngp && nngp is null) throw new CliException("--out-nngp: the architecture does not end with a dense readout, so it has no empirical NNGP of its last features");
+            Welford(mean, m2, ntk.Data, s);
+            if (needNngp)
+            {
+                meanS ??= new double[mean.Length]; m2S ??= new double[mean.Length];
+                Welford(meanS, m2S, nngp!.Data, s);
+            }
+            if (!Progress.Quiet && samples > 1 && (s + 1) % Math.Max(1, samples / 10) == 0) Console.Error.WriteLine($"ntk empirical: network {s + 1}/{samples}");
+        }
+        foreach (double[]? a in (double[]?[])[mean, m2, meanS, m2S])
+            if (a is not null && Array.Exists(a, v => !double.IsFinite(v)))
+                throw new CliException("the empirical kernels overflowed (non-finite values); nothing was written (try smaller --weight-std or inputs)", ExitCodes.Failure);
+        using var outputs = new AtomicOutputs();
+        void Save(string? path, double[] data) { if (path is not null) outputs.Write(path, st => Npy.Write(st, data, [n, m])); }
+        Save(ntkPath, mean);
+        if (ntkStdPath is not null) Save(ntkStdPath, Std(m2, samples));
+        if (nngpPath is not null) Save(nngpPath, meanS!);
+        if (nngpStdPath is not null) Save(nngpStdPath, Std(m2S!, samples));
+        outputs.Commit();
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>Welford's update of the running mean and sum of squared deviations with sample number <paramref name="s"/> (0-based).</summary>
+    private static void Welford(double[] mean, double[] m2, double[] v, int s)
+    {
+        for (int i = 0; i < mean.Length; i++)
+        {
+            double d = v[i] - mean[i];
+            mean[i] += d / (s + 1);
+            m2[i] += d * (v[i] - mean[i]);
+        }
+    }
+
+    private static double[] Std(double[] m2, int samples)
+    {
+        var std = new double[m2.Length];
+        if (samples > 1) for (int i = 0; i < std.Length; i++) std[i] = Math.Sqrt(m2[i] / (samples - 1));
+        return std;
+    }
+
+    private static Architecture ParseSpec(string specText, double weightStd, double beta)
+    {
+        if (specText.EndsWith(".txt", StringComparison.OrdinalIgnoreCase) || specText.EndsWith(".arch", StringComparison.OrdinalIgnoreCase))
+        {
+            if (!File.Exists(specText)) throw new CliException($"option --arch: file '{specText}' not found");
+            specText = File.ReadAllText(specText);
+        }
+        try { return Architecture.Parse(specText, weightStd, beta); }
+        catch (ArchitectureException e) { throw new CliException($"option --arch: {e.Message}"); }
     }
 
     private static ImageSet Read(string path, string what)

@@ -104,4 +104,57 @@ public sealed class ArchCommandTests : IDisposable
             Assert.True(Math.Abs(s[i] - sn[i]) <= 1e-13 * Math.Abs(sn[i]), $"nngp[{i}] {s[i]:R} vs numpy {sn[i]:R}");
         }
     }
+
+    [Fact]
+    public void Empirical_arch_writes_the_mean_and_spread_of_the_librarys_networks()
+    {
+        ImageSet x = WriteImages("ex.npy", 5, 4, 4, 2, 3);
+        ImageSet x2 = WriteImages("ex2.npy", 2, 4, 4, 2, 4);
+        const string spec = "conv:6,3x3,same relu res{ conv:6,3x3,same relu } flatten dense:2";
+        CliResult r = CliRunner.Run("empirical", "--arch", spec, "--seed", "3", "--monte-carlo", "3", "--beta", "0.2", "--weight-std", "1.3",
+            "--x", P("ex.npy"), "--x2", P("ex2.npy"), "--out-ntk", P("t.npy"), "--out-ntk-std", P("ts.npy"), "--out-nngp", P("s.npy"), "--quiet");
+        Assert.True(r.ExitCode == 0, r.StdErr);
+        Architecture arch = Architecture.Parse(spec, 1.3, 0.2);
+        var ntks = new List<double[]>(); var nngps = new List<double[]>();
+        for (ulong s = 3; s < 6; s++)
+        {
+            (var t, var g) = ArchitectureNetwork.Initialize(arch, 4, 4, 2, s).EmpiricalKernel(x, x2);
+            ntks.Add(t.Data); nngps.Add(g!.Data);
+        }
+        NpyArray nt = Npy.Read(P("t.npy")), ns = Npy.Read(P("s.npy")), nstd = Npy.Read(P("ts.npy"));
+        Assert.Equal([5, 2], nt.Shape);
+        for (int i = 0; i < 10; i++)
+        {
+            double mean = ntks.Average(a => a[i]), meanS = nngps.Average(a => a[i]);
+            double std = Math.Sqrt(ntks.Sum(a => (a[i] - mean) * (a[i] - mean)) / 2);
+            Assert.Equal(mean, nt.Float64![i], 1e-12 * Math.Abs(mean));
+            Assert.Equal(meanS, ns.Float64![i], 1e-12 * Math.Abs(meanS));
+            Assert.Equal(std, nstd.Float64![i], 1e-10 * Math.Abs(mean));
+            Assert.True(std > 0);
+        }
+    }
+
+    [Theory]
+    [InlineData("--params", "net.npz", "--params is not supported with --arch")]
+    [InlineData("--out-nngp", "{dir}/s.npy", "does not end with a dense readout")]
+    [InlineData("--out-ntk-std", "{dir}/ts.npy", null)]
+    public void Empirical_arch_bad_usage_is_one_line(string option, string value, string? message)
+    {
+        WriteImages("bx.npy", 3, 4, 4, 1, 5);
+        string spec = option == "--out-nngp" ? "conv:3,3x3 relu conv:1,1x1 gap" : "conv:3,3x3 relu gap dense:1";
+        string[] args = ["empirical", "--arch", spec, "--seed", "1", "--x", P("bx.npy"), option, value.Replace("{dir}", _dir, StringComparison.Ordinal)];
+        if (option != "--out-nngp") args = [.. args, "--out-ntk", P("t.npy")];
+        CliResult r = CliRunner.Run(args);
+        if (message is null) { Assert.True(r.ExitCode == 0, r.StdErr); return; } // K = 1: the spread is zeros
+        CliRunner.AssertCleanFailure(r, 2, message);
+        Assert.DoesNotContain(Directory.GetFiles(_dir, "*.npy"), f => !f.EndsWith("bx.npy", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Empirical_arch_rejects_a_dense_layer_on_feature_maps()
+    {
+        WriteImages("dx.npy", 2, 4, 4, 1, 6);
+        CliRunner.AssertCleanFailure(CliRunner.Run("empirical", "--arch", "conv:3,3x3 relu dense:1", "--seed", "0", "--x", P("dx.npy"), "--out-ntk", P("t.npy")),
+            2, "ntk empirical: option --arch: dense:1 after 4×4×3 feature maps: add flatten or gap before it");
+    }
 }
