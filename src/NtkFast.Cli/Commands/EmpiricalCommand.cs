@@ -40,7 +40,8 @@ internal sealed class EmpiricalCommand : ICommand
         (NTK parameterisation), by the layer-wise structured formula (docs/design.md §1), and the empirical
         NNGP σw²/n(L−1)·α(L−1)(x)·α(L−1)(x') + β².
 
-          --params FILE          network parameter .npz (ntk init / ntk train); its precision is used
+          --params FILE          network parameter .npz (ntk init / ntk train); its precision is used;
+                                 an architecture network's (ntk init --arch) gives its per-sample-Jacobian kernels
           --x FILE, --x2 FILE    points, one per row (.npy, .npz:NAME, .csv, - for stdin); --x2 defaults to --x
           --outputs trace|full   trace: (1/nL)·Σ_k Θ̂_kk, shape (N, M) (default; what converges to Θ(L));
                                  full: every output pair, shape (N, M, nL, nL)
@@ -84,8 +85,10 @@ internal sealed class EmpiricalCommand : ICommand
     private static int Run(CliArgs args, Communicator comm)
     {
         ArgumentNullException.ThrowIfNull(args);
-        if (Options.ArchOptions.Requested(args))
-            return comm.Size > 1 ? throw new CliException("--arch networks run in one process (not under MPI yet)") : Options.ArchOptions.RunEmpirical(args);
+        string? archFile = args.Optional("params") is string pp && File.Exists(pp) && pp.EndsWith(".npz", StringComparison.OrdinalIgnoreCase)
+            && NtkFast.Architectures.ArchitectureNetworkFile.IsArchitectureFile(pp) ? pp : null;
+        if (Options.ArchOptions.Requested(args) || archFile is not null)
+            return comm.Size > 1 ? throw new CliException("--arch networks run in one process (not under MPI yet)") : Options.ArchOptions.RunEmpirical(args, archFile);
         bool monteCarlo = args.Has("monte-carlo");
         int samples = monteCarlo ? args.Int("monte-carlo", min: 1) : 0;
         string? paramsPath = args.Optional("params");

@@ -14,6 +14,7 @@ internal sealed class InitCommand : ICommand
     [
         "ntk init --widths 2,512,512,1 --activation relu --seed 0 --out net.npz",
         "ntk init --widths 784,1000,10 --activation tanh --seed 1 --weight-std 1.5 --float32 --out net32.npz",
+        "ntk init --arch \"conv:64,3x3,same relu gap dense:10\" --input-shape 28,28,1 --seed 0 --out cnn.npz",
     ];
 
     public string Help => """
@@ -30,10 +31,11 @@ internal sealed class InitCommand : ICommand
           --out FILE             the parameter file: W0, b0, W1, b1, ... (W_l shaped (n(l+1), n(l))),
                                  beta, weight_std, activation — loadable with numpy.load
 
-        """;
+        """ + Options.ArchOptions.InitHelp + "\n";
 
     public int Run(CliArgs args)
     {
+        if (Options.ArchOptions.Requested(args)) return Options.ArchOptions.RunInit(args);
         MlpArchitecture arch = NetworkOptions.Fresh(args);
         ulong seed = NetworkOptions.Seed(args);
         bool single = args.Flag("float32");

@@ -1,3 +1,4 @@
+using NtkFast.Architectures;
 using System.Diagnostics;
 using System.Globalization;
 using System.Numerics;
@@ -41,7 +42,8 @@ internal sealed class TrainCommand : ICommand
           C(theta) = 1/(2N) sum_i |f(x_i) - y_i|^2
         over the N rows of X (N x n0) and Y (N x nL), .npy (float32/float64) or .csv.
 
-          --params          network parameter file (from `ntk init` or numpy; see `ntk init --help`)
+          --params          network parameter file (from `ntk init` or numpy; see `ntk init --help`),
+                            an MLP's or an architecture network's (`ntk init --arch`; --x then N×H×W×C)
           --lr              learning rate ETA > 0 (the paper uses 1.0 with beta = 0.1)
           --steps           number of steps S, 0 … 100000000
           --out             the trained parameter file (same layout; written only on success)
@@ -78,6 +80,8 @@ internal sealed class TrainCommand : ICommand
         var rule = new DivergenceRule(allowDivergence ? double.PositiveInfinity : factor, allowDivergence ? int.MaxValue : MaxGrowingSteps);
 
 
+        if (ArchitectureNetworkFile.IsArchitectureFile(paramsPath))
+            return Options.ArchOptions.RunTrain(paramsPath, xPath, yPath, lr, steps, trainableFrom, single, rule, outPath, logPath);
         MlpFileContents file = MlpFile.Read(paramsPath);
         MlpArchitecture arch = file.Architecture;
         NetworkOptions.CheckTrainableFrom(trainableFrom, arch.Depth);
@@ -119,6 +123,22 @@ internal sealed class TrainCommand : ICommand
         T[] xs = Convert<T>(x.Data);
         T[] ys = Convert<T>(y.Data);
         MlpWorkspace<T> ws = net.CreateWorkspace(x.Rows);
+        return TrainLoop(
+            () => net.TrainStep(xs, ys, lr, ws, trainableFrom),
+            () => { net.Forward(xs, ws); return net.MseCost(ys, ws); },
+            () => AllFinite(net.Parameters),
+            stream => MlpFile.Write(stream, net),
+            lr, steps, rule, outPath, logPath);
+    }
+
+    /// <summary>
+    /// Gradient descent for any network: <paramref name="step"/> takes one step and returns the cost before it,
+    /// <paramref name="finalCost"/> the cost after the last; divergence (see <see cref="DivergenceRule"/>) writes
+    /// nothing but the log and fails with exit 1.
+    /// </summary>
+    internal static int TrainLoop(Func<double> step, Func<double> finalCost, Func<bool> allFinite, Action<Stream> write,
+        double lr, int steps, DivergenceRule rule, string outPath, string? logPath)
+    {
         var costs = new double[steps + 1];
         // Progress on stderr only for long runs: started once 2 s have passed, so short runs stay silent.
         var clock = Stopwatch.StartNew();
@@ -129,23 +149,22 @@ internal sealed class TrainCommand : ICommand
         {
             for (int s = 0; s < steps && diverged is null; s++)
             {
-                costs[s] = net.TrainStep(xs, ys, lr, ws, trainableFrom);
+                costs[s] = step();
                 if ((diverged = rule.Check(costs, s, ref growing)) is not null) last = s;
                 if (progress is null && clock.Elapsed.TotalSeconds > 2) progress = new Progress("train", steps);
                 progress?.Report(s + 1);
             }
             if (diverged is null)
             {
-                net.Forward(xs, ws);
-                costs[steps] = net.MseCost(ys, ws);
+                costs[steps] = finalCost();
                 diverged = rule.Check(costs, steps, ref growing);
-                if (diverged is null && !AllFinite(net.Parameters)) diverged = $"non-finite parameters after {steps} steps";
+                if (diverged is null && !allFinite()) diverged = $"non-finite parameters after {steps} steps";
             }
         }
         finally { progress?.Finish(); }
 
         using var outputs = new AtomicOutputs();
-        if (diverged is null) MlpFile.Write(outputs.Open(outPath), net);
+        if (diverged is null) write(outputs.Open(outPath));
         if (logPath is not null)
         {
             // The log is the evidence of a failed run too: written up to the step that failed.

@@ -85,20 +85,22 @@ internal static class ArchOptions
     /// with seed S + s), mean and sample standard deviation of the empirical NTK and NNGP, folded in seed
     /// order (the same bits for every thread count). All outputs are written together or not at all.
     /// </summary>
-    public static int RunEmpirical(CliArgs args)
+    public static int RunEmpirical(CliArgs args, string? paramsPath = null)
     {
-        string specText = args.Required("arch");
+        string? specText = paramsPath is null ? args.Required("arch") : null;
         string xPath = args.Required("x");
         string? x2Path = args.Optional("x2");
         double beta = KernelSpecOptions.Beta(args);
         double weightStd = KernelSpecOptions.WeightStd(args);
-        ulong seed = NetworkOptions.Seed(args);
-        int samples = args.Int("monte-carlo", 1, min: 1, max: 1_000_000);
+        ulong seed = paramsPath is null ? NetworkOptions.Seed(args) : 0;
+        int samples = paramsPath is null ? args.Int("monte-carlo", 1, min: 1, max: 1_000_000) : 1;
         string? ntkPath = args.OptionalOutputPath("out-ntk", ".npy");
         string? nngpPath = args.OptionalOutputPath("out-nngp", ".npy");
         string? ntkStdPath = args.OptionalOutputPath("out-ntk-std", ".npy");
         string? nngpStdPath = args.OptionalOutputPath("out-nngp-std", ".npy");
-        foreach (string other in (string[])["params", "widths", "activation", "depth", "trainable-from", "reference", "float32", "outputs",
+        if (paramsPath is not null && (args.Has("arch") || args.Has("seed") || args.Has("monte-carlo") || args.Has("beta") || args.Has("weight-std")))
+            throw new CliException("--params names an architecture network file: --arch, --seed, --monte-carlo, --beta and --weight-std come from it");
+        foreach (string other in (string[])[paramsPath is null ? "params" : "arch", "widths", "activation", "depth", "trainable-from", "reference", "float32", "outputs",
                      "rows", "cols", "diagnostics-report", "memory-limit", "tile", "scratch"])
             if (args.Has(other)) throw new CliException($"--{other} is not supported with --arch (finite networks from layers)");
         args.EnsureAllUsed();
@@ -113,13 +115,16 @@ internal static class ArchOptions
             for (int j = 0; j < i; j++)
                 if (outs[j] is string q && Path.GetFullPath(q) == Path.GetFullPath(o)) throw new CliException($"two outputs name the same file {o}");
         }
-        Architecture arch = ParseSpec(specText, weightStd, beta);
+        ArchitectureNetwork? fromFile = paramsPath is null ? null : ArchitectureNetworkFile.Read(paramsPath);
+        Architecture arch = fromFile?.Architecture ?? ParseSpec(specText!, weightStd, beta);
         ImageSet x = Read(xPath, "--x");
         ImageSet? x2 = x2Path is null ? null : Read(x2Path, "--x2");
+        if (fromFile is not null && (fromFile.InputShape.Height, fromFile.InputShape.Width, fromFile.InputShape.Channels) != (x.Height, x.Width, x.Channels))
+            throw new CliException($"--x images are {x.ShapeString}, the network (--params {CliMessages.Name(paramsPath)}) takes {fromFile.InputShape.Height}×{fromFile.InputShape.Width}×{fromFile.InputShape.Channels}");
         if (x2 is not null && (x2.Height != x.Height || x2.Width != x.Width || x2.Channels != x.Channels))
             throw new CliException($"--x2 images are {x2.ShapeString}, --x images {x.ShapeString}: they must match");
         ArchitectureNetwork first;
-        try { first = ArchitectureNetwork.Initialize(arch, x.Height, x.Width, x.Channels, seed); }
+        try { first = fromFile ?? ArchitectureNetwork.Initialize(arch, x.Height, x.Width, x.Channels, seed); }
         catch (ArchitectureException e) { throw new CliException($"option --arch: {e.Message}"); }
         long jacobianBytes = (long)(x.Count + (x2?.Count ?? 0)) * first.Outputs * first.ParameterCount * sizeof(double);
         long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
@@ -154,6 +159,71 @@ internal static class ArchOptions
         if (nngpStdPath is not null) Save(nngpStdPath, Std(m2S!, samples));
         outputs.Commit();
         return ExitCodes.Ok;
+    }
+
+    /// <summary>Help lines of <c>ntk init --arch</c>.</summary>
+    public const string InitHelp =
+        """
+        Networks from layers (instead of --widths/--activation):
+          --arch "SPEC"          the layers, as for `ntk kernel --arch` (a .txt/.arch file works too)
+          --input-shape H,W,C    the images it takes (N×d points: 1,1,d); with --seed, --out, --beta,
+                                 --weight-std. The file holds arch, input_shape, beta, weight_std and
+                                 theta (every parameter, layer by layer: W[a,b,c_in,c_out] then b);
+                                 `ntk train` and `ntk empirical --params` take it like an MLP file.
+        """;
+
+    /// <summary><c>ntk init --arch</c>: a seeded network of the architecture, written as an architecture network file.</summary>
+    public static int RunInit(CliArgs args)
+    {
+        string specText = args.Required("arch");
+        string shapeText = args.Required("input-shape");
+        double beta = KernelSpecOptions.Beta(args);
+        double weightStd = KernelSpecOptions.WeightStd(args);
+        ulong seed = NetworkOptions.Seed(args);
+        string outPath = args.OutputPath("out", ".npz");
+        if (args.Has("widths") || args.Has("activation")) throw new CliException("--arch replaces --widths and --activation: give one or the other");
+        if (args.Flag("float32")) throw new CliException("--float32 is not supported with --arch (architecture networks are float64)");
+        args.EnsureAllUsed();
+        string[] parts = shapeText.Split(',', StringSplitOptions.TrimEntries);
+        var dims = new int[parts.Length];
+        if (parts.Length != 3 || !parts.Select((t, i) => int.TryParse(t, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out dims[i]) && dims[i] >= 1 && dims[i] <= 1 << 20).All(ok => ok))
+            throw new CliException($"option --input-shape: '{CliMessages.Bare(shapeText)}' is not three positive integers H,W,C (N×d points: 1,1,d)");
+        Architecture arch = ParseSpec(specText, weightStd, beta);
+        ArchitectureNetwork net;
+        try { net = ArchitectureNetwork.Initialize(arch, dims[0], dims[1], dims[2], seed); }
+        catch (ArchitectureException e) { throw new CliException($"option --arch: {e.Message}"); }
+        using var outputs = new AtomicOutputs();
+        ArchitectureNetworkFile.Write(outputs.Open(outPath), net);
+        outputs.Commit();
+        return ExitCodes.Ok;
+    }
+
+    /// <summary><c>ntk train --params</c> with an architecture network file: the MLP's loop, log and divergence rule.</summary>
+    public static int RunTrain(string paramsPath, string xPath, string yPath, double lr, int steps, int trainableFrom, bool single,
+        TrainCommand.DivergenceRule rule, string outPath, string? logPath)
+    {
+        if (trainableFrom != 0) throw new CliException("--trainable-from is not supported for architecture networks");
+        if (single) throw new CliException("--float32 is not supported for architecture networks (they are float64)");
+        ArchitectureNetwork net = ArchitectureNetworkFile.Read(paramsPath);
+        (int h, int w, int c) = net.InputShape;
+        ImageSet x = Read(xPath, "--x");
+        if (x.Height != h || x.Width != w || x.Channels != c)
+            throw new CliException($"--x images are {x.ShapeString}, the network (--params {CliMessages.Name(paramsPath)}) takes {h}×{w}×{c}");
+        Matrix y = PointSetOptions.Read(yPath, "y");
+        if (y.Rows != x.Count) throw new CliException($"--y has {y.Rows} rows but --x has {x.Count} points");
+        if (y.Cols != net.Outputs) throw new CliException($"--y has {y.Cols} columns but the network has {net.Outputs} outputs");
+        return TrainCommand.TrainLoop(
+            () => net.TrainStep(x, y, lr),
+            () =>
+            {
+                Matrix f = net.Forward(x);
+                double sum = 0;
+                for (int i = 0; i < f.Data.Length; i++) sum += (f.Data[i] - y.Data[i]) * (f.Data[i] - y.Data[i]);
+                return sum / (2.0 * x.Count);
+            },
+            () => Array.TrueForAll(net.Parameters, double.IsFinite),
+            stream => ArchitectureNetworkFile.Write(stream, net),
+            lr, steps, rule, outPath, logPath);
     }
 
     /// <summary>Welford's update of the running mean and sum of squared deviations with sample number <paramref name="s"/> (0-based).</summary>

@@ -31,6 +31,9 @@ public sealed class Architecture
     }
 
     public IReadOnlyList<Layer> Layers { get; }
+
+    /// <summary>The spec text this architecture was parsed from (tokens separated by single spaces), or null when built from layers.</summary>
+    public string? Spec { get; private init; }
     public Parameterization Parameterization { get; }
     /// <summary>σw of layers that do not set their own.</summary>
     public double WeightStd { get; }
@@ -70,7 +73,7 @@ public sealed class Architecture
         Parameterization param = Parameterization.Ntk;
         List<Layer> layers = ParseSequence(tokens, ref pos, ref param, topLevel: true, out _);
         if (layers.Count == 0) throw new ArchitectureException("architecture spec has no layers");
-        return new Architecture(layers, param, weightStd, beta);
+        return new Architecture(layers, param, weightStd, beta) { Spec = string.Join(' ', tokens) };
     }
 
     private static List<Layer> ParseSequence(string[] t, ref int pos, ref Parameterization param, bool topLevel, out string? end)

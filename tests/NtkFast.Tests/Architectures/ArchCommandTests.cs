@@ -157,4 +157,55 @@ public sealed class ArchCommandTests : IDisposable
         CliRunner.AssertCleanFailure(CliRunner.Run("empirical", "--arch", "conv:3,3x3 relu dense:1", "--seed", "0", "--x", P("dx.npy"), "--out-ntk", P("t.npy")),
             2, "ntk empirical: option --arch: dense:1 after 4×4×3 feature maps: add flatten or gap before it");
     }
+
+    [Fact]
+    public void Init_train_and_empirical_take_architecture_network_files()
+    {
+        ImageSet x = WriteImages("tx.npy", 6, 4, 4, 2, 7);
+        var yData = new double[6 * 2];
+        for (int i = 0; i < yData.Length; i++) yData[i] = Math.Cos(i);
+        using (var st = File.Create(P("ty.npy"))) Npy.Write(st, yData, [6, 2]);
+        const string spec = "conv:5,3x3,same tanh avgpool:2 flatten dense:2";
+        CliResult init = CliRunner.Run("init", "--arch", spec, "--input-shape", "4,4,2", "--seed", "11", "--weight-std", "1.1", "--out", P("net.npz"));
+        Assert.True(init.ExitCode == 0, init.StdErr);
+        ArchitectureNetwork fresh = ArchitectureNetwork.Initialize(Architecture.Parse(spec, 1.1, 0.1), 4, 4, 2, 11);
+        ArchitectureNetwork read = ArchitectureNetworkFile.Read(P("net.npz"));
+        Assert.Equal(fresh.Parameters, read.Parameters);
+
+        CliResult train = CliRunner.Run("train", "--params", P("net.npz"), "--x", P("tx.npy"), "--y", P("ty.npy"), "--lr", "0.5", "--steps", "7",
+            "--out", P("trained.npz"), "--log", P("log.csv"));
+        Assert.True(train.ExitCode == 0, train.StdErr);
+        var y = new NtkFast.Numerics.Matrix(6, 2, yData);
+        var costs = new List<double>();
+        for (int s = 0; s < 7; s++) costs.Add(fresh.TrainStep(x, y, 0.5));
+        Assert.Equal(fresh.Parameters, ArchitectureNetworkFile.Read(P("trained.npz")).Parameters);
+        string[] log = File.ReadAllLines(P("log.csv"));
+        Assert.Equal(9, log.Length);
+        Assert.Equal(costs[6], double.Parse(log[7].Split(',')[1], System.Globalization.CultureInfo.InvariantCulture));
+
+        CliResult emp = CliRunner.Run("empirical", "--params", P("trained.npz"), "--x", P("tx.npy"), "--out-ntk", P("et.npy"), "--out-nngp", P("es.npy"));
+        Assert.True(emp.ExitCode == 0, emp.StdErr);
+        (var ntk, var nngp) = fresh.EmpiricalKernel(x);
+        Assert.Equal(ntk.Data, Npy.Read(P("et.npy")).Float64);
+        Assert.Equal(nngp!.Data, Npy.Read(P("es.npy")).Float64);
+    }
+
+    [Fact]
+    public void Architecture_network_files_are_checked()
+    {
+        WriteImages("cx.npy", 3, 4, 4, 1, 8);
+        CliRunner.AssertCleanFailure(CliRunner.Run("init", "--arch", "conv:2,3x3 relu gap dense:1", "--input-shape", "4,4", "--seed", "0", "--out", P("n.npz")),
+            2, "option --input-shape: '4,4' is not three positive integers H,W,C");
+        CliRunner.AssertCleanFailure(CliRunner.Run("init", "--arch", "conv:2,3x3 relu gap dense:1", "--input-shape", "4,4,1", "--widths", "2,3", "--seed", "0", "--out", P("n.npz")),
+            2, "--arch replaces --widths and --activation");
+        Assert.False(File.Exists(P("n.npz")));
+        // a θ of the wrong length (another input shape's) is named, and nothing is written
+        ArchitectureNetwork other = ArchitectureNetwork.Initialize(Architecture.Parse("conv:2,3x3 relu flatten dense:1"), 5, 5, 1, 0);
+        var arrays = ArchitectureNetworkFile.ToArrays(other);
+        arrays[1] = new("input_shape", NpyArray.FromFloat64([4, 4, 1], 3));
+        using (var st = File.Create(P("bad.npz"))) Npz.Write(st, arrays);
+        CliRunner.AssertCleanFailure(CliRunner.Run("empirical", "--params", P("bad.npz"), "--x", P("cx.npy"), "--out-ntk", P("t.npy")),
+            2, "'theta' has shape (");
+        Assert.False(File.Exists(P("t.npy")));
+    }
 }
