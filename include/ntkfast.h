@@ -75,6 +75,26 @@ int ntk_kernel(const double *x1, int64_t n1, int64_t ld_x1,
                int depth, const char *activation, double beta, double weight_std,
                double *ntk, int64_t ld_ntk, double *nngp, int64_t ld_nngp);
 
+/* ntk_kernel with two more options: trainable_from (the NTK of a network whose first K weight layers are
+ * frozen, 0 ... depth - 1; 0 = all trained) and quadrature_degree (0 = the default rule; for activations
+ * without a closed-form dual, the polar quadrature rule with that many nodes per piece, 2 ... 64; an error
+ * for closed-form activations, which are exact). */
+int ntk_kernel_ex(const double *x1, int64_t n1, int64_t ld_x1,
+                  const double *x2, int64_t n2, int64_t ld_x2, int64_t d,
+                  int depth, const char *activation, double beta, double weight_std,
+                  int trainable_from, int quadrature_degree,
+                  double *ntk, int64_t ld_ntk, double *nngp, int64_t ld_nngp);
+
+/* Θ and/or Σ of a network built from layers (`ntk kernel --arch`; docs/notes/arch.md), e.g.
+ * "conv:32,3x3,same relu conv:32,3x3,same relu gap dense:1", on images X1 (n1 images of height × width ×
+ * channels values, channels last, packed one after another) against X2 (n2 images; NULL: X2 = X1).
+ * N×d points are height = width = 1, channels = d. beta and weight_std are the layers' defaults. Outputs
+ * n1 × n2 as for ntk_kernel. A bad spec or a shape the spec cannot take is status 2 with its message. */
+int ntk_arch_kernel(const char *arch, double beta, double weight_std,
+                    const double *x1, int64_t n1, const double *x2, int64_t n2,
+                    int64_t height, int64_t width, int64_t channels,
+                    double *ntk, int64_t ld_ntk, double *nngp, int64_t ld_nngp);
+
 /* ---- finite networks and empirical kernels ---------------------------------------------------- */
 /* An MLP has widths n0 (inputs) ... nL (outputs), n_widths = L + 1 >= 2. Its parameters θ are one vector
  * W(0), b(0), W(1), b(1), ... with W(l) n(l+1) × n(l) row-major and b(l) n(l+1) entries — the order and

@@ -21,7 +21,7 @@ import numpy as np
 from . import _lib
 
 __all__ = [
-    "NtkError", "kernel", "empirical_kernel", "predict", "init_params", "parameter_count",
+    "NtkError", "kernel", "arch_kernel", "empirical_kernel", "predict", "init_params", "parameter_count",
     "activations", "version", "runtime_info", "set_threads", "get_threads",
 ]
 
@@ -100,10 +100,12 @@ def get_threads() -> int:
 
 
 def kernel(X, X2=None, *, depth: int, activation: str = "relu", beta: float = 0.1, weight_std: float = 1.0,
-           kind: str = "ntk"):
+           kind: str = "ntk", trainable_from: int = 0, quadrature_degree: int | None = None):
     """Infinite-width NTK Θ(L) and/or NNGP Σ(L) of the rows of X (n x d) against those of X2 (m x d;
     None = X itself, computed as a symmetric kernel). kind: 'ntk' or 'nngp' (an n x m array) or 'both'
-    (the tuple (ntk, nngp))."""
+    (the tuple (ntk, nngp)). trainable_from=K: the NTK of a network whose first K weight layers are frozen.
+    quadrature_degree: for activations without a closed-form dual, the polar quadrature rule with that many
+    nodes per piece instead of the default (an error for closed-form activations)."""
     want_ntk, want_nngp = _kind(kind)
     x = _matrix(X, "X")
     x2 = None if X2 is None else _matrix(X2, "X2")
@@ -113,9 +115,10 @@ def kernel(X, X2=None, *, depth: int, activation: str = "relu", beta: float = 0.
     m = n if x2 is None else x2.shape[0]
     ntk = np.empty((n, m)) if want_ntk else None
     nngp = np.empty((n, m)) if want_nngp else None
-    _check(_lib.lib().ntk_kernel(
+    _check(_lib.lib().ntk_kernel_ex(
         _ptr(x), n, d, _ptr(x2), m, d, d,
         _int(depth, "depth"), _text(activation, "activation"), float(beta), float(weight_std),
+        _int(trainable_from, "trainable_from"), 0 if quadrature_degree is None else _int(quadrature_degree, "quadrature_degree"),
         _ptr(ntk), m, _ptr(nngp), m))
     return _result(kind, ntk, nngp)
 
@@ -135,6 +138,38 @@ def init_params(widths: Sequence[int], seed: int = 0) -> np.ndarray:
     p = np.empty(parameter_count(w))
     _check(_lib.lib().ntk_mlp_init(_iptr(w), len(w), int(seed) & (2**64 - 1), _ptr(p), len(p)))
     return p
+
+
+def _images(a, name: str) -> np.ndarray:
+    """A C-contiguous float64 array of images: N x H x W x C, N x L x C (H = 1) or N x d (H = W = 1)."""
+    m = np.ascontiguousarray(a, dtype=np.float64)
+    if m.ndim == 2:
+        m = m.reshape(m.shape[0], 1, 1, m.shape[1])
+    elif m.ndim == 3:
+        m = m.reshape(m.shape[0], 1, m.shape[1], m.shape[2])
+    elif m.ndim != 4:
+        raise NtkError(f"{name} must be N x H x W x C, N x L x C or N x d, got shape {m.shape}")
+    return m
+
+
+def arch_kernel(X, X2=None, *, arch: str, beta: float = 0.1, weight_std: float = 1.0, kind: str = "ntk"):
+    """Infinite-width NTK and/or NNGP of a network built from layers, as `ntk kernel --arch`, e.g.
+    arch="conv:32,3x3,same relu conv:32,3x3,same relu gap dense:1", on images X (N x H x W x C, channels
+    last; or N x L x C, or N x d) against X2 (None = X). kind as for kernel()."""
+    want_ntk, want_nngp = _kind(kind)
+    x = _images(X, "X")
+    x2 = None if X2 is None else _images(X2, "X2")
+    if x2 is not None and x2.shape[1:] != x.shape[1:]:
+        raise NtkError(f"X2 images are {x2.shape[1:]} but X images are {x.shape[1:]}")
+    n, h, w, c = x.shape
+    m = n if x2 is None else x2.shape[0]
+    ntk = np.empty((n, m)) if want_ntk else None
+    nngp = np.empty((n, m)) if want_nngp else None
+    _check(_lib.lib().ntk_arch_kernel(
+        _text(arch, "arch"), float(beta), float(weight_std),
+        _ptr(x), n, _ptr(x2), m, h, w, c,
+        _ptr(ntk), m, _ptr(nngp), m))
+    return _result(kind, ntk, nngp)
 
 
 def empirical_kernel(X, X2=None, *, params, widths: Sequence[int] | None = None, activation: str = "relu",

@@ -459,3 +459,69 @@ def test_last_error_is_per_thread():
     for t in threads:
         t.join()
     assert messages["a"] == "" and "bad_b" in messages["b"]
+
+
+# ---- kernel options and architectures --------------------------------------------------------------
+
+def test_trainable_from_last_layer_is_the_nngp():
+    """Only the readout trained: Θ = Σ(L) (its gradient is the last hidden features and the bias)."""
+    x = RNG.standard_normal((6, 4))
+    ntk = ntkfast.kernel(x, depth=3, activation="relu", trainable_from=2)
+    np.testing.assert_allclose(ntk, ntkfast.kernel(x, depth=3, activation="relu", kind="nngp"), rtol=1e-13, atol=1e-15)
+    full = ntkfast.kernel(x, depth=3, activation="relu")
+    assert np.all(np.diag(full) > np.diag(ntk))  # freezing removes the positive per-layer terms
+    with pytest.raises(NtkError, match="trainable_from"):
+        ntkfast.kernel(x, depth=3, activation="relu", trainable_from=3)
+
+
+def test_quadrature_degree_for_numeric_duals_only():
+    x = RNG.standard_normal((5, 3))
+    default = ntkfast.kernel(x, depth=2, activation="tanh")
+    quad = ntkfast.kernel(x, depth=2, activation="tanh", quadrature_degree=48)
+    np.testing.assert_allclose(quad, default, rtol=1e-9)
+    with pytest.raises(NtkError, match="closed-form"):
+        ntkfast.kernel(x, depth=2, activation="relu", quadrature_degree=12)
+
+
+def _cntk_reference():
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"))
+    try:
+        import cntk_numpy
+    finally:
+        sys.path.pop(0)
+    return cntk_numpy
+
+
+def test_arch_kernel_matches_an_independent_numpy_cntk():
+    """conv relu conv relu gap dense against scripts/cntk_numpy.py (pixel-pair arrays in numpy)."""
+    ref = _cntk_reference()
+    x = RNG.standard_normal((3, 5, 4, 2))
+    x2 = RNG.standard_normal((2, 5, 4, 2))
+    ntk, nngp = ntkfast.arch_kernel(x, x2, arch="conv:8,3x3,same relu conv:8,3x3,same relu gap dense:1",
+                                    beta=0.2, weight_std=1.3, kind="both")
+    assert ntk.shape == (3, 2)
+    w2, b2 = 1.3 ** 2, 0.2 ** 2
+
+    def variances(imgs):
+        va = []
+        ref.pair_kernels(imgs, imgs, va, [], 2, 3, w2, b2, True)
+        return va
+
+    va, vb = variances(x), variances(x2)
+    for i in range(3):
+        for j in range(2):
+            s, t = ref.pair_kernels(x[i:i + 1], x2[j:j + 1], [v[i:i + 1] for v in va], [v[j:j + 1] for v in vb], 2, 3, w2, b2, False)
+            assert nngp[i, j] == pytest.approx(s[0], rel=1e-12)
+            assert ntk[i, j] == pytest.approx(t[0], rel=1e-12)
+
+
+def test_arch_kernel_of_dense_layers_is_the_mlp_kernel_and_errors_are_clear():
+    x = RNG.standard_normal((4, 3))
+    np.testing.assert_allclose(ntkfast.arch_kernel(x, arch="dense:512 erf dense:512 erf dense:1"),
+                               ntkfast.kernel(x, depth=3, activation="erf"), rtol=1e-12)
+    with pytest.raises(NtkError, match="add flatten or gap"):
+        ntkfast.arch_kernel(RNG.standard_normal((2, 4, 4, 1)), arch="conv:2,3x3 relu dense:1")
+    with pytest.raises(NtkError, match="unknown layer"):
+        ntkfast.arch_kernel(x, arch="dense:4 frobnicate dense:1")
+    with pytest.raises(NtkError, match="X2 images"):
+        ntkfast.arch_kernel(RNG.standard_normal((2, 4, 4, 1)), RNG.standard_normal((2, 3, 4, 1)), arch="conv:2,3x3 relu gap dense:1")

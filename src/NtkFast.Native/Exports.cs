@@ -127,7 +127,7 @@ public static unsafe class Exports
 
     internal static void KernelCore(double* x1, long n1, long ldX1, double* x2, long n2, long ldX2, long d,
         int depth, byte* activation, double beta, double weightStd,
-        double* ntk, long ldNtk, double* nngp, long ldNngp)
+        double* ntk, long ldNtk, double* nngp, long ldNngp, int trainableFrom = 0, int quadratureDegree = 0)
     {
         int dd = Count(d, "d", 1);
         ReadOnlySpan<double> a = Input(x1, n1, d, ldX1, "x1", "n1", "d", "ld_x1");
@@ -144,7 +144,7 @@ public static unsafe class Exports
         if (ntk is null && nngp is null) throw Bad("ntk and nngp are both NULL: nothing to compute");
         Output(ntk, n1, n2, ldNtk, "ntk", "n1", "n2", "ld_ntk", out Span<double> ntkOut);
         Output(nngp, n1, n2, ldNngp, "nngp", "n1", "n2", "ld_nngp", out Span<double> nngpOut);
-        KernelSpec spec = Spec(depth, activation, beta, weightStd);
+        KernelSpec spec = Spec(depth, activation, beta, weightStd, trainableFrom, quadratureDegree);
         if (rows == 0 || cols == 0) return;
 
         // The library reads packed inputs (leading dimension d); the same array for both keeps the symmetric path.
@@ -186,13 +186,83 @@ public static unsafe class Exports
         return a;
     }
 
-    private static KernelSpec Spec(int depth, byte* activation, double beta, double weightStd)
+    private static KernelSpec Spec(int depth, byte* activation, double beta, double weightStd, int trainableFrom = 0, int quadratureDegree = 0)
     {
         if (depth < 1 || depth > MaxDepth) throw Bad($"depth = {depth}: the number of weight layers must be in [1, {MaxDepth}]");
         Activation act = ActivationRegistry.Parse(Utf8(activation, "activation"));
         Finite(beta, "beta", nonNegative: true);
         Finite(weightStd, "weight_std", nonNegative: true);
-        return new KernelSpec(depth, act, beta, weightStd);
+        if (trainableFrom < 0 || trainableFrom >= depth) throw Bad($"trainable_from = {trainableFrom}: must be in [0, depth − 1 = {depth - 1}]");
+        int? q = null;
+        if (quadratureDegree != 0)
+        {
+            if (act.HasClosedFormDual) throw Bad($"quadrature_degree = {quadratureDegree}: '{act.Name}' has a closed-form dual kernel (exact); pass 0");
+            if (quadratureDegree < KernelSpec.MinQuadratureDegree || quadratureDegree > KernelSpec.MaxQuadratureDegree)
+                throw Bad($"quadrature_degree = {quadratureDegree}: must be 0 (the default rule) or in [{KernelSpec.MinQuadratureDegree}, {KernelSpec.MaxQuadratureDegree}]");
+            q = quadratureDegree;
+        }
+        return new KernelSpec(depth, act, beta, weightStd, trainableFrom, q);
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "ntk_kernel_ex")]
+    public static int KernelEx(double* x1, long n1, long ldX1, double* x2, long n2, long ldX2, long d,
+        int depth, byte* activation, double beta, double weightStd, int trainableFrom, int quadratureDegree,
+        double* ntk, long ldNtk, double* nngp, long ldNngp)
+    {
+        try
+        {
+            KernelCore(x1, n1, ldX1, x2, n2, ldX2, d, depth, activation, beta, weightStd, ntk, ldNtk, nngp, ldNngp, trainableFrom, quadratureDegree);
+            return LastError.Ok();
+        }
+        catch (Exception e)
+        {
+            return LastError.Fail(e);
+        }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "ntk_arch_kernel")]
+    public static int ArchKernel(byte* spec, double beta, double weightStd,
+        double* x1, long n1, double* x2, long n2, long height, long width, long channels,
+        double* ntk, long ldNtk, double* nngp, long ldNngp)
+    {
+        try
+        {
+            ArchKernelCore(spec, beta, weightStd, x1, n1, x2, n2, height, width, channels, ntk, ldNtk, nngp, ldNngp);
+            return LastError.Ok();
+        }
+        catch (Exception e)
+        {
+            return LastError.Fail(e);
+        }
+    }
+
+    internal static void ArchKernelCore(byte* spec, double beta, double weightStd,
+        double* x1, long n1, double* x2, long n2, long height, long width, long channels,
+        double* ntk, long ldNtk, double* nngp, long ldNngp)
+    {
+        Finite(beta, "beta", nonNegative: true);
+        Finite(weightStd, "weight_std", nonNegative: true);
+        var arch = NtkFast.Architectures.Architecture.Parse(Utf8(spec, "arch"), weightStd, beta);
+        int h = Count(height, "height", 1), w = Count(width, "width", 1), c = Count(channels, "channels", 1);
+        long stride = (long)h * w * c;
+        if (stride > int.MaxValue) throw Bad($"an image of {h}×{w}×{c} values is too large");
+        int rows = Count(n1, "n1"), cols = Count(n2, "n2");
+        bool same = x2 is null;
+        if (same && n2 != n1) throw Bad($"x2 is NULL (X2 = X1) but n2 = {n2} differs from n1 = {n1}");
+        if (ntk is null && nngp is null) throw Bad("ntk and nngp are both NULL: nothing to compute");
+        Output(ntk, n1, n2, ldNtk, "ntk", "n1", "n2", "ld_ntk", out Span<double> ntkOut);
+        Output(nngp, n1, n2, ldNngp, "nngp", "n1", "n2", "ld_nngp", out Span<double> nngpOut);
+        double[] a = InputCopy(x1, n1, stride, stride, "x1", "n1", "height*width*channels", "height*width*channels");
+        double[]? b = same ? null : InputCopy(x2, n2, stride, stride, "x2", "n2", "height*width*channels", "height*width*channels");
+        // the shape is checked against the architecture even when there is nothing to compute
+        NtkFast.Architectures.ArchitectureNetwork.Initialize(arch, h, w, c, 0);
+        if (rows == 0 || cols == 0) return;
+        var xs = new NtkFast.Architectures.ImageSet(a, rows, h, w, c);
+        var x2s = b is null ? null : new NtkFast.Architectures.ImageSet(b, cols, h, w, c);
+        var outputs = (ntk is not null ? KernelOutputs.Ntk : KernelOutputs.None) | (nngp is not null ? KernelOutputs.Nngp : KernelOutputs.None);
+        KernelResult r = NtkFast.Architectures.ArchitectureKernels.Compute(arch, xs, x2s, outputs);
+        if (r.Ntk is { } t) Store(t.Data, rows, cols, ntkOut, (int)ldNtk);
+        if (r.Nngp is { } g) Store(g.Data, rows, cols, nngpOut, (int)ldNngp);
     }
 
     // ---- finite networks ----
