@@ -1,7 +1,9 @@
 using NtkFast.Cli.Experiments;
 using Xunit;
 
-namespace NtkFast.Tests.Experiments;
+using NtkFast.Tests.IO;
+
+namespace NtkFast.Tests.Cli.Experiments;
 
 /// <summary>
 /// The --quick experiments check the paper's claims, not only that files appear: a wider net's

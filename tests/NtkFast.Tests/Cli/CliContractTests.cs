@@ -1,6 +1,8 @@
 using Xunit;
 
-namespace NtkFast.Tests.IO;
+using NtkFast.Tests.IO;
+
+namespace NtkFast.Tests.Cli;
 
 /// <summary>The process-level contract of Program.Main, on the real binary.</summary>
 public class CliContractTests

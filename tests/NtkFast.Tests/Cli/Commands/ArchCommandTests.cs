@@ -3,7 +3,9 @@ using NtkFast.Architectures;
 using NtkFast.IO;
 using Xunit;
 
-namespace NtkFast.Tests.Architectures;
+using NtkFast.Tests.IO;
+
+namespace NtkFast.Tests.Cli.Commands;
 
 /// <summary><c>ntk kernel --arch</c> on the real binary: results equal to the library, bad specs exit 2 with one line.</summary>
 public sealed class ArchCommandTests : IDisposable

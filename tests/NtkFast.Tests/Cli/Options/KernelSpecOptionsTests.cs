@@ -1,6 +1,6 @@
 using Xunit;
 
-namespace NtkFast.Tests.Kernels;
+namespace NtkFast.Tests.Cli.Options;
 
 /// <summary>
 /// The kernel-spec option group (src/NtkFast.Cli/Options/KernelSpecOptions.cs): the same range, defaults

@@ -6,7 +6,9 @@ using NtkFast.Networks;
 using NtkFast.Numerics;
 using Xunit;
 
-namespace NtkFast.Tests.Dynamics;
+using NtkFast.Tests.IO;
+
+namespace NtkFast.Tests.Cli.Commands;
 
 /// <summary>
 /// `ntk predict` from precomputed Gram matrices (--kernel-train/--kernel-test, --nngp-*), in-process

@@ -4,7 +4,10 @@ using NtkFast.Networks;
 using NtkFast.Numerics;
 using Xunit;
 
-namespace NtkFast.Tests.Networks;
+using NtkFast.Tests.IO;
+using NtkFast.Tests.Networks;
+
+namespace NtkFast.Tests.Cli.Commands;
 
 [CollectionDefinition("NetworksCli", DisableParallelization = true)]
 public sealed class NetworksCliCollection;

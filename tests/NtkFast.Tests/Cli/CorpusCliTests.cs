@@ -2,7 +2,9 @@ using NtkFast.Cli;
 using NtkFast.IO;
 using Xunit;
 
-namespace NtkFast.Tests.IO;
+using NtkFast.Tests.IO;
+
+namespace NtkFast.Tests.Cli;
 
 [CollectionDefinition("Console", DisableParallelization = true)]
 public sealed class ConsoleCollection;

@@ -7,7 +7,9 @@ using NtkFast.Networks;
 using NtkFast.Numerics;
 using Xunit;
 
-namespace NtkFast.Tests.Dynamics;
+using NtkFast.Tests.IO;
+
+namespace NtkFast.Tests.Cli.Commands;
 
 /// <summary>
 /// `ntk predict` in-process through Program.Main (console captured, so in the serial CLI collection),

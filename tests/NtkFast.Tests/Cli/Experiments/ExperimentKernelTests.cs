@@ -4,7 +4,9 @@ using NtkFast.Networks;
 using NtkFast.Numerics;
 using Xunit;
 
-namespace NtkFast.Tests.Experiments;
+using NtkFast.Tests.IO;
+
+namespace NtkFast.Tests.Cli.Experiments;
 
 /// <summary>The two kernels the experiments draw, against independent references.</summary>
 public class ExperimentKernelTests

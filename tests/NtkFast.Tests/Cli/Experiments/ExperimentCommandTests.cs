@@ -2,7 +2,9 @@ using System.IO.Compression;
 using NtkFast.Cli;
 using Xunit;
 
-namespace NtkFast.Tests.Experiments;
+using NtkFast.Tests.IO;
+
+namespace NtkFast.Tests.Cli.Experiments;
 
 [CollectionDefinition("ExperimentsCli", DisableParallelization = true)]
 public sealed class ExperimentsCliCollection;

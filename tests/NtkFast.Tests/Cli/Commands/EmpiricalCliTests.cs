@@ -7,7 +7,10 @@ using NtkFast.Networks;
 using NtkFast.Numerics;
 using Xunit;
 
-namespace NtkFast.Tests.Empirical;
+using NtkFast.Tests.IO;
+using NtkFast.Tests.Empirical;
+
+namespace NtkFast.Tests.Cli.Commands;
 
 /// <summary>`ntk empirical` run as a child process (CliRunner): outputs equal the library's, bad input exits 2 with nothing written.</summary>
 public sealed class EmpiricalCliTests : IDisposable

@@ -3,7 +3,10 @@ using NtkFast.Kernels;
 using NtkFast.Numerics;
 using Xunit;
 
-namespace NtkFast.Tests.Kernels;
+using NtkFast.Tests.IO;
+using NtkFast.Tests.Kernels;
+
+namespace NtkFast.Tests.Cli.Commands;
 
 /// <summary><c>ntk kernel</c> on the real binary (child process), good and bad input.</summary>
 public sealed class KernelCommandTests : IDisposable

@@ -1,7 +1,9 @@
 using NtkFast.IO;
 using Xunit;
 
-namespace NtkFast.Tests.IO;
+using NtkFast.Tests.IO;
+
+namespace NtkFast.Tests.Cli;
 
 /// <summary>
 /// "-" reads a data matrix from standard input (issue 17 item 2): .npy, .npz (-:NAME) and .csv are

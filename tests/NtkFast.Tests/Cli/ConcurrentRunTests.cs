@@ -1,0 +1,54 @@
+using System.Diagnostics;
+using NtkFast.IO;
+using NtkFast.Tests.Distributed;
+using Xunit;
+
+namespace NtkFast.Tests.Cli;
+
+/// <summary>
+/// Issue 18 item 3: two `ntk kernel` processes writing the same output paths at the same time. Each writes
+/// tiles into its own exclusively created temporary file and renames it into place when complete, so
+/// every final file is one complete result of one run — never a mix — and no temporary is left.
+/// </summary>
+public sealed class ConcurrentRunTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("ntk-race-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string P(string name) => Path.Combine(_dir, name);
+
+    private static string[] Kernel(string x, string t, string s) =>
+        ["kernel", "--x", x, "--depth", "3", "--activation", "erf", "--tile", "64", "--out-ntk", t, "--out-nngp", s, "--quiet"];
+
+    [Fact]
+    public async Task Two_processes_writing_the_same_outputs_leave_one_complete_result_per_file()
+    {
+        KernelOutOfCoreTests.WritePoints(P("a.npy"), 500, 8, 1);
+        KernelOutOfCoreTests.WritePoints(P("b.npy"), 500, 8, 2);
+        // the two results, each computed alone
+        Assert.Equal(0, NtkProcess.Run(Kernel(P("a.npy"), P("ta.npy"), P("sa.npy"))).ExitCode);
+        Assert.Equal(0, NtkProcess.Run(Kernel(P("b.npy"), P("tb.npy"), P("sb.npy"))).ExitCode);
+        double[] ta = Npy.Read(P("ta.npy")).Float64!, tb = Npy.Read(P("tb.npy")).Float64!;
+        double[] sa = Npy.Read(P("sa.npy")).Float64!, sb = Npy.Read(P("sb.npy")).Float64!;
+        Assert.NotEqual(ta, tb);
+
+        for (int round = 0; round < 3; round++)
+        {
+            string t = P("t.npy"), s = P("s.npy");
+            using Process pa = Process.Start(NtkProcess.StartInfo(Kernel(P("a.npy"), t, s)))!;
+            using Process pb = Process.Start(NtkProcess.StartInfo(Kernel(P("b.npy"), t, s)))!;
+            Task<string> ea = pa.StandardError.ReadToEndAsync(), eb = pb.StandardError.ReadToEndAsync();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+            await pa.WaitForExitAsync(timeout.Token);
+            await pb.WaitForExitAsync(timeout.Token);
+            string errA = await ea, errB = await eb;
+            Assert.True(pa.ExitCode == 0, errA);
+            Assert.True(pb.ExitCode == 0, errB);
+            double[] gotT = Npy.Read(t).Float64!, gotS = Npy.Read(s).Float64!;
+            Assert.True(gotT.AsSpan().SequenceEqual(ta) || gotT.AsSpan().SequenceEqual(tb), $"round {round}: the NTK file mixes the two runs");
+            Assert.True(gotS.AsSpan().SequenceEqual(sa) || gotS.AsSpan().SequenceEqual(sb), $"round {round}: the NNGP file mixes the two runs");
+            Assert.DoesNotContain(Directory.GetFiles(_dir), f => AtomicFile.IsTemporaryName(Path.GetFileName(f)));
+        }
+    }
+}
