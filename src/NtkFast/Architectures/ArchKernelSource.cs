@@ -11,7 +11,7 @@ public sealed class ArchKernelSource : IKernelBlockSource
 {
     private readonly ArchitectureKernels.Plan _plan;
     private readonly bool _ntk, _nngp;
-    private readonly System.Collections.Concurrent.ConcurrentBag<PairRecursion[]> _engines = [];
+    private readonly System.Collections.Concurrent.ConcurrentBag<PairEngine[]> _engines = [];
 
     public ArchKernelSource(Architecture arch, ImageSet x, ImageSet? x2, bool ntk, bool nngp)
     {
@@ -35,7 +35,7 @@ public sealed class ArchKernelSource : IKernelBlockSource
     public void ComputeBlock(int row0, int rows, int col0, int cols, Span<double> destination)
     {
         int n = rows * cols;
-        if (!_engines.TryTake(out PairRecursion[]? engines)) engines = new PairRecursion[1];
+        if (!_engines.TryTake(out PairEngine[]? engines)) engines = new PairEngine[1];
         try
         {
             Span<double> ntk = _ntk ? destination[..n] : default;

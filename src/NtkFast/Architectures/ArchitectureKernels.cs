@@ -7,7 +7,8 @@ namespace NtkFast.Architectures;
 /// Infinite-width NNGP Σ and NTK Θ of an <see cref="Architecture"/> (docs/notes/arch.md): the scalar kernels of
 /// the network's output between inputs. Dense-only architectures that are today's MLP (one activation, one σw
 /// and β, NTK parameterisation) run through <see cref="InfiniteWidth"/> and are bitwise its kernels; everything
-/// else runs the pixel-pair recursion (<see cref="PairRecursion"/>), one pair of inputs at a time.
+/// else runs the pixel-pair recursion (<see cref="PairRecursion"/>; only its diagonal, <see cref="DiagonalRecursion"/>,
+/// when the architecture has no pooling), one pair of inputs at a time.
 /// </summary>
 /// <remarks>Results are bitwise independent of the thread count and of the block: every entry is a function of its
 /// pair alone (a symmetric kernel's entry (i, j), i &gt; j, is the pair (j, i)).</remarks>
@@ -88,9 +89,9 @@ public static class ArchitectureKernels
             return plan;
         }
 
-        public long WorkerBytes => Mlp is not null ? 0 : PairRecursion.Bytes(Program!);
+        public long WorkerBytes => Mlp is not null ? 0 : PairEngine.BytesFor(Program!);
 
-        public void Block(int r0, int rows, int c0, int cols, Span<double> nngp, Span<double> ntk, int ld, int workers, PairRecursion[]? pool = null)
+        public void Block(int r0, int rows, int c0, int cols, Span<double> nngp, Span<double> ntk, int ld, int workers, PairEngine[]? pool = null)
         {
             if (r0 < 0 || rows < 0 || r0 + rows > X.Count) throw new ArgumentOutOfRangeException(nameof(rows), $"rows [{r0}, {r0 + rows}) outside [0, {X.Count}).");
             if (c0 < 0 || cols < 0 || c0 + cols > X2.Count) throw new ArgumentOutOfRangeException(nameof(cols), $"cols [{c0}, {c0 + cols}) outside [0, {X2.Count}).");
@@ -106,8 +107,8 @@ public static class ArchitectureKernels
             ArchProgram prog = Program!;
             bool wantT = !ntk.IsEmpty;
             int threads = workers == 0 ? NtkParallel.MaxThreads : Math.Min(workers, NtkParallel.MaxThreads);
-            PairRecursion[] engines = pool ?? new PairRecursion[Math.Max(1, threads)];
-            for (int i = 0; i < engines.Length; i++) engines[i] ??= new PairRecursion(prog);
+            PairEngine[] engines = pool ?? new PairEngine[Math.Max(1, threads)];
+            for (int i = 0; i < engines.Length; i++) engines[i] ??= PairEngine.For(prog);
 
             // Per-input variances before each activation, from the input's pair with itself.
             int vl = Math.Max(1, prog.VarLength);

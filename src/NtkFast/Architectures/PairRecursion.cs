@@ -12,7 +12,7 @@ namespace NtkFast.Architectures;
 /// do not depend on threads, blocks or the order in which pairs are computed.
 /// </summary>
 [SkipLocalsInit]
-internal sealed unsafe class PairRecursion
+internal sealed unsafe class PairRecursion : PairEngine
 {
     private readonly ArchProgram _prog;
     private readonly double[] _s0, _t0, _s1, _t1, _rowS, _rowT, _ess, _edd, _dualVars, _padS, _padT;
@@ -53,7 +53,7 @@ internal sealed unsafe class PairRecursion
     /// every activation (<see cref="ArchProgram.VarLength"/> each). With <paramref name="record"/> (x' = x) the
     /// variances are taken from the diagonal of the pair's own covariance and written to varA (= varB).
     /// </summary>
-    public (double Nngp, double Ntk) Run(ReadOnlySpan<double> xa, ReadOnlySpan<double> xb, Span<double> varA, ReadOnlySpan<double> varB, bool record, bool wantT)
+    public override (double Nngp, double Ntk) Run(ReadOnlySpan<double> xa, ReadOnlySpan<double> xb, Span<double> varA, ReadOnlySpan<double> varB, bool record, bool wantT)
     {
         ArchProgram prog = _prog;
         int p0 = prog.InputH * prog.InputW, ch = prog.InputC;

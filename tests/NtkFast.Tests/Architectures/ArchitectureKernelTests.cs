@@ -80,7 +80,45 @@ public class ArchitectureKernelTests
         { "param:standard conv:4,3x3,b=0 relu flatten dense:5,w=2 relu dense:1,b=0.5", 3, 4, 1 },
         { "conv1d:3,3 relu conv1d:2,2,s2,valid sin flatten dense:1", 1, 9, 2 },
         { "conv:2,3x3 tanh gap dense:1", 3, 3, 1 },   // numeric dual through PrepareDual
+        // no pooling: the diagonal-only recursion
+        { "conv:3,3x3 tanh res{ conv:3,3x3,s1 gelu } flatten dense:2 erf dense:1", 4, 5, 2 },
+        { "conv:2,3x2,s2,same relu res{ conv:2,1x1 } conv:3,2x2,valid softplus flatten dense:1", 6, 5, 1 },
     };
+
+    public static TheoryData<string, int, int, int> FlattenCases => new()
+    {
+        { "conv:3,3x3,valid erf flatten dense:4 relu dense:1", 5, 5, 1 },
+        { "param:standard conv:4,3x3,b=0 relu flatten dense:5,w=2 relu dense:1,b=0.5", 3, 4, 1 },
+        { "conv1d:3,3 relu conv1d:2,2,s2,valid sin flatten dense:1", 1, 9, 2 },
+        { "conv:3,3x3 tanh res{ conv:3,3x3,s1 gelu } flatten dense:2 erf dense:1", 4, 5, 2 },
+        { "conv:2,3x2,s2,same relu sum{ conv:2,1x1 | id } conv:3,2x2,valid softplus flatten dense:1", 6, 5, 1 },
+    };
+
+    /// <summary>Without pooling only Σ(p, p) is needed: the diagonal recursion equals the full pixel-pair one.</summary>
+    [Theory]
+    [MemberData(nameof(FlattenCases))]
+    public void Diagonal_recursion_equals_the_full_pixel_pair_recursion(string spec, int h, int w, int c)
+    {
+        Architecture arch = Architecture.Parse(spec, weightStd: 1.1, beta: 0.2);
+        ImageSet x = Images(4, h, w, c, seed: 5), x2 = Images(3, h, w, c, seed: 6);
+        ArchProgram prog = ArchProgram.Compile(arch, h, w, c);
+        Assert.True(DiagonalRecursion.Applies(prog));
+        Assert.IsType<DiagonalRecursion>(PairEngine.For(prog));
+        foreach (ImageSet? other in (ImageSet?[])[null, x2])
+        {
+            var plan = ArchitectureKernels.Plan.Create(arch, x, other);
+            int m = (other ?? x).Count;
+            double[] sd = new double[4 * m], td = new double[4 * m], sf = new double[4 * m], tf = new double[4 * m];
+            plan.Block(0, 4, 0, m, sd, td, m, 1);
+            plan.Block(0, 4, 0, m, sf, tf, m, 1, [new PairRecursion(prog)]);
+            for (int i = 0; i < sd.Length; i++)
+            {
+                Assert.Equal(sf[i], sd[i], 1e-13 * Math.Max(1, Math.Abs(sf[i])));
+                Assert.Equal(tf[i], td[i], 1e-13 * Math.Max(1, Math.Abs(tf[i])));
+            }
+        }
+        Assert.False(DiagonalRecursion.Applies(ArchProgram.Compile(Architecture.Parse("conv:2,3x3 relu avgpool:2 flatten dense:1"), 4, 4, 1)));
+    }
 
     [Theory]
     [MemberData(nameof(ConvCases))]
