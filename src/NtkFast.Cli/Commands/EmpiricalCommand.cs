@@ -88,7 +88,7 @@ internal sealed class EmpiricalCommand : ICommand
         string? archFile = args.Optional("params") is string pp && File.Exists(pp) && pp.EndsWith(".npz", StringComparison.OrdinalIgnoreCase)
             && NtkFast.Architectures.ArchitectureNetworkFile.IsArchitectureFile(pp) ? pp : null;
         if (Options.ArchOptions.Requested(args) || archFile is not null)
-            return comm.Size > 1 ? throw new CliException("--arch networks run in one process (not under MPI yet)") : Options.ArchOptions.RunEmpirical(args, archFile);
+            return Options.ArchOptions.RunEmpirical(args, archFile, comm);
         bool monteCarlo = args.Has("monte-carlo");
         int samples = monteCarlo ? args.Int("monte-carlo", min: 1) : 0;
         string? paramsPath = args.Optional("params");

@@ -35,6 +35,9 @@ internal static class ArchOptions
                                  NNGP of the dense readout; --out-ntk/--out-nngp the mean over the K networks,
                                  --out-ntk-std/--out-nngp-std their sample standard deviation. Same SPEC, inputs,
                                  --weight-std/--beta as `ntk kernel --arch`, so the mean converges to its kernels.
+                                 --params FILE (from `ntk init --arch`/`ntk train`) instead: that network.
+                                 --rows/--cols, --tile, --memory-limit and mpirun work as above (each tile folds
+                                 the K networks in seed order: bitwise the in-memory result).
         """;
 
     /// <summary>True when the command line asks for an architecture.</summary>
@@ -85,23 +88,25 @@ internal static class ArchOptions
     /// with seed S + s), mean and sample standard deviation of the empirical NTK and NNGP, folded in seed
     /// order (the same bits for every thread count). All outputs are written together or not at all.
     /// </summary>
-    public static int RunEmpirical(CliArgs args, string? paramsPath = null)
+    public static int RunEmpirical(CliArgs args, string? paramsPath, Communicator comm)
     {
         string? specText = paramsPath is null ? args.Required("arch") : null;
         string xPath = args.Required("x");
         string? x2Path = args.Optional("x2");
+        if (paramsPath is not null && (args.Has("arch") || args.Has("seed") || args.Has("monte-carlo") || args.Has("beta") || args.Has("weight-std")))
+            throw new CliException("--params names an architecture network file: --arch, --seed, --monte-carlo, --beta and --weight-std come from it");
         double beta = KernelSpecOptions.Beta(args);
         double weightStd = KernelSpecOptions.WeightStd(args);
         ulong seed = paramsPath is null ? NetworkOptions.Seed(args) : 0;
         int samples = paramsPath is null ? args.Int("monte-carlo", 1, min: 1, max: 1_000_000) : 1;
+        string? rowsSpec = args.Optional("rows"), colsSpec = args.Optional("cols");
         string? ntkPath = args.OptionalOutputPath("out-ntk", ".npy");
         string? nngpPath = args.OptionalOutputPath("out-nngp", ".npy");
         string? ntkStdPath = args.OptionalOutputPath("out-ntk-std", ".npy");
         string? nngpStdPath = args.OptionalOutputPath("out-nngp-std", ".npy");
-        if (paramsPath is not null && (args.Has("arch") || args.Has("seed") || args.Has("monte-carlo") || args.Has("beta") || args.Has("weight-std")))
-            throw new CliException("--params names an architecture network file: --arch, --seed, --monte-carlo, --beta and --weight-std come from it");
+        TiledOutputOptions tiled = TiledOutputOptions.Parse(args);
         foreach (string other in (string[])[paramsPath is null ? "params" : "arch", "widths", "activation", "depth", "trainable-from", "reference", "float32", "outputs",
-                     "rows", "cols", "diagnostics-report", "memory-limit", "tile", "scratch"])
+                     "diagnostics-report"])
             if (args.Has(other)) throw new CliException($"--{other} is not supported with --arch (finite networks from layers)");
         args.EnsureAllUsed();
         if (ntkPath is null && nngpPath is null) throw new CliException("nothing to write: give --out-ntk and/or --out-nngp");
@@ -111,7 +116,7 @@ internal static class ArchOptions
         for (int i = 0; i < outs.Length; i++)
         {
             if (outs[i] is not string o) continue;
-            AtomicFile.CheckNotAnInput(o, xPath, x2Path);
+            AtomicFile.CheckNotAnInput(o, xPath, x2Path, paramsPath);
             for (int j = 0; j < i; j++)
                 if (outs[j] is string q && Path.GetFullPath(q) == Path.GetFullPath(o)) throw new CliException($"two outputs name the same file {o}");
         }
@@ -123,42 +128,25 @@ internal static class ArchOptions
             throw new CliException($"--x images are {x.ShapeString}, the network (--params {CliMessages.Name(paramsPath)}) takes {fromFile.InputShape.Height}×{fromFile.InputShape.Width}×{fromFile.InputShape.Channels}");
         if (x2 is not null && (x2.Height != x.Height || x2.Width != x.Width || x2.Channels != x.Channels))
             throw new CliException($"--x2 images are {x2.ShapeString}, --x images {x.ShapeString}: they must match");
-        ArchitectureNetwork first;
-        try { first = fromFile ?? ArchitectureNetwork.Initialize(arch, x.Height, x.Width, x.Channels, seed); }
-        catch (ArchitectureException e) { throw new CliException($"option --arch: {e.Message}"); }
-        long jacobianBytes = (long)(x.Count + (x2?.Count ?? 0)) * first.Outputs * first.ParameterCount * sizeof(double);
-        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
-        if (jacobianBytes > available / 2)
-            throw new CliException($"the per-sample Jacobians need {jacobianBytes / 1e9:0.#} GB ({x.Count + (x2?.Count ?? 0)} points × {first.Outputs} outputs × {first.ParameterCount} parameters), more than half of the {available / 1e9:0.#} GB available; use fewer points or a narrower network");
-
-        int n = x.Count, m = (x2 ?? x).Count;
-        var mean = new double[(long)n * m]; var m2 = new double[mean.Length];
-        double[]? meanS = null, m2S = null;
-        bool needNngp = nngpPath is not null;
-        for (int s = 0; s < samples; s++)
+        ArchEmpiricalSource source;
+        try
         {
-            ArchitectureNetwork net = s == 0 ? first : ArchitectureNetwork.Initialize(arch, x.Height, x.Width, x.Channels, seed + (ulong)s);
-            (Matrix ntk, Matrix? nngp) = net.EmpiricalKernel(x, x2);
-            if (needNngp && nngp is null) throw new CliException("--out-nngp: the architecture does not end with a dense readout, so it has no empirical NNGP of its last features");
-            Welford(mean, m2, ntk.Data, s);
-            if (needNngp)
-            {
-                meanS ??= new double[mean.Length]; m2S ??= new double[mean.Length];
-                Welford(meanS, m2S, nngp!.Data, s);
-            }
-            if (!Progress.Quiet && samples > 1 && (s + 1) % Math.Max(1, samples / 10) == 0) Console.Error.WriteLine($"ntk empirical: network {s + 1}/{samples}");
+            source = fromFile is not null
+                ? new ArchEmpiricalSource([fromFile], x, x2, ntkPath is not null, nngpPath is not null, ntkStdPath is not null, nngpStdPath is not null)
+                : new ArchEmpiricalSource(arch, seed, samples, x, x2, ntkPath is not null, nngpPath is not null, ntkStdPath is not null, nngpStdPath is not null);
         }
-        foreach (double[]? a in (double[]?[])[mean, m2, meanS, m2S])
-            if (a is not null && Array.Exists(a, v => !double.IsFinite(v)))
-                throw new CliException("the empirical kernels overflowed (non-finite values); nothing was written (try smaller --weight-std or inputs)", ExitCodes.Failure);
-        using var outputs = new AtomicOutputs();
-        void Save(string? path, double[] data) { if (path is not null) outputs.Write(path, st => Npy.Write(st, data, [n, m])); }
-        Save(ntkPath, mean);
-        if (ntkStdPath is not null) Save(ntkStdPath, Std(m2, samples));
-        if (nngpPath is not null) Save(nngpPath, meanS!);
-        if (nngpStdPath is not null) Save(nngpStdPath, Std(m2S!, samples));
-        outputs.Commit();
-        return ExitCodes.Ok;
+        catch (ArchitectureException e) { throw new CliException($"{(paramsPath is null ? "option --arch" : $"--params {CliMessages.Name(paramsPath)}")}: {e.Message}"); }
+        (int r0, int r1) = PointSetOptions.Range("rows", rowsSpec, source.Rows);
+        (int c0, int c1) = PointSetOptions.Range("cols", colsSpec, source.Cols);
+        string?[] paths = [.. outs.Where(o => o is not null)];
+        Matrix xm = new(x.Count, x.Stride, x.Data);
+        Matrix? x2m = x2 is null ? null : new Matrix(x2.Count, x2.Stride, x2.Data);
+        return KernelOutputWriter.Write(source, paths, tiled.Plan with
+        {
+            Communicator = comm,
+            RowStart = r0, RowEnd = r1, ColStart = c0, ColEnd = c1,
+            InputChecksum = KernelOutputWriter.Checksum(xm, x2m),
+        }, tiled.Asked);
     }
 
     /// <summary>Help lines of <c>ntk init --arch</c>.</summary>
@@ -224,24 +212,6 @@ internal static class ArchOptions
             () => Array.TrueForAll(net.Parameters, double.IsFinite),
             stream => ArchitectureNetworkFile.Write(stream, net),
             lr, steps, rule, outPath, logPath);
-    }
-
-    /// <summary>Welford's update of the running mean and sum of squared deviations with sample number <paramref name="s"/> (0-based).</summary>
-    private static void Welford(double[] mean, double[] m2, double[] v, int s)
-    {
-        for (int i = 0; i < mean.Length; i++)
-        {
-            double d = v[i] - mean[i];
-            mean[i] += d / (s + 1);
-            m2[i] += d * (v[i] - mean[i]);
-        }
-    }
-
-    private static double[] Std(double[] m2, int samples)
-    {
-        var std = new double[m2.Length];
-        if (samples > 1) for (int i = 0; i < std.Length; i++) std[i] = Math.Sqrt(m2[i] / (samples - 1));
-        return std;
     }
 
     private static Architecture ParseSpec(string specText, double weightStd, double beta)

@@ -210,4 +210,25 @@ public sealed class ArchCommandTests : IDisposable
             2, "'theta' has shape (");
         Assert.False(File.Exists(P("t.npy")));
     }
+
+    [Fact]
+    public void Empirical_arch_tiles_and_blocks_are_bitwise_the_in_memory_result()
+    {
+        WriteImages("tilex.npy", 9, 4, 4, 2, 12);
+        string[] common = ["empirical", "--arch", "conv:4,3x3,same relu flatten dense:2", "--seed", "5", "--monte-carlo", "2", "--x", P("tilex.npy"), "--quiet"];
+        CliResult whole = CliRunner.Run([.. common, "--out-ntk", P("w.npy"), "--out-nngp", P("ws.npy"), "--out-ntk-std", P("wd.npy")]);
+        Assert.True(whole.ExitCode == 0, whole.StdErr);
+        CliResult tiles = CliRunner.Run([.. common, "--tile", "2", "--out-ntk", P("t.npy"), "--out-nngp", P("ts.npy"), "--out-ntk-std", P("td.npy")]);
+        Assert.True(tiles.ExitCode == 0, tiles.StdErr);
+        Assert.Equal(Npy.Read(P("w.npy")).Float64, Npy.Read(P("t.npy")).Float64);
+        Assert.Equal(Npy.Read(P("ws.npy")).Float64, Npy.Read(P("ts.npy")).Float64);
+        Assert.Equal(Npy.Read(P("wd.npy")).Float64, Npy.Read(P("td.npy")).Float64);
+        CliResult block = CliRunner.Run([.. common, "--rows", "2:7", "--cols", "5:", "--out-ntk", P("b.npy")]);
+        Assert.True(block.ExitCode == 0, block.StdErr);
+        double[] w = Npy.Read(P("w.npy")).Float64!, b = Npy.Read(P("b.npy")).Float64!;
+        Assert.Equal([5, 4], Npy.Read(P("b.npy")).Shape);
+        for (int r = 0; r < 5; r++)
+            for (int c = 0; c < 4; c++)
+                Assert.Equal(w[(r + 2) * 9 + c + 5], b[r * 4 + c]);
+    }
 }
