@@ -2,7 +2,7 @@ using NtkFast.Activations;
 
 namespace NtkFast.Architectures;
 
-internal enum OpKind { Affine, Activation, Pool, Gap, Flatten, Save, Load, Accumulate }
+internal enum OpKind { Affine, Activation, Pool, Gap, Flatten, Save, Load, Accumulate, MaxPool }
 
 /// <summary>One step of the kernel recursion on the pixel-pair covariance (shapes resolved).</summary>
 internal sealed class Op
@@ -102,6 +102,16 @@ internal sealed class ArchProgram
                         throw new ArchitectureException($"avgpool window {p.WindowH}x{p.WindowW} is larger than its {st.H}×{st.W} input");
                     int ho = (st.H - p.WindowH) / p.StrideH + 1, wo = (st.W - p.WindowW) / p.StrideW + 1;
                     ops.Add(new Op { Kind = OpKind.Pool, Hin = st.H, Win = st.W, Cin = st.C, Hout = ho, Wout = wo, Cout = st.C, Kh = p.WindowH, Kw = p.WindowW, Sh = p.StrideH, Sw = p.StrideW });
+                    st.H = ho; st.W = wo;
+                    break;
+                }
+                case MaxPoolLayer p:
+                {
+                    if (st.Flat) throw new ArchitectureException("maxpool after flatten/gap/dense");
+                    if (p.WindowH > st.H || p.WindowW > st.W)
+                        throw new ArchitectureException($"maxpool window {p.WindowH}x{p.WindowW} is larger than its {st.H}×{st.W} input");
+                    int ho = (st.H - p.WindowH) / p.StrideH + 1, wo = (st.W - p.WindowW) / p.StrideW + 1;
+                    ops.Add(new Op { Kind = OpKind.MaxPool, Hin = st.H, Win = st.W, Cin = st.C, Hout = ho, Wout = wo, Cout = st.C, Kh = p.WindowH, Kw = p.WindowW, Sh = p.StrideH, Sw = p.StrideW });
                     st.H = ho; st.W = wo;
                     break;
                 }

@@ -56,7 +56,7 @@ public sealed class Architecture
     /// <summary>Layer tokens accepted by <see cref="Parse"/>.</summary>
     public const string Grammar =
         "dense:WIDTH[,w=S][,b=B]  conv:C,KxK[,sS][,same|valid][,w=S][,b=B]  conv1d:C,K[,sS][,same|valid][,w=S][,b=B]  " +
-        "avgpool:K[xK][,sS]  gap  flatten  id  res{ LAYERS }  sum{ LAYERS | LAYERS … }  param:ntk|standard  " +
+        "avgpool:K[xK][,sS]  maxpool:K[xK][,sS] (finite networks only)  gap  flatten  id  res{ LAYERS }  sum{ LAYERS | LAYERS … }  param:ntk|standard  " +
         "or an activation (relu, erf, leaky_relu:A, …)";
 
     /// <summary>
@@ -143,14 +143,14 @@ public sealed class Architecture
                 (int sh, int sw) = stride ?? (1, 1);
                 return new ConvLayer(channels, fh, fw, sh, sw, pad ?? Padding.Same, w, b);
             }
-            case "avgpool" or "pool":
+            case "avgpool" or "pool" or "maxpool":
             {
-                if (args.Length < 1) throw new ArchitectureException($"'{tok}': avgpool needs a window, e.g. avgpool:2");
+                if (args.Length < 1) throw new ArchitectureException($"'{tok}': {head} needs a window, e.g. {head}:2");
                 (int wh, int ww) = Size(tok, args[0], "window", false);
                 WeightBias(tok, args.AsSpan(1), out (int, int)? stride, out Padding? pad, out bool wb);
-                if (pad is not null || wb) throw new ArchitectureException($"'{tok}': avgpool takes a window and a stride only");
+                if (pad is not null || wb) throw new ArchitectureException($"'{tok}': {head} takes a window and a stride only");
                 (int sh, int sw) = stride ?? (wh, ww);
-                return new AvgPoolLayer(wh, ww, sh, sw);
+                return head == "maxpool" ? new MaxPoolLayer(wh, ww, sh, sw) : new AvgPoolLayer(wh, ww, sh, sw);
             }
             case "gap" or "globalavgpool":
                 NoArgs(tok, args); return new GlobalAvgPoolLayer();
@@ -162,7 +162,7 @@ public sealed class Architecture
         try { return new ActivationLayer(ActivationRegistry.Parse(tok)); }
         catch (ArgumentException)
         {
-            throw new ArchitectureException($"unknown layer '{tok}' (layers: dense, conv, conv1d, avgpool, gap, flatten, id, res{{}}, sum{{}}, param:; activations: {string.Join(", ", ActivationRegistry.KnownNames)})");
+            throw new ArchitectureException($"unknown layer '{tok}' (layers: dense, conv, conv1d, avgpool, maxpool, gap, flatten, id, res{{}}, sum{{}}, param:; activations: {string.Join(", ", ActivationRegistry.KnownNames)})");
         }
     }
 

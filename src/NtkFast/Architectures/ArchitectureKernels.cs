@@ -85,6 +85,8 @@ public static class ArchitectureKernels
             var plan = new Plan { Arch = arch, X = x, X2 = other, Symmetric = x2 is null };
             // Compile first: it validates the architecture against the input shape (one clear message).
             plan.Program = ArchProgram.Compile(arch, x.Height, x.Width, x.Channels);
+            if (Array.Exists(plan.Program.Ops, o => o.Kind == OpKind.MaxPool))
+                throw new ArchitectureException("maxpool has no closed-form infinite-width kernel (the maximum of correlated Gaussians): estimate its NTK/NNGP with finite networks, `ntk empirical --arch … --monte-carlo K`");
             plan.Mlp = AsMlp(arch, x.Height, x.Width);
             return plan;
         }

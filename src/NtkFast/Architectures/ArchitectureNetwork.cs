@@ -104,7 +104,7 @@ public sealed class ArchitectureNetwork
                     break;
                 }
                 case OpKind.Activation: break;
-                case OpKind.Pool: len = op.Pout * op.Cout; break;
+                case OpKind.Pool or OpKind.MaxPool: len = op.Pout * op.Cout; break;
                 case OpKind.Gap: len = op.Cout; outputs = op.Cout; break;
                 case OpKind.Flatten: len = op.Cout; outputs = op.Cout; break;
                 case OpKind.Save: slotLen[op.Slot] = len; break;
@@ -125,6 +125,7 @@ public sealed class ArchitectureNetwork
         internal readonly double[][] Out, Grad, Inputs, GradSlot;
         internal readonly double[]?[] Slot;
         internal readonly bool[] GradSlotLive;
+        internal readonly int[][] ArgMax;
         internal readonly double[] Image;
 
         internal Workspace(ArchitectureNetwork net)
@@ -146,6 +147,8 @@ public sealed class ArchitectureNetwork
             GradSlotLive = new bool[slots];
             Inputs = new double[ops.Length][];
             Image = new double[net._inputLength];
+            ArgMax = new int[ops.Length][];
+            for (int i = 0; i < ops.Length; i++) ArgMax[i] = ops[i].Kind == OpKind.MaxPool ? new int[ops[i].Pout * ops[i].Cout] : [];
         }
     }
 
@@ -339,6 +342,7 @@ public sealed class ArchitectureNetwork
                 case OpKind.Affine: AffineForward(op, _affine[i]!, cur, o); cur = o; break;
                 case OpKind.Activation: op.Act!.Forward(cur.AsSpan(0, _lenIn[i]), o); cur = o; break;
                 case OpKind.Pool: PoolForward(op, cur, o); cur = o; break;
+                case OpKind.MaxPool: MaxPoolForward(op, cur, o, ws.ArgMax[i]); cur = o; break;
                 case OpKind.Gap: GapForward(op, cur, o); cur = o; break;
                 case OpKind.Flatten: break; // channels-last H×W×C is already the flat vector
                 case OpKind.Save: ws.Slot[op.Slot] = cur; break;
@@ -377,6 +381,14 @@ public sealed class ArchitectureNetwork
                     TensorPrimitives.Multiply(gin.AsSpan(0, len), g.AsSpan(0, len), gin.AsSpan(0, len));
                     break;
                 case OpKind.Pool: PoolBackward(op, g, gin); break;
+                case OpKind.MaxPool:
+                {
+                    // the gradient goes to the window's maximum (the first one in window order at a tie)
+                    Array.Clear(gin, 0, len);
+                    int[] arg = ws.ArgMax[i];
+                    for (int k = 0; k < op.Pout * op.Cout; k++) gin[arg[k]] += g[k];
+                    break;
+                }
                 case OpKind.Gap:
                 {
                     double inv = 1.0 / op.Pin;
@@ -508,6 +520,26 @@ public sealed class ArchitectureNetwork
                         TensorPrimitives.MultiplyAdd(go, inv, gi, gi);
                     }
             }
+    }
+
+    private static void MaxPoolForward(Op op, double[] input, double[] output, int[] argMax)
+    {
+        int c = op.Cin;
+        for (int ho = 0; ho < op.Hout; ho++)
+            for (int wo = 0; wo < op.Wout; wo++)
+                for (int ch = 0; ch < c; ch++)
+                {
+                    int best = ((ho * op.Sh) * op.Win + wo * op.Sw) * c + ch;
+                    for (int a = 0; a < op.Kh; a++)
+                        for (int b = 0; b < op.Kw; b++)
+                        {
+                            int idx = ((ho * op.Sh + a) * op.Win + wo * op.Sw + b) * c + ch;
+                            if (input[idx] > input[best]) best = idx;
+                        }
+                    int o = (ho * op.Wout + wo) * c + ch;
+                    output[o] = input[best];
+                    argMax[o] = best;
+                }
     }
 
     private static void GapForward(Op op, double[] input, double[] output)

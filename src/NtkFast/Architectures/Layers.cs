@@ -33,6 +33,12 @@ public sealed record ActivationLayer(Activation Activation) : Layer;
 /// <summary>Average pooling over WindowH×WindowW windows with the given strides, VALID.</summary>
 public sealed record AvgPoolLayer(int WindowH, int WindowW, int StrideH, int StrideW) : Layer;
 
+/// <summary>
+/// Max pooling over WindowH×WindowW windows with the given strides, VALID. Finite networks only: the maximum of
+/// correlated Gaussians has no closed-form kernel, so its NTK/NNGP come from Monte Carlo (<c>ntk empirical --arch</c>).
+/// </summary>
+public sealed record MaxPoolLayer(int WindowH, int WindowW, int StrideH, int StrideW) : Layer;
+
 /// <summary>Global average pooling: the mean over all pixels of each channel.</summary>
 public sealed record GlobalAvgPoolLayer : Layer;
 

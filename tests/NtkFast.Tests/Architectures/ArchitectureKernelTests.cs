@@ -208,7 +208,9 @@ public class ArchitectureKernelTests
 
     [Theory]
     [InlineData("conv:8,3x3 relu dense:1", 6, 6, 1, "add flatten or gap")]
-    [InlineData("conv:8,3x3 relu maxpool:2 gap dense:1", 6, 6, 1, "unknown layer 'maxpool:2'")]
+    [InlineData("conv:8,3x3 relu maxpool:2 gap dense:1", 6, 6, 1, "maxpool has no closed-form infinite-width kernel")]
+    [InlineData("conv:8,3x3 relu maxpool:7 gap dense:1", 6, 6, 1, "maxpool window 7x7 is larger than its 6×6 input")]
+    [InlineData("conv:8,3x3 relu minpool:2 gap dense:1", 6, 6, 1, "unknown layer 'minpool:2'")]
     [InlineData("conv:-3,3x3 relu gap dense:1", 6, 6, 1, "channels must be at least 1")]
     [InlineData("conv:3,0x3 relu gap dense:1", 6, 6, 1, "filter size must be at least 1")]
     [InlineData("dense:-5 relu dense:1", 1, 1, 3, "width must be at least 1")]

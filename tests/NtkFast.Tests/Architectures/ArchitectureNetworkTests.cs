@@ -31,6 +31,8 @@ public class ArchitectureNetworkTests
         { "conv:3,3x3,s2,same erf sum{ conv:3,1x1 | id | conv:3,3x3,same tanh } gap dense:2,w=1.3,b=0.4", 5, 4, 1 },
         { "param:standard conv1d:4,3 tanh flatten dense:3,b=0.5", 1, 6, 2 },
         { "param:standard conv:2,2x2,valid,b=0 softplus res{ conv:2,3x3,same gelu } flatten dense:1", 3, 3, 2 },
+        { "conv:3,3x3,same tanh maxpool:2 flatten dense:2", 5, 5, 2 },
+        { "conv:2,3x3,same erf maxpool:3x2,s1 conv:2,2x2,valid tanh gap dense:1", 5, 4, 1 },
     };
 
     [Theory]

@@ -231,4 +231,20 @@ public sealed class ArchCommandTests : IDisposable
             for (int c = 0; c < 4; c++)
                 Assert.Equal(w[(r + 2) * 9 + c + 5], b[r * 4 + c]);
     }
+
+    [Fact]
+    public void Maxpool_is_for_finite_networks_and_the_kernel_command_says_so()
+    {
+        WriteImages("mx.npy", 4, 6, 6, 1, 13);
+        const string spec = "conv:4,3x3,same relu maxpool:2 flatten dense:1";
+        CliRunner.AssertCleanFailure(CliRunner.Run("kernel", "--arch", spec, "--x", P("mx.npy"), "--out-ntk", P("k.npy")), 2,
+            "maxpool has no closed-form infinite-width kernel");
+        Assert.False(File.Exists(P("k.npy")));
+        CliResult mc = CliRunner.Run("empirical", "--arch", spec, "--seed", "0", "--monte-carlo", "2", "--x", P("mx.npy"), "--out-ntk", P("e.npy"), "--quiet");
+        Assert.True(mc.ExitCode == 0, mc.StdErr);
+        double[] e = Npy.Read(P("e.npy")).Float64!;
+        Assert.Equal(16, e.Length);
+        Assert.All(e, v => Assert.True(double.IsFinite(v)));
+        Assert.True(e[0] > 0);
+    }
 }
