@@ -74,6 +74,7 @@ public static class Program
         catch (Exception e)
         {
             (string message, int code) = Describe(e);
+            Progress.EndLine();
             Console.Error.WriteLine($"ntk {cmd.Name}: {message}");
             if (DebugEnabled) Console.Error.WriteLine(e.ToString());
             return code;

@@ -25,8 +25,29 @@ public sealed class Progress : IProgress<long>, IDisposable
     /// <summary>Line period when stderr is not a terminal.</summary>
     public static readonly TimeSpan LogInterval = TimeSpan.FromSeconds(10);
 
+    /// <summary>How long a delayed report (<see cref="Delayed"/>) stays silent: runs shorter than this print nothing.</summary>
+    public static readonly TimeSpan DefaultDelay = TimeSpan.FromSeconds(2);
+
+    private static int s_openLine;
+
+    /// <summary>
+    /// Ends a progress line that is being redrawn in place (a terminal), so that what follows — an error
+    /// message — starts on a line of its own. Program.Main calls it before printing an error.
+    /// </summary>
+    public static void EndLine()
+    {
+        if (Interlocked.Exchange(ref s_openLine, 0) == 1) Console.Error.WriteLine();
+    }
+
+    /// <summary>A report that stays silent for its first <paramref name="delay"/> (default <see cref="DefaultDelay"/>) and prints nothing at all if done by then.</summary>
+    public static Progress Delayed(string label, long total, TimeSpan? delay = null, TextWriter? writer = null, bool? interactive = null, Func<TimeSpan>? clock = null) =>
+        new(label, total, writer, interactive, delay ?? DefaultDelay, clock);
+
     private readonly string _label;
     private readonly long _total;
+    private readonly TimeSpan _delay;
+    private readonly Func<TimeSpan> _elapsed;
+    private bool _drawn;
     private readonly TextWriter? _out;
     private readonly bool _interactive;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
@@ -40,13 +61,17 @@ public sealed class Progress : IProgress<long>, IDisposable
     /// <param name="total">Units of work; 0 or less for an unknown total (counts only).</param>
     /// <param name="writer">Where to report (default stderr, or nowhere when <see cref="Quiet"/>).</param>
     /// <param name="interactive">Redraw in place (default: stderr is a terminal).</param>
-    public Progress(string label, long total, TextWriter? writer = null, bool? interactive = null)
+    /// <param name="delay">Stay silent this long (and entirely, if finished by then); zero: report from the start.</param>
+    /// <param name="clock">Elapsed time (tests inject a fake clock); default a stopwatch started now.</param>
+    public Progress(string label, long total, TextWriter? writer = null, bool? interactive = null, TimeSpan delay = default, Func<TimeSpan>? clock = null)
     {
         _label = label ?? "";
         _total = total;
         _out = writer ?? (Quiet ? null : Console.Error);
         _interactive = interactive ?? (writer is null && !Console.IsErrorRedirected);
-        if (_out is not null && !_interactive) WriteLine($"{_label}: started{(_total > 0 ? $" ({_total} steps)" : "")}");
+        _delay = delay;
+        _elapsed = clock ?? (() => _clock.Elapsed);
+        if (_out is not null && !_interactive && delay <= TimeSpan.Zero) WriteLine($"{_label}: started");
     }
 
     public long Done => Interlocked.Read(ref _done);
@@ -68,14 +93,18 @@ public sealed class Progress : IProgress<long>, IDisposable
     private void MaybeDraw(long done)
     {
         if (_out is null) return;
-        long now = _clock.ElapsedTicks;
-        long period = (long)((_interactive ? RedrawInterval : LogInterval).TotalSeconds * Stopwatch.Frequency);
-        if (now - Interlocked.Read(ref _lastDrawTicks) < period) return;
+        TimeSpan elapsed = _elapsed();
+        if (elapsed < _delay) return;
+        long now = elapsed.Ticks;
+        long period = (_interactive ? RedrawInterval : LogInterval).Ticks;
+        // the first report (after the delay) comes at once; then one per period
+        if (Volatile.Read(ref _drawn) && now - Interlocked.Read(ref _lastDrawTicks) < period) return;
         lock (_lock)
         {
-            if (_finished || now - _lastDrawTicks < period) return;
+            if (_finished || (_drawn && now - _lastDrawTicks < period)) return;
             _lastDrawTicks = now;
             Draw(done, final: false);
+            _drawn = true;
         }
     }
 
@@ -87,8 +116,9 @@ public sealed class Progress : IProgress<long>, IDisposable
         {
             if (_finished) return;
             _finished = true;
+            if (_delay > TimeSpan.Zero && !_drawn) return; // a short run: nothing was printed, nothing to close
             Draw(Done, final: true);
-            if (_interactive) _out.WriteLine();
+            if (_interactive) { _out.WriteLine(); Interlocked.Exchange(ref s_openLine, 0); }
         }
     }
 
@@ -96,14 +126,15 @@ public sealed class Progress : IProgress<long>, IDisposable
 
     private void Draw(long done, bool final)
     {
-        double secs = _clock.Elapsed.TotalSeconds;
+        double secs = _elapsed().TotalSeconds;
         string text;
         if (_total > 0)
         {
             double f = Math.Clamp((double)done / _total, 0, 1);
+            // the estimate is by work done: units are weighted by cost (entries, FLOPs), not counted as steps
             string eta = !final && f > 0 && secs > 1 ? $", ~{FormatTime(secs * (1 - f) / f)} left" : "";
             string bar = _interactive ? Bar(f) + " " : "";
-            text = string.Create(CultureInfo.InvariantCulture, $"{_label}: {bar}{done}/{_total} ({100 * f:0.0}%) {FormatTime(secs)}{eta}");
+            text = string.Create(CultureInfo.InvariantCulture, $"{_label}: {bar}{100 * f:0.0}% {FormatTime(secs)}{eta}");
         }
         else text = string.Create(CultureInfo.InvariantCulture, $"{_label}: {done} {FormatTime(secs)}");
         if (final && !_interactive) text += " done";
@@ -114,6 +145,7 @@ public sealed class Progress : IProgress<long>, IDisposable
             _lastWidth = text.Length;
             _out!.Write('\r' + padded);
             _out.Flush();
+            if (_out == Console.Error) Interlocked.Exchange(ref s_openLine, 1);
         }
         else WriteLine(text);
     }

@@ -237,7 +237,7 @@ internal sealed class EmpiricalCommand : ICommand
             ? new EmpiricalKernelSource<float>(file.ToNetwork<float>(), x, x2, trainableFrom, nngpPath is not null, comm)
             : new EmpiricalKernelSource<double>(file.ToNetwork<double>(), x, x2, trainableFrom, nngpPath is not null, comm));
         string?[] paths = nngpPath is null ? [ntkPath] : [ntkPath, nngpPath];
-        return KernelOutputWriter.Write(source, paths, plan, report);
+        return KernelOutputWriter.Write(source, paths, plan, report, "ntk empirical");
     }
 
     /// <summary>The checksum of the points and the network's parameters (compared across MPI ranks).</summary>

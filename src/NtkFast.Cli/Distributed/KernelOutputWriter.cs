@@ -70,11 +70,26 @@ internal static class KernelOutputWriter
     /// <paramref name="plan"/> says. Reports the plan on stderr (rank 0) when <paramref name="report"/> or
     /// under MPI, unless --quiet.
     /// </summary>
-    public static int Write(IKernelBlockSource source, IReadOnlyList<string?> paths, KernelOutputPlan plan, bool report)
+    public static int Write(IKernelBlockSource source, IReadOnlyList<string?> paths, KernelOutputPlan plan, bool report, string label = "ntk kernel")
     {
         ArgumentNullException.ThrowIfNull(plan);
-        TiledRunReport r = KernelOutput.Write(source, paths, plan);
         Communicator comm = plan.Communicator;
+        // Progress on rank 0 for long runs (silent for the first 2 s), by kernel entries done: tiles of
+        // unequal size weigh what they cost.
+        Progress? progress = null;
+        var gate = new Lock();
+        if (comm.Rank == 0 && !Progress.Quiet && plan.TileDone is null)
+            plan = plan with
+            {
+                TileDone = (n, total) =>
+                {
+                    lock (gate) progress ??= Progress.Delayed(label, total);
+                    progress.Advance(n);
+                },
+            };
+        TiledRunReport r;
+        try { r = KernelOutput.Write(source, paths, plan); }
+        finally { lock (gate) progress?.Finish(); }
         if (!Progress.Quiet && (report || comm.Size > 1) && (comm.Rank == 0 || Environment.GetEnvironmentVariable("NTKFAST_REPORT_ALL_RANKS") is "1"))
         {
             // One line per run (rank 0): the plan and the process's own peak RSS (VmHWM), which the

@@ -73,7 +73,12 @@ public static class ConvergenceExperiment
         double analyticNorm = OperatorNorm.Kernel(thetaGrid);
 
         var results = new WidthResult[s.Widths.Length];
-        using (Progress progress = output.Progress("training (width × init × step)", (long)s.Widths.Length * s.Initialisations * s.Steps))
+        // Work, for the time estimate: a step costs ∝ parameters × training points, an NTK Gram ∝ parameters × grid points.
+        long Params(int n) => new MlpArchitecture([2, .. Enumerable.Repeat(n, s.Depth - 1), 1], activation, s.Beta, 1.0).ParameterCount;
+        long StepWork(int n) => Params(n) * s.TrainPoints;
+        long GramWork(int n) => Params(n) * circleF.Length / 2;
+        long totalWork = s.Widths.Sum(n => s.Initialisations * (s.Steps * StepWork(n) + 2 * GramWork(n)));
+        using (Progress progress = output.Progress("training (work: parameters × points)", totalWork))
         {
             for (int w = 0; w < s.Widths.Length; w++)
             {
@@ -85,17 +90,19 @@ public static class ConvergenceExperiment
                 {
                     var net = Mlp<float>.Initialize(arch, Seeds.Derive(seed, Seeds.Network, n, k));
                     Matrix k0 = NetworkNtk.Gram(net, circleF);
+                    progress.Advance(GramWork(n));
                     MlpWorkspace<float> ws = net.CreateWorkspace(s.TrainPoints);
                     double loss0 = double.NaN;
                     for (int step = 0; step < s.Steps; step++)
                     {
                         double c = net.TrainStep(xTrain, yTrain, s.LearningRate, ws);
                         if (step == 0) loss0 = c;
-                        progress.Advance();
+                        progress.Advance(StepWork(n));
                     }
                     net.Forward(xTrain, ws);
                     double lossEnd = net.MseCost(yTrain, ws);
                     Matrix k1 = NetworkNtk.Gram(net, circleF);
+                    progress.Advance(GramWork(n));
                     res.CurveStart[k] = RowZero(k0);
                     res.CurveEnd[k] = RowZero(k1);
                     res.ErrorStart[k] = DifferenceNorm(GridBlock(k0), thetaGrid);

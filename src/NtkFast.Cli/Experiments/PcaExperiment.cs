@@ -106,7 +106,8 @@ public static class PcaExperiment
         var time = new double[s.Steps + 1];
         for (int k = 0; k <= s.Steps; k++) time[k] = k * s.LearningRate;
         var results = new WidthResult[s.Widths.Length];
-        using (Progress progress = output.Progress("training towards f0 + 0.5·f(2) (width × step)", (long)s.Widths.Length * s.Steps))
+        long Params(int width) => new MlpArchitecture([x.Cols, .. Enumerable.Repeat(width, s.Depth - 1), 1], activation, s.Beta, 1.0).ParameterCount;
+        using (Progress progress = output.Progress("training towards f0 + 0.5·f(2) (work: parameters × steps)", s.Widths.Sum(wd => Params(wd) * s.Steps)))
         {
             for (int w = 0; w < s.Widths.Length; w++)
             {
@@ -124,7 +125,7 @@ public static class PcaExperiment
                 {
                     net.TrainStep(xf, y, s.LearningRate, ws);   // ws.Output = f at step k (before the update)
                     (g[k], h[k]) = Split(ToDouble(ws.Output), f0, f2);
-                    progress.Advance();
+                    progress.Advance(arch.ParameterCount);
                 }
                 net.Forward(xf, ws);
                 (g[s.Steps], h[s.Steps]) = Split(ToDouble(ws.Output), f0, f2);

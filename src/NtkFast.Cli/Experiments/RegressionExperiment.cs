@@ -83,7 +83,9 @@ public static class RegressionExperiment
 
         float[] xTrain = ToFloat(train.Data), yTrain = ToFloat(y.Data), xGrid = ToFloat(grid.Data);
         var results = new WidthResult[s.Widths.Length];
-        using (Progress progress = output.Progress("training (width × init × step)", (long)s.Widths.Length * s.Initialisations * s.Steps))
+        // Work, for the time estimate: a step costs ∝ the network's parameters (widths differ 20×).
+        long Params(int width) => new MlpArchitecture([2, .. Enumerable.Repeat(width, s.Depth - 1), 1], activation, s.Beta, 1.0).ParameterCount;
+        using (Progress progress = output.Progress("training (work: parameters × steps)", s.Widths.Sum(wd => Params(wd) * s.Initialisations * s.Steps)))
         {
             for (int w = 0; w < s.Widths.Length; w++)
             {
@@ -98,7 +100,7 @@ public static class RegressionExperiment
                     for (int step = 0; step < s.Steps; step++)
                     {
                         net.TrainStep(xTrain, yTrain, s.LearningRate, ws);
-                        progress.Advance();
+                        progress.Advance(arch.ParameterCount);
                     }
                     net.Forward(xTrain, ws);
                     loss[k] = net.MseCost(yTrain, ws);

@@ -146,7 +146,7 @@ internal static class ArchOptions
             Communicator = comm,
             RowStart = r0, RowEnd = r1, ColStart = c0, ColEnd = c1,
             InputChecksum = KernelOutputWriter.Checksum(xm, x2m),
-        }, tiled.Asked);
+        }, tiled.Asked, "ntk empirical");
     }
 
     /// <summary>Help lines of <c>ntk init --arch</c>.</summary>

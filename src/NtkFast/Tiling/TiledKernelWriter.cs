@@ -36,6 +36,13 @@ public sealed record KernelOutputPlan
     /// silently mixed result.
     /// </summary>
     public ulong InputChecksum { get; init; }
+
+    /// <summary>
+    /// Called after each tile this rank finishes, from the worker that computed it, with the tile's entry count
+    /// and the entries of all this rank's tiles (work done and total, for progress and time estimates). Must be
+    /// thread-safe and cheap; null = no reports.
+    /// </summary>
+    public Action<long, long>? TileDone { get; init; }
 }
 
 /// <summary>What a tiled run did on this rank.</summary>
@@ -172,6 +179,10 @@ internal static class TiledKernelWriter
         }
         int rank = comm.Rank, size = comm.Size;
         int done = 0;
+        Action<long, long>? tileDone = options.TileDone;
+        long myEntries = 0;
+        if (tileDone is not null)
+            for (int k = 0; k < mine; k++) { Tile t = grid[rank + (k * size)]; myEntries += (long)t.Rows * t.Cols; }
         bool failed = false;
         try
         {
@@ -219,6 +230,7 @@ internal static class TiledKernelWriter
                 if (t.Mirror) file.WriteBlockTransposed(t.Row0 - r0, t.Col0 - c0, t.Rows, t.Cols, block, t.Cols, scratch[w]!.Span(n));
             }
             if (Interlocked.Increment(ref done) == 1) fault?.Invoke(rank);
+            tileDone?.Invoke(n, myEntries);
         }
     }
 

@@ -30,8 +30,8 @@ public class CliInfrastructureTests
         using (var p = new Progress("rows", 10, w, interactive: false))
             for (int i = 0; i < 10; i++) p.Advance();
         string[] lines = w.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal("rows: started (10 steps)", lines[0]);
-        Assert.StartsWith("rows: 10/10 (100.0%)", lines[^1], StringComparison.Ordinal);
+        Assert.Equal("rows: started", lines[0]);
+        Assert.StartsWith("rows: 100.0%", lines[^1], StringComparison.Ordinal);
         Assert.EndsWith(" done", lines[^1], StringComparison.Ordinal);
     }
 
@@ -43,7 +43,7 @@ public class CliInfrastructureTests
             Parallel.For(0, 1000, _ => p.Advance());
         string s = w.ToString();
         Assert.StartsWith("\r", s, StringComparison.Ordinal);
-        Assert.Contains("1000/1000 (100.0%)", s, StringComparison.Ordinal);
+        Assert.Contains("100.0%", s, StringComparison.Ordinal);
         Assert.Single(s.Split('\n', StringSplitOptions.RemoveEmptyEntries)); // one line, redrawn with '\r'
     }
 
