@@ -65,6 +65,11 @@ public static class Program
             Console.Error.WriteLine($"ntk {cmd.Name}: {isaError}");
             return ExitCodes.BadInput;
         }
+        if (NtkFast.Numerics.NtkParallel.EnvironmentError is { } threadsError)
+        {
+            Console.Error.WriteLine($"ntk {cmd.Name}: {threadsError}");
+            return ExitCodes.BadInput;
+        }
         try
         {
             var parsed = new CliArgs(rest, cmd.Flags);

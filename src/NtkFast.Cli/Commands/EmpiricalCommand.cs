@@ -117,6 +117,9 @@ internal sealed class EmpiricalCommand : ICommand
         string? rowsSpec = args.Optional("rows"), colsSpec = args.Optional("cols");
         TiledOutputOptions tiled = TiledOutputOptions.Parse(args);
         args.EnsureAllUsed();
+        // An output naming an input would replace it (issue #18 item 2): refused, as `kernel` and `predict` do.
+        foreach (string? o in (string?[])[ntkPath, nngpPath, ntkStdPath, nngpStdPath, reportPath])
+            if (o is not null) NtkFast.IO.AtomicFile.CheckNotAnInput(o, paramsPath, xPath, x2Path);
 
         EmpiricalOutputs outputs = outputsText switch
         {

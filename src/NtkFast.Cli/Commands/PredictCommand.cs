@@ -185,6 +185,9 @@ internal sealed partial class PredictCommand : ICommand
             : kernel is not null ? PredictAnalytic(kernel, x!, y, xt!, times, reg, ensemble, posterior, want)
             : PredictEmpirical(paramsPath!, x!, y, xt!, times, reg);
         Info($"predict: N={n} M={m} K={y.Cols}, {times.Length} time(s), {clock.Elapsed.TotalSeconds:F2} s");
+        // Never write NaN/Inf with exit 0 (issue #18 item 6): the library checks its inputs, this is the last guard.
+        if (!AllFinite(p.Test) || !AllFinite(p.TestStd) || !AllFinite(p.TestCov) || !AllFinite(p.Train))
+            throw new CliException("the prediction has non-finite entries (the kernel or the data overflow float64); nothing was written", ExitCodes.Failure);
 
         using (var outputs = new AtomicOutputs())
         {
@@ -308,6 +311,17 @@ internal sealed partial class PredictCommand : ICommand
         return Options.CliMessages.WithoutParameter(new ArgumentException(s)).TrimEnd('.');
     }
 
+    private static bool AllFinite(Matrix[]? ms)
+    {
+        if (ms is null) return true;
+        foreach (Matrix mat in ms)
+            foreach (double v in mat.Data)
+                if (!double.IsFinite(v)) return false;
+        return true;
+    }
+
+    private static bool AllFiniteEach(params Matrix?[] ms) => AllFinite(Array.FindAll(ms, q => q is not null)!);
+
     private static void CheckOutput(string path, string option, int times)
     {
         string full = Path.GetFullPath(path);
@@ -374,6 +388,11 @@ internal sealed partial class PredictCommand : ICommand
             Matrix? testTest = !nngp ? null
                 : fullTest ? InfiniteWidth.Compute(Spec, xt, null, KernelOutputs.Nngp).Nngp!
                 : new Matrix(xt.Rows, 1, InfiniteWidth.Diagonal(Spec, xt).Nngp);
+            // As `ntk kernel` does: inputs so large that σw²·xᵀx'/d + β² overflows are a usage error, named as such
+            // (before PredictionKernels, whose own check would name a library parameter).
+            if (!AllFiniteEach(train.Ntk, cross.Ntk, train.Nngp, cross.Nngp, testTest))
+                throw new CliException("the kernel of --x/--x-test is not finite: the inputs or --weight-std/--beta are too large for float64 "
+                    + "(σw²·xᵀx'/d + β² must stay below ~1e308 through every layer); scale the data down");
             return new PredictionKernels(ntk ? train.Ntk : null, ntk ? cross.Ntk : null,
                 nngp ? train.Nngp : null, nngp ? cross.Nngp : null, testTest);
         }
@@ -397,6 +416,8 @@ internal sealed partial class PredictCommand : ICommand
         int n = x.Rows, m = xt.Rows, nl = arch.OutputWidth;
         var clock = Stopwatch.StartNew();
         (Matrix thetaTrain, Matrix thetaCross, Matrix f0, Matrix f0t) = EmpiricalNtk(net, x, xt);
+        if (!AllFiniteEach(thetaTrain, thetaCross, f0, f0t))
+            throw new CliException("the empirical NTK or the network's outputs have non-finite entries (the network's activations overflow)", ExitCodes.Failure);
         Info($"predict: empirical NTK ({n * nl}×{n * nl}) in {clock.Elapsed.TotalSeconds:F2} s");
         var yFlat = new Matrix(n * nl, 1, (double[])y.Data.Clone());
         var dyn = new KernelDynamics(thetaTrain, yFlat, reg, timeScale: n);

@@ -77,6 +77,14 @@ internal sealed class TrainCommand : ICommand
         bool single = args.Flag("float32");
         int trainableFrom = args.Int("trainable-from", 0, min: 0);
         args.EnsureAllUsed();
+        // An output naming an input would replace it (issue #18 item 2: `--log x.csv` overwrote the data): refused,
+        // as `kernel` and `predict` do — also `--out` = `--params` (write the trained network beside it).
+        NtkFast.IO.AtomicFile.CheckNotAnInput(outPath, paramsPath, xPath, yPath);
+        if (logPath is not null)
+        {
+            NtkFast.IO.AtomicFile.CheckNotAnInput(logPath, paramsPath, xPath, yPath);
+            if (Path.GetFullPath(logPath) == Path.GetFullPath(outPath)) throw new CliException($"--out and --log name the same file {outPath}");
+        }
         var rule = new DivergenceRule(allowDivergence ? double.PositiveInfinity : factor, allowDivergence ? int.MaxValue : MaxGrowingSteps);
 
 

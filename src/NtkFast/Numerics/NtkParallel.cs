@@ -8,7 +8,10 @@ namespace NtkFast.Numerics;
 /// tiles whose boundaries do not depend on the thread count, and every tile is
 /// computed by the same code in the same order, so results are bitwise identical
 /// whatever <see cref="MaxThreads"/> is. Set it from code, or with the environment
-/// variable <c>NTKFAST_THREADS</c> (read once at start-up).
+/// variable <c>NTKFAST_THREADS</c> (read once at start-up): an integer from 1; values above
+/// <see cref="EnvironmentLimit"/> are clamped to it. An invalid value (not an integer, or below 1)
+/// never throws: the default (<see cref="Environment.ProcessorCount"/>) is used and
+/// <see cref="EnvironmentError"/> says why (the <c>ntk</c> CLI reports it and exits 2).
 /// </summary>
 /// <remarks>
 /// Loops run on a small pool of persistent background threads (created on first use, never more
@@ -20,7 +23,25 @@ namespace NtkFast.Numerics;
 /// </remarks>
 public static class NtkParallel
 {
+    /// <summary>The environment variable read once at start-up: <c>NTKFAST_THREADS</c>.</summary>
+    public const string EnvironmentVariable = "NTKFAST_THREADS";
+
+    /// <summary>
+    /// Largest thread count taken from <c>NTKFAST_THREADS</c> (256): larger values are clamped to it, not
+    /// refused, so a generous setting on a big machine still runs (each pool thread costs a stack).
+    /// </summary>
+    public const int EnvironmentLimit = 256;
+
+    // EnvironmentError is set by ReadEnvironment, so it is declared (and initialised) first.
+    private static string? s_environmentError;
     private static int s_maxThreads = ReadEnvironment();
+
+    /// <summary>
+    /// Null when <c>NTKFAST_THREADS</c> is unset, empty or a valid integer ≥ 1 (values above
+    /// <see cref="EnvironmentLimit"/> are clamped, not errors); else the one-line error naming the variable
+    /// and its value. The library then uses <see cref="Environment.ProcessorCount"/> threads.
+    /// </summary>
+    public static string? EnvironmentError => s_environmentError;
 
     /// <summary>Largest number of threads a parallel loop may use (≥ 1).</summary>
     public static int MaxThreads
@@ -31,9 +52,35 @@ public static class NtkParallel
 
     private static int ReadEnvironment()
     {
-        string? s = Environment.GetEnvironmentVariable("NTKFAST_THREADS");
-        if (s is not null && int.TryParse(s, out int n) && n >= 1) return n;
-        return Environment.ProcessorCount;
+        (int threads, s_environmentError) = ParseEnvironment(Environment.GetEnvironmentVariable(EnvironmentVariable), Environment.ProcessorCount);
+        return threads;
+    }
+
+    /// <summary>
+    /// The thread count for an <c>NTKFAST_THREADS</c> value and the error, if any (tests call this directly).
+    /// Unset or blank: <paramref name="fallback"/>. An integer ≥ 1: itself, at most <see cref="EnvironmentLimit"/>
+    /// (so 100000 gives 256). Anything else — not an integer, 0, negative — gives <paramref name="fallback"/>
+    /// and the error.
+    /// </summary>
+    internal static (int Threads, string? Error) ParseEnvironment(string? text, int fallback)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return (fallback, null);
+        string t = text.Trim();
+        if (long.TryParse(t, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out long n))
+        {
+            if (n >= 1) return ((int)Math.Min(n, EnvironmentLimit), null);
+            return (fallback, $"{EnvironmentVariable}='{Shown(text)}' must be at least 1 (a thread count; values above {EnvironmentLimit} are clamped to {EnvironmentLimit}).");
+        }
+        // Digits only but beyond long: a huge count, clamped like any other large one.
+        if (t.TrimStart('+').Length > 0 && t.TrimStart('+').All(char.IsAsciiDigit) && t.Count(c => c == '+') <= 1)
+            return (EnvironmentLimit, null);
+        return (fallback, $"{EnvironmentVariable}='{Shown(text)}' is not a whole number; give a thread count from 1 (values above {EnvironmentLimit} are clamped to {EnvironmentLimit}).");
+    }
+
+    private static string Shown(string text)
+    {
+        string s = text.Length > 40 ? text[..40] + "…" : text;
+        return string.Concat(s.Select(c => char.IsControl(c) ? '?' : c));
     }
 
     /// <summary>

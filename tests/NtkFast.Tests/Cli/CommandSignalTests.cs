@@ -1,0 +1,81 @@
+using System.Diagnostics;
+using NtkFast.Tests.Distributed;
+using Xunit;
+
+namespace NtkFast.Tests.Cli;
+
+/// <summary>
+/// Signals (issue #18 item 1) for `train` and `empirical --monte-carlo` (`kernel`: Distributed/OutputFaultTests):
+/// SIGINT/SIGTERM during a long run leave no output, no temporary file, and earlier outputs unchanged. The signal
+/// is sent once the run has printed its progress start line (so it is surely mid-run: the runs asked for would
+/// take hours), not after a guessed delay.
+/// </summary>
+public sealed class CommandSignalTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("ntk-signals-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string P(string name) => Path.Combine(_dir, name);
+
+    [System.Runtime.InteropServices.DllImport("libc.so.6", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SendSignal(int pid, int signal);
+
+    private string Points()
+    {
+        string x = P("x.csv");
+        if (!File.Exists(x)) File.WriteAllLines(x, Enumerable.Range(0, 64).Select(i => $"{Math.Sin(i)},{Math.Cos(i)},{Math.Sin(2 * i)}"));
+        return x;
+    }
+
+    private void Interrupt(string[] args, string progressLabel, int signal, string[] outputs)
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        string old = P("old.npy");
+        File.WriteAllText(old, "older result");
+        ProcessStartInfo psi = NtkProcess.StartInfo(args, new Dictionary<string, string> { ["NTKFAST_THREADS"] = "1" });
+        using Process p = Process.Start(psi)!;
+        Task<string> stdout = p.StandardOutput.ReadToEndAsync();
+        // Progress starts after 2 s of work with one line on a non-terminal stderr: the run is under way.
+        Task<string?> first = Task.Run(() =>
+        {
+            string? line;
+            while ((line = p.StandardError.ReadLine()) is not null && !line.Contains(progressLabel, StringComparison.Ordinal)) { }
+            return line;
+        });
+        if (!first.Wait(TimeSpan.FromSeconds(60))) { p.Kill(); Assert.Fail("no progress line within 60 s"); }
+        Assert.True(first.Result is not null, "the run ended before it printed progress: exit " + (p.HasExited ? p.ExitCode : -1));
+        Task<string> rest = p.StandardError.ReadToEndAsync();
+        Assert.Equal(0, SendSignal(p.Id, signal));
+        Assert.True(p.WaitForExit(30_000), "the process did not stop after signal " + signal);
+        Assert.NotEqual(0, p.ExitCode);
+        foreach (string o in outputs) Assert.False(File.Exists(o), "a finished-looking output after the signal: " + o);
+        Assert.Equal("older result", File.ReadAllText(old));
+        Assert.Empty(NtkFast.Tests.IO.AtomicFileTests.Temporaries(_dir));
+        _ = stdout.Result + rest.Result;
+    }
+
+    [Theory]
+    [InlineData(15)]
+    [InlineData(2)]
+    public void A_signal_during_training_leaves_no_network_no_log_and_no_temporary(int signal)
+    {
+        string net = P("net.npz"), y = P("y.csv");
+        File.WriteAllLines(y, Enumerable.Range(0, 64).Select(i => $"{Math.Sin(3 * i)}"));
+        CliResult r = CliRunner.Run("init", "--widths", "3,256,256,1", "--activation", "tanh", "--seed", "1", "--out", net, "--quiet");
+        Assert.True(r.ExitCode == 0, r.StdErr);
+        string outPath = P("trained.npz"), logPath = P("loss.csv");
+        Interrupt(["train", "--params", net, "--x", Points(), "--y", y, "--lr", "0.01", "--steps", "100000000", "--allow-divergence",
+            "--out", outPath, "--log", logPath], "train", signal, [outPath, logPath]);
+    }
+
+    [Theory]
+    [InlineData(15)]
+    [InlineData(2)]
+    public void A_signal_during_monte_carlo_leaves_no_kernel_and_no_temporary(int signal)
+    {
+        string ntk = P("t.npy"), std = P("ts.npy");
+        Interrupt(["empirical", "--monte-carlo", "1000000", "--widths", "3,256,256,1", "--activation", "tanh", "--seed", "1",
+            "--x", Points(), "--out-ntk", ntk, "--out-ntk-std", std, "--out-nngp", P("old.npy")], "monte carlo", signal, [ntk, std]);
+    }
+}
