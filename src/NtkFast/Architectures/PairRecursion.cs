@@ -37,7 +37,7 @@ internal sealed unsafe class PairRecursion : PairEngine
                 padRow = Math.Max(padRow, hp * wp);
             }
         if (pad > Array.MaxLength) throw new ArchitectureException($"{p} pixels: the padded pixel-pair covariance is too large");
-        // Slack: the stencil computes whole vectors past a block's last lane (never read back).
+        // Slack: the stencil reads and writes whole vectors, up to one vector past a span's last lane (never read back).
         _padS = new double[pad + Slack]; _padT = new double[pad + Slack];
         _rowS = new double[padRow + Slack]; _rowT = new double[padRow + Slack]; _ess = new double[p]; _edd = new double[p];
         _dualVars = new double[2 * p];
@@ -47,7 +47,7 @@ internal sealed unsafe class PairRecursion : PairEngine
         _slotH = new int[prog.Slots]; _slotW = new int[prog.Slots];
     }
 
-    private const int Slack = 64;
+    private const int Slack = 8;
 
     /// <summary>Bytes one worker holds.</summary>
     public static long Bytes(ArchProgram prog) => ((long)prog.MaxPixels * prog.MaxPixels * (6 + 2L * prog.Slots) + 9L * prog.MaxPixels) * sizeof(double);
@@ -293,7 +293,8 @@ internal sealed unsafe class PairRecursion : PairEngine
         }
     }
 
-    private (int, int, int, int, int, int, int) _padLayoutS = (-1, 0, 0, 0, 0, 0, 0), _padLayoutT = (-1, 0, 0, 0, 0, 0, 0);
+    // Layouts the padded buffers were last cleared for (Pin ≥ 1, so the default never matches).
+    private (int, int, int, int, int, int, int) _padLayoutS, _padLayoutT;
 
     /// <summary>acc[i] = 0 + src[rows[0] + i] + src[rows[1] + i] + … (in tap order), i &lt; n rounded up to a multiple of 8; zero taps give zeros.</summary>
     private static void SumTaps(double* src, long* rows, int nt, double* acc, int n)
