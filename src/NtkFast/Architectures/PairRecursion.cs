@@ -16,7 +16,7 @@ namespace NtkFast.Architectures;
 internal sealed unsafe class PairRecursion : PairEngine
 {
     private readonly ArchProgram _prog;
-    private readonly double[] _s0, _t0, _s1, _t1, _rowS, _rowT, _ess, _edd, _dualVars, _padS, _padT;
+    private readonly double[] _s0, _t0, _s1, _t1, _rowS, _rowT, _ess, _edd, _dualVars, _padS, _padT, _xbT;
     private readonly double[][] _slotS, _slotT;
     private readonly int[] _slotH, _slotW, _cols;
     private readonly long _plane;
@@ -41,13 +41,14 @@ internal sealed unsafe class PairRecursion : PairEngine
         _padS = new double[pad + Slack]; _padT = new double[pad + Slack];
         _rowS = new double[padRow + Slack]; _rowT = new double[padRow + Slack]; _ess = new double[p]; _edd = new double[p];
         _dualVars = new double[2 * p];
+        _xbT = new double[(long)prog.InputH * prog.InputW * prog.InputC];
         _cols = new int[p];
         _slotS = new double[prog.Slots][]; _slotT = new double[prog.Slots][];
         for (int i = 0; i < prog.Slots; i++) { _slotS[i] = new double[_plane]; _slotT[i] = new double[_plane]; }
         _slotH = new int[prog.Slots]; _slotW = new int[prog.Slots];
     }
 
-    private const int Slack = 8;
+    internal const int Slack = 8;
 
     /// <summary>Bytes one worker holds.</summary>
     public static long Bytes(ArchProgram prog) => ((long)prog.MaxPixels * prog.MaxPixels * (6 + 2L * prog.Slots) + 9L * prog.MaxPixels) * sizeof(double);
@@ -61,12 +62,31 @@ internal sealed unsafe class PairRecursion : PairEngine
     {
         ArchProgram prog = _prog;
         int p0 = prog.InputH * prog.InputW, ch = prog.InputC;
-        double[] S = _s0, T = _t0, S2 = _s1, T2 = _t1;
         // Layer 0: mean over channels of x_p · x'_p'.
-        Gram.Cross(p0, p0, ch, 1.0 / ch, xa, ch, xb, ch, 0.0, S, p0);
-        if (wantT) Array.Clear(T, 0, p0 * p0);
-        foreach (Op op in prog.Ops)
+        fixed (double* pS = _s0, pXbT = _xbT)
         {
+            double* xbT = InputRows.Transpose(xb, p0, ch, pXbT);
+            InputRows.Compute(xa, xbT, p0, ch, 0, p0, pS);
+        }
+        if (wantT) Array.Clear(_t0, 0, p0 * p0);
+        return Execute(0, varA, varB, record, wantT);
+    }
+
+    /// <summary>Σ⁰ of the pair's 1×1 tail (a streamed prefix ended at a Gap/Flatten): the ops from <paramref name="start"/> on.</summary>
+    internal (double Nngp, double Ntk) RunTail(int start, double s, double t, Span<double> varA, ReadOnlySpan<double> varB, bool wantT)
+    {
+        _s0[0] = s; _t0[0] = t;
+        return Execute(start, varA, varB, record: false, wantT);
+    }
+
+    /// <summary>The ops from <paramref name="start"/> on, from Σ, Θ in the first buffers.</summary>
+    private (double Nngp, double Ntk) Execute(int start, Span<double> varA, ReadOnlySpan<double> varB, bool record, bool wantT)
+    {
+        ArchProgram prog = _prog;
+        double[] S = _s0, T = _t0, S2 = _s1, T2 = _t1;
+        for (int k = start; k < prog.Ops.Length; k++)
+        {
+            Op op = prog.Ops[k];
             switch (op.Kind)
             {
                 case OpKind.Affine:
@@ -297,7 +317,7 @@ internal sealed unsafe class PairRecursion : PairEngine
     private (int, int, int, int, int, int, int) _padLayoutS, _padLayoutT;
 
     /// <summary>acc[i] = 0 + src[rows[0] + i] + src[rows[1] + i] + … (in tap order), i &lt; n rounded up to a multiple of 8; zero taps give zeros.</summary>
-    private static void SumTaps(double* src, long* rows, int nt, double* acc, int n)
+    internal static void SumTaps(double* src, long* rows, int nt, double* acc, int n)
     {
         int i = 0;
         for (; i + 32 <= n; i += 32)
@@ -319,7 +339,7 @@ internal sealed unsafe class PairRecursion : PairEngine
         }
     }
 
-    private static void Finish(double* accS, double* accT, double* oS, double* oT, int n, double c, double b2, double cs, double bias, bool sp, bool wantT, bool exact = true)
+    internal static void Finish(double* accS, double* accT, double* oS, double* oT, int n, double c, double b2, double cs, double bias, bool sp, bool wantT, bool exact = true)
     {
         var vc = Vector512.Create(c); var vb = Vector512.Create(b2);
         int i = 0;

@@ -120,6 +120,57 @@ public class ArchitectureKernelTests
         Assert.False(DiagonalRecursion.Applies(ArchProgram.Compile(Architecture.Parse("conv:2,3x3 relu avgpool:2 flatten dense:1"), 4, 4, 1)));
     }
 
+    public static TheoryData<string, int, int, int> GapChainCases => new()
+    {
+        { "conv:3,3x3,same relu conv:2,3x3,same relu gap dense:1", 5, 4, 2 },
+        { "conv:2,3x3,same relu conv:2,3x3,same relu conv:2,3x3,same relu gap dense:1", 9, 9, 1 },
+        { "conv:2,3x3,same erf conv:2,2x3,valid tanh gap dense:3 relu dense:1", 8, 7, 3 },   // numeric dual, asymmetric filter
+        { "conv:2,2x2,same abs conv:2,1x1 leaky_relu gap dense:1", 7, 1, 2 },            // even filter: asymmetric padding
+        { "conv:2,5x5,same gelu gap dense:1", 3, 17, 1 },                                // padding wider than the image
+        { "conv1d:3,3 relu conv1d:2,2,valid softplus gap dense:1", 1, 16, 2 },
+        { "relu conv:2,3x3 relu gap dense:1", 2, 1, 3 },                                  // one column; activation first
+        { "param:standard conv:4,3x3 relu conv:3,2x2,valid relu gap dense:5 relu dense:1", 4, 15, 2 },
+        { "param:standard conv:4,3x3,b=0 sign conv:2,3x3,b=0 erf gap dense:1,b=0", 6, 9, 1 },
+        { "gap dense:2 relu dense:1", 3, 8, 2 },
+    };
+
+    /// <summary>
+    /// Chains of stride-1 convolutions and activations ending in gap run band by band (<see cref="StreamedRecursion"/>):
+    /// bitwise the whole-matrix recursion, for the symmetric Gram (self pairs take the full path), cross blocks,
+    /// NNGP-only blocks, and images with all-zero rows (degenerate correlations, zero variances).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(GapChainCases))]
+    public void Streamed_recursion_equals_the_whole_matrix_recursion_bitwise(string spec, int h, int w, int c)
+    {
+        Architecture arch = Architecture.Parse(spec, weightStd: 1.3, beta: 0.1);
+        ImageSet x = Images(4, h, w, c, seed: 11 * h + w), x2 = Images(5, h, w, c, seed: 7);
+        x.Data.AsSpan(0, w * c).Clear();                   // a blank first image row: zero rows of Σ⁰
+        x2.Data.AsSpan(h * w * c, h * w * c).Clear();      // an all-zero image
+        ArchProgram prog = ArchProgram.Compile(arch, h, w, c);
+        Assert.True(StreamedRecursion.Applies(prog));
+        Assert.IsType<StreamedRecursion>(PairEngine.For(prog));
+        foreach (ImageSet? other in (ImageSet?[])[null, x2])
+            foreach (bool wantT in (bool[])[true, false])
+            {
+                var plan = ArchitectureKernels.Plan.Create(arch, x, other);
+                int m = (other ?? x).Count;
+                double[] ss = new double[4 * m], ts = new double[wantT ? 4 * m : 0], sf = new double[4 * m], tf = new double[ts.Length];
+                plan.Block(0, 4, 0, m, ss, ts, m, 1, [new StreamedRecursion(prog)]);
+                plan.Block(0, 4, 0, m, sf, tf, m, 1, [new PairRecursion(prog)]);
+                for (int i = 0; i < ss.Length; i++)
+                {
+                    Assert.Equal(BitConverter.DoubleToInt64Bits(sf[i]), BitConverter.DoubleToInt64Bits(ss[i]));
+                    Assert.True(double.IsFinite(ss[i]), $"nngp[{i}] = {ss[i]}");
+                }
+                for (int i = 0; i < ts.Length; i++)
+                    Assert.Equal(BitConverter.DoubleToInt64Bits(tf[i]), BitConverter.DoubleToInt64Bits(ts[i]));
+            }
+        // Pooling, strides and residual blocks inside the chain keep the whole-matrix recursion.
+        foreach (string other in (string[])["conv:2,3x3 relu avgpool:2 gap dense:1", "conv:2,3x3,s2 relu gap dense:1", "conv:2,3x3 relu res{ conv:2,3x3 } gap dense:1"])
+            Assert.IsType<PairRecursion>(PairEngine.For(ArchProgram.Compile(Architecture.Parse(other), 6, 6, 1)));
+    }
+
     [Theory]
     [MemberData(nameof(ConvCases))]
     public void PixelRecursion_MatchesTheLoopReference(string spec, int h, int w, int c)
