@@ -156,29 +156,49 @@ internal sealed unsafe class StreamedRecursion : PairEngine
         Op op = st.Op;
         if (op.Kind == OpKind.Activation)
         {
-            Activate(st, band, bS, bT, varA, varB);
-            Push(k + 1, band, bS, bT, varA, varB);
+            // Into the next convolution's ring directly when one follows (one pass instead of a pass and a copy).
+            Stage? next = k + 1 < _gap && _stages[k + 1].Op.Kind == OpKind.Affine ? _stages[k + 1] : null;
+            Activate(st, band, bS, bT, varA, varB, next);
+            if (next is null) Push(k + 1, band, bS, bT, varA, varB);
+            else Drain(k + 1, band, varA, varB);
             return;
         }
-        // Into the ring, slot band mod Kh: column pixels (ih', iw') at (ih' + PadT, iw' + PadL) of each padded row.
-        int win = op.Win, hin = op.Hin, pin = op.Pin, wp = st.Wp, hp = st.Hp;
+        for (int r = 0; r < op.Win; r++)
+            ToRing(st, band, r, new ReadOnlySpan<double>(bS + (long)r * op.Pin, op.Pin), _wantT ? new ReadOnlySpan<double>(bT + (long)r * op.Pin, op.Pin) : default, default);
+        Drain(k, band, varA, varB);
+    }
+
+    /// <summary>
+    /// Row <paramref name="r"/> of band <paramref name="band"/> into the ring (slot band mod Kh): column pixel (ih', iw')
+    /// at (ih' + PadT, iw' + PadL) of the padded row. Θ's row is <paramref name="t"/>, times <paramref name="factor"/> if given.
+    /// </summary>
+    private void ToRing(Stage st, int band, int r, ReadOnlySpan<double> s, ReadOnlySpan<double> t, ReadOnlySpan<double> factor)
+    {
+        Op op = st.Op;
+        int win = op.Win, wp = st.Wp;
         int x0 = op.PadL, lo = Math.Max(0, -x0), hi = Math.Min(win, wp - x0);
-        fixed (double* ringS = st.RingS, ringT = st.RingT)
+        if (lo >= hi) return;
+        long row = (long)(band % op.Kh) * win * st.Pp + (long)r * st.Pp;
+        Span<double> ringS = st.RingS.AsSpan(), ringT = st.RingT.AsSpan();
+        for (int ih = 0; ih < op.Hin; ih++)
         {
-            long slot = (long)(band % op.Kh) * win * st.Pp;
-            if (lo < hi)
-                for (int r = 0; r < win; r++)
-                    for (int ih = 0; ih < hin; ih++)
-                    {
-                        int y = ih + op.PadT;
-                        if ((uint)y >= (uint)hp) continue;
-                        long dst = slot + (long)r * st.Pp + y * wp + x0 + lo, src = (long)r * pin + ih * win + lo;
-                        new ReadOnlySpan<double>(bS + src, hi - lo).CopyTo(new Span<double>(ringS + dst, hi - lo));
-                        if (_wantT) new ReadOnlySpan<double>(bT + src, hi - lo).CopyTo(new Span<double>(ringT + dst, hi - lo));
-                    }
+            int y = ih + op.PadT;
+            if ((uint)y >= (uint)st.Hp) continue;
+            int src = ih * win + lo, len = hi - lo;
+            long dst = row + y * wp + x0 + lo;
+            s.Slice(src, len).CopyTo(ringS.Slice((int)dst, len));
+            if (!_wantT) continue;
+            if (factor.IsEmpty) t.Slice(src, len).CopyTo(ringT.Slice((int)dst, len));
+            else TensorPrimitives.Multiply(t.Slice(src, len), factor.Slice(src, len), ringT.Slice((int)dst, len));
         }
-        // Every output band whose input bands have all arrived.
-        while (st.NextOut < op.Hout && Math.Min(st.NextOut - op.PadT + op.Kh - 1, hin - 1) <= band)
+    }
+
+    /// <summary>Every output band of convolution <paramref name="k"/> whose input bands (up to <paramref name="band"/>) have all arrived.</summary>
+    private void Drain(int k, int band, Span<double> varA, ReadOnlySpan<double> varB)
+    {
+        Stage st = _stages[k];
+        Op op = st.Op;
+        while (st.NextOut < op.Hout && Math.Min(st.NextOut - op.PadT + op.Kh - 1, op.Hin - 1) <= band)
         {
             int oh = st.NextOut++;
             Convolve(st, oh);
@@ -226,7 +246,7 @@ internal sealed unsafe class StreamedRecursion : PairEngine
     }
 
     /// <summary>The dual of every row of the band (row r = pixel r of x, with its variance), as <see cref="PairRecursion"/>.</summary>
-    private void Activate(Stage st, int band, double* bS, double* bT, Span<double> varA, ReadOnlySpan<double> varB)
+    private void Activate(Stage st, int band, double* bS, double* bT, Span<double> varA, ReadOnlySpan<double> varB, Stage? into)
     {
         Op op = st.Op;
         int p = op.Pin, w = op.Win;
@@ -238,14 +258,12 @@ internal sealed unsafe class StreamedRecursion : PairEngine
         {
             int r = band * w + i;
             var row = new Span<double>(bS + (long)i * p, p);
+            var trow = _wantT ? new Span<double>(bT + (long)i * p, p) : default;
             if (st.Table is null) act.Dual(va[r], row, vb, ess, edd);
             else st.Table.Row(r, _cols.AsSpan(0, p), row, vb, ess, edd);
+            if (into is not null) { ToRing(into, band, i, ess, trow, edd); continue; }
             ess.CopyTo(row);
-            if (_wantT)
-            {
-                var trow = new Span<double>(bT + (long)i * p, p);
-                TensorPrimitives.Multiply(trow, edd, trow);
-            }
+            if (_wantT) TensorPrimitives.Multiply(trow, edd, trow);
         }
     }
 
