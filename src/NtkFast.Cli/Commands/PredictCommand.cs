@@ -149,7 +149,7 @@ internal sealed partial class PredictCommand : ICommand
         if (files is not null)
         {
             y = MatrixFile.Read(yPath, "--y");
-            loaded = files.Read(y, yPath);
+            loaded = files.Read(y, yPath, streamable: posterior == PosteriorKind.Ntk && covPath is null);
         }
         else
         {
@@ -161,7 +161,8 @@ internal sealed partial class PredictCommand : ICommand
             if (xt.Cols != x.Cols)
                 throw new CliException($"--x-test {xtPath} has {xt.Cols} columns but --x has {x.Cols}");
         }
-        int n = y.Rows, m = loaded?.Kernels.TestPoints ?? xt!.Rows;
+        using IDisposable? maps = loaded;
+        int n = y.Rows, m = loaded?.TestPoints ?? xt!.Rows;
         string testRowsName = files is null ? "--x-test" : loaded!.TestName;
         int[]? trainLabels = null, testLabels = null;
         if (labels)
@@ -181,7 +182,8 @@ internal sealed partial class PredictCommand : ICommand
 
         var clock = Stopwatch.StartNew();
         var want = new Wanted(labels || trainPath is not null, stdPath is not null || covPath is not null, covPath is not null);
-        Prediction p = loaded is not null ? PredictFromKernels(loaded.Kernels, posterior, y, times, reg, want)
+        Prediction p = loaded?.Streamed is { } streamed ? PredictStreamed(streamed, y, times, reg, want)
+            : loaded is not null ? PredictFromKernels(loaded.Kernels!, posterior, y, times, reg, want)
             : kernel is not null ? PredictAnalytic(kernel, x!, y, xt!, times, reg, ensemble, posterior, want)
             : PredictEmpirical(paramsPath!, x!, y, xt!, times, reg);
         Info($"predict: N={n} M={m} K={y.Cols}, {times.Length} time(s), {clock.Elapsed.TotalSeconds:F2} s");
@@ -224,7 +226,26 @@ internal sealed partial class PredictCommand : ICommand
         TimePrediction[] r = posterior == PosteriorKind.Ntk
             ? KernelPrediction.Ntk(k, y, times, reg, want.Train, want.Covariance)
             : [KernelPrediction.Nngp(k, y, reg, want.Train, want.Covariance)];
-        int m = k.TestPoints, kk = y.Cols;
+        return ToPrediction(r, k.TestPoints, y.Cols, want);
+    }
+
+    /// <summary>Rows of the block files streamed through memory maps (large --kernel-test files); the same results as in memory.</summary>
+    private static Prediction PredictStreamed(KernelFiles.StreamedKernels k, Matrix y, double[] times, Regularization reg, Wanted want)
+    {
+        int rows = BlockRows();
+        long total = (long)k.TestPoints * k.NtkTrain.Rows;
+        using var progress = Progress.Delayed("predict: test-kernel entries", total);
+        TimePrediction[] r = KernelPrediction.Ntk(k.NtkTrain, k.NngpTrain, k.TestPoints, k.Read, y, times, reg, want.Train, rows, progress);
+        return ToPrediction(r, k.TestPoints, y.Cols, want);
+    }
+
+    /// <summary>Test rows per streamed block: NTKFAST_PREDICT_BLOCK_ROWS (tests use small blocks), else the library default.</summary>
+    private static int BlockRows() =>
+        int.TryParse(Environment.GetEnvironmentVariable("NTKFAST_PREDICT_BLOCK_ROWS"), NumberStyles.None, CultureInfo.InvariantCulture, out int b) && b > 0
+            ? b : KernelPrediction.DefaultBlockRows;
+
+    private static Prediction ToPrediction(TimePrediction[] r, int m, int kk, Wanted want)
+    {
         var test = new Matrix[r.Length];
         Matrix[]? train = want.Train ? new Matrix[r.Length] : null;
         Matrix[]? std = want.Spread ? new Matrix[r.Length] : null;
