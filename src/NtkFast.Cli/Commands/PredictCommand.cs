@@ -60,6 +60,10 @@ internal sealed partial class PredictCommand : ICommand
             --nngp-test-test SXX.npy  Sigma(X*,X*), M x M: also full covariances (--out-cov)
                                       With the NNGP blocks the prediction is the infinite ensemble
                                       (f_0 ~ GP(0, Sigma)), as --ensemble: std always written.
+                                      A float64 .npy --kernel-test/--nngp-test of 64 MiB or more
+                                      (NTKFAST_MAP_THRESHOLD bytes) is memory-mapped and read in
+                                      row blocks (NTK posterior without --out-cov): memory ~N x N
+                                      plus a block, the same results as read whole.
 
           --time            a number >= 0, a comma-separated list, or inf (default inf). Many
                             times cost one eigendecomposition; a list writes a 3-D array (T, M, K)
