@@ -92,11 +92,129 @@ internal sealed partial class PredictCommand
             if (have is not null && need is null) throw new CliException($"option --{haveName} needs {needText}");
         }
 
-        /// <summary>The blocks as read, and the option naming the M test rows (for messages).</summary>
-        public sealed record Loaded(PredictionKernels Kernels, string TestName);
+        /// <summary>
+        /// The blocks as read, and the option naming the M test rows (for messages): either every block in memory
+        /// (<see cref="Kernels"/>) or, for large test-vs-train files, the training blocks in memory and the test
+        /// rows streamed from memory maps (<see cref="Streamed"/>).
+        /// </summary>
+        public sealed class Loaded(PredictionKernels? kernels, StreamedKernels? streamed, string testName) : IDisposable
+        {
+            public PredictionKernels? Kernels { get; } = kernels;
+            public StreamedKernels? Streamed { get; } = streamed;
+            public string TestName { get; } = testName;
+            public int TestPoints => Kernels?.TestPoints ?? Streamed!.TestPoints;
+            public void Dispose() => Streamed?.Dispose();
+        }
 
-        /// <summary>Reads and checks every block against the others and against Y (N rows).</summary>
-        public Loaded Read(Matrix y, string yPath)
+        /// <summary>The training blocks, and the test rows read a block at a time (mapped files, or rows of an in-memory block).</summary>
+        public sealed class StreamedKernels(Matrix ntkTrain, Matrix? nngpTrain, int testPoints, MappedNpyMatrix ntkTest,
+            MappedNpyMatrix? nngpTestMapped, Matrix? nngpTest, Matrix? diagonal) : IDisposable
+        {
+            public Matrix NtkTrain { get; } = ntkTrain;
+            public Matrix? NngpTrain { get; } = nngpTrain;
+            public int TestPoints { get; } = testPoints;
+
+            /// <summary>Rows [start, start + count) of Θ(X*,X), and with the spread of Σ(X*,X) and of the prior variances.</summary>
+            public TestRowBlock Read(int start, int count)
+            {
+                Matrix k = ntkTest.ReadRows(start, count);
+                Matrix? s = nngpTestMapped?.ReadRows(start, count) ?? (nngpTest is null ? null : Rows(nngpTest, start, count));
+                Matrix? d = diagonal is null ? null : Rows(diagonal, start, count);
+                return new TestRowBlock(k, s, d);
+            }
+
+            private static Matrix Rows(Matrix a, int start, int count) =>
+                new(count, a.Cols, a.Data.AsSpan(start * a.Cols, count * a.Cols).ToArray());
+
+            public void Dispose()
+            {
+                ntkTest.Dispose();
+                nngpTestMapped?.Dispose();
+            }
+        }
+
+        /// <summary>A plain float64 .npy file large enough to map (NTKFAST_MAP_THRESHOLD), opened mapped; else null.</summary>
+        private static MappedNpyMatrix? TryMap(string option, string path) =>
+            MappedNpyMatrix.ShouldMap(path) ? MappedNpyMatrix.TryOpen(path, "--" + option) : null;
+
+        /// <summary>
+        /// Reads and checks every block against the others and against Y (N rows). With <paramref name="streamable"/>
+        /// (the NTK prediction without full covariances) a large --kernel-test (and --nngp-test) is mapped, not read.
+        /// </summary>
+        public Loaded Read(Matrix y, string yPath, bool streamable)
+        {
+            if (streamable && KernelTestPath is not null && TryMap("kernel-test", KernelTestPath) is { } mapped)
+            {
+                try { return ReadStreamed(y, yPath, mapped); }
+                catch { mapped.Dispose(); throw; }
+            }
+            return ReadInMemory(y, yPath);
+        }
+
+        private Loaded ReadStreamed(Matrix y, string yPath, MappedNpyMatrix kx)
+        {
+            Matrix k = ReadSymmetric("kernel-train", KernelTrainPath!);
+            string trainName = Label("kernel-train", KernelTrainPath!);
+            int n = k.Rows;
+            if (y.Rows != n)
+                throw new CliException($"--y {yPath} has {y.Rows} rows but {trainName} has shape {Shape(k)}: one target row per training point");
+            string testName = Label("kernel-test", KernelTestPath!);
+            if (kx.Cols != n)
+                throw new CliException($"{testName} has shape ({kx.Rows}, {kx.Cols}) but {trainName} has shape {Shape(k)}: a test-vs-train kernel needs one column per training point ({n})");
+            int m = kx.Rows;
+            Matrix? s = null, sx = null, diag = null;
+            MappedNpyMatrix? sxMap = null;
+            try
+            {
+                if (NngpTrainPath is not null)
+                {
+                    s = ReadSymmetric("nngp-train", NngpTrainPath);
+                    if (s.Rows != n)
+                        throw new CliException($"{Label("nngp-train", NngpTrainPath)} has shape {Shape(s)} but {trainName} has shape {Shape(k)}: both are N x N over the same training points");
+                }
+                if (NngpTestPath is not null)
+                {
+                    sxMap = TryMap("nngp-test", NngpTestPath);
+                    (int rows, int cols) = sxMap is not null ? (sxMap.Rows, sxMap.Cols) : Dims(sx = MatrixFile.Read(NngpTestPath, "--nngp-test"));
+                    string sxName = Label("nngp-test", NngpTestPath);
+                    if (cols != n)
+                        throw new CliException($"{sxName} has shape ({rows}, {cols}) but {trainName} has shape {Shape(k)}: a test-vs-train kernel needs one column per training point ({n})");
+                    if (rows != m)
+                        throw new CliException($"{sxName} has shape ({rows}, {cols}) but {testName} has shape ({m}, {n}): both are M x N over the same points");
+                }
+                if (DiagPath is not null) diag = ReadDiagonal(m, testName, $"({m}, {n})");
+                if (TestTestPath is not null)
+                {
+                    Matrix sxx = ReadSymmetric("nngp-test-test", TestTestPath);
+                    if (sxx.Rows != m)
+                        throw new CliException($"{Label("nngp-test-test", TestTestPath)} has shape {Shape(sxx)} but {testName} has shape ({m}, {n}): expected M x M = ({m}, {m})");
+                    diag = new Matrix(m, 1);
+                    for (int i = 0; i < m; i++) diag[i, 0] = sxx[i, i];
+                }
+                return new Loaded(null, new StreamedKernels(k, s, m, kx, sxMap, sx, diag), testName);
+            }
+            catch
+            {
+                sxMap?.Dispose();
+                throw;
+            }
+        }
+
+        private static (int Rows, int Cols) Dims(Matrix a) => (a.Rows, a.Cols);
+
+        /// <summary>--nngp-test-diag: M prior variances, each >= 0.</summary>
+        private Matrix ReadDiagonal(int m, string testName, string testShape)
+        {
+            Matrix sxx = MatrixFile.Read(DiagPath!, "--nngp-test-diag");
+            if (sxx.Cols != 1 || sxx.Rows != m)
+                throw new CliException($"{Label("nngp-test-diag", DiagPath!)} has shape {Shape(sxx)} but {testName} has shape {testShape}: expected the {m} prior variances Sigma(x*_i, x*_i), shape ({m},) or ({m}, 1)");
+            for (int i = 0; i < m; i++)
+                if (sxx[i, 0] < 0)
+                    throw new CliException($"{Label("nngp-test-diag", DiagPath!)}: entry {i} is {sxx[i, 0].ToString("G6", CultureInfo.InvariantCulture)}, a variance must be >= 0");
+            return sxx;
+        }
+
+        private Loaded ReadInMemory(Matrix y, string yPath)
         {
             Matrix? k = null, kx = null, s = null, sx = null, sxx = null;
             string trainName, testName;
@@ -134,22 +252,14 @@ internal sealed partial class PredictCommand
             }
             int m = (kx ?? sx)!.Rows;
             Matrix test = (kx ?? sx)!;
-            if (DiagPath is not null)
-            {
-                sxx = MatrixFile.Read(DiagPath, "--nngp-test-diag");
-                if (sxx.Cols != 1 || sxx.Rows != m)
-                    throw new CliException($"{Label("nngp-test-diag", DiagPath)} has shape {Shape(sxx)} but {testName} has shape {Shape(test)}: expected the {m} prior variances Sigma(x*_i, x*_i), shape ({m},) or ({m}, 1)");
-                for (int i = 0; i < m; i++)
-                    if (sxx[i, 0] < 0)
-                        throw new CliException($"{Label("nngp-test-diag", DiagPath)}: entry {i} is {sxx[i, 0].ToString("G6", CultureInfo.InvariantCulture)}, a variance must be >= 0");
-            }
+            if (DiagPath is not null) sxx = ReadDiagonal(m, testName, Shape(test));
             if (TestTestPath is not null)
             {
                 sxx = ReadSymmetric("nngp-test-test", TestTestPath);
                 if (sxx.Rows != m)
                     throw new CliException($"{Label("nngp-test-test", TestTestPath)} has shape {Shape(sxx)} but {testName} has shape {Shape(test)}: expected M x M = ({m}, {m})");
             }
-            return new Loaded(new PredictionKernels(k, kx, s, sx, sxx), testName);
+            return new Loaded(new PredictionKernels(k, kx, s, sx, sxx), null, testName);
         }
 
         private static string Label(string option, string path) => $"--{option} {path}";

@@ -60,6 +60,10 @@ internal sealed partial class PredictCommand : ICommand
             --nngp-test-test SXX.npy  Sigma(X*,X*), M x M: also full covariances (--out-cov)
                                       With the NNGP blocks the prediction is the infinite ensemble
                                       (f_0 ~ GP(0, Sigma)), as --ensemble: std always written.
+                                      A float64 .npy --kernel-test/--nngp-test of 64 MiB or more
+                                      (NTKFAST_MAP_THRESHOLD bytes) is memory-mapped and read in
+                                      row blocks (NTK posterior without --out-cov): memory ~N x N
+                                      plus a block, the same results as read whole.
 
           --time            a number >= 0, a comma-separated list, or inf (default inf). Many
                             times cost one eigendecomposition; a list writes a 3-D array (T, M, K)
@@ -149,7 +153,7 @@ internal sealed partial class PredictCommand : ICommand
         if (files is not null)
         {
             y = MatrixFile.Read(yPath, "--y");
-            loaded = files.Read(y, yPath);
+            loaded = files.Read(y, yPath, streamable: posterior == PosteriorKind.Ntk && covPath is null);
         }
         else
         {
@@ -161,7 +165,8 @@ internal sealed partial class PredictCommand : ICommand
             if (xt.Cols != x.Cols)
                 throw new CliException($"--x-test {xtPath} has {xt.Cols} columns but --x has {x.Cols}");
         }
-        int n = y.Rows, m = loaded?.Kernels.TestPoints ?? xt!.Rows;
+        using IDisposable? maps = loaded;
+        int n = y.Rows, m = loaded?.TestPoints ?? xt!.Rows;
         string testRowsName = files is null ? "--x-test" : loaded!.TestName;
         int[]? trainLabels = null, testLabels = null;
         if (labels)
@@ -181,7 +186,8 @@ internal sealed partial class PredictCommand : ICommand
 
         var clock = Stopwatch.StartNew();
         var want = new Wanted(labels || trainPath is not null, stdPath is not null || covPath is not null, covPath is not null);
-        Prediction p = loaded is not null ? PredictFromKernels(loaded.Kernels, posterior, y, times, reg, want)
+        Prediction p = loaded?.Streamed is { } streamed ? PredictStreamed(streamed, y, times, reg, want)
+            : loaded is not null ? PredictFromKernels(loaded.Kernels!, posterior, y, times, reg, want)
             : kernel is not null ? PredictAnalytic(kernel, x!, y, xt!, times, reg, ensemble, posterior, want)
             : PredictEmpirical(paramsPath!, x!, y, xt!, times, reg);
         Info($"predict: N={n} M={m} K={y.Cols}, {times.Length} time(s), {clock.Elapsed.TotalSeconds:F2} s");
@@ -224,7 +230,26 @@ internal sealed partial class PredictCommand : ICommand
         TimePrediction[] r = posterior == PosteriorKind.Ntk
             ? KernelPrediction.Ntk(k, y, times, reg, want.Train, want.Covariance)
             : [KernelPrediction.Nngp(k, y, reg, want.Train, want.Covariance)];
-        int m = k.TestPoints, kk = y.Cols;
+        return ToPrediction(r, k.TestPoints, y.Cols, want);
+    }
+
+    /// <summary>Rows of the block files streamed through memory maps (large --kernel-test files); the same results as in memory.</summary>
+    private static Prediction PredictStreamed(KernelFiles.StreamedKernels k, Matrix y, double[] times, Regularization reg, Wanted want)
+    {
+        int rows = BlockRows();
+        long total = (long)k.TestPoints * k.NtkTrain.Rows;
+        using var progress = Progress.Delayed("predict: test-kernel entries", total);
+        TimePrediction[] r = KernelPrediction.Ntk(k.NtkTrain, k.NngpTrain, k.TestPoints, k.Read, y, times, reg, want.Train, rows, progress);
+        return ToPrediction(r, k.TestPoints, y.Cols, want);
+    }
+
+    /// <summary>Test rows per streamed block: NTKFAST_PREDICT_BLOCK_ROWS (tests use small blocks), else the library default.</summary>
+    private static int BlockRows() =>
+        int.TryParse(Environment.GetEnvironmentVariable("NTKFAST_PREDICT_BLOCK_ROWS"), NumberStyles.None, CultureInfo.InvariantCulture, out int b) && b > 0
+            ? b : KernelPrediction.DefaultBlockRows;
+
+    private static Prediction ToPrediction(TimePrediction[] r, int m, int kk, Wanted want)
+    {
         var test = new Matrix[r.Length];
         Matrix[]? train = want.Train ? new Matrix[r.Length] : null;
         Matrix[]? std = want.Spread ? new Matrix[r.Length] : null;

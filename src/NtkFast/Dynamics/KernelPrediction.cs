@@ -170,6 +170,95 @@ public static class KernelPrediction
         return result;
     }
 
+    /// <summary>Default number of test rows per block of the streamed <see cref="Ntk(Matrix, Matrix?, int, Func{int, int, TestRowBlock}, Matrix, ReadOnlySpan{double}, Regularization, bool, int, IProgress{long}?)"/>.</summary>
+    public const int DefaultBlockRows = 256;
+
+    /// <summary>
+    /// The NTK-trained prediction of <see cref="Ntk(PredictionKernels, Matrix, ReadOnlySpan{double}, Regularization, bool, bool)"/>
+    /// with the test blocks read <paramref name="blockRows"/> rows at a time from <paramref name="readBlock"/>
+    /// (start, count), e.g. from a memory-mapped file: memory is the N×N blocks and their factor plus one block,
+    /// not M×N. Each test row's mean and variance depend only on its own kernel rows, so the results are those of
+    /// the in-memory overload bit for bit. No full covariance (that needs every row at once).
+    /// <paramref name="progress"/> receives the test-block entries done so far (rows × N, cumulative) after each block.
+    /// </summary>
+    /// <exception cref="ArgumentException">A block has the wrong shape or a non-finite entry, or the spread blocks come and go between blocks.</exception>
+    /// <exception cref="SingularKernelException">t = ∞ and Θ + ρI is numerically singular.</exception>
+    public static TimePrediction[] Ntk(Matrix ntkTrain, Matrix? nngpTrain, int testPoints, Func<int, int, TestRowBlock> readBlock,
+        Matrix targets, ReadOnlySpan<double> times, Regularization regularization = default, bool train = false,
+        int blockRows = DefaultBlockRows, IProgress<long>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(ntkTrain);
+        ArgumentNullException.ThrowIfNull(readBlock);
+        ArgumentNullException.ThrowIfNull(targets);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(testPoints);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(blockRows);
+        if (times.Length == 0) throw new ArgumentException("give at least one time.", nameof(times));
+        int n = ntkTrain.Rows, k = targets.Cols, m = testPoints;
+        KernelDynamics? dyn = null;
+        bool spread = false;
+        var mean = new Matrix[times.Length];
+        var variance = new double[times.Length][];
+        for (int q = 0; q < times.Length; q++) mean[q] = new Matrix(m, k);
+        for (int start = 0; start < m; start += blockRows)
+        {
+            int count = Math.Min(blockRows, m - start);
+            TestRowBlock b = readBlock(start, count);
+            if (dyn is null)
+            {
+                // The first block checks the training blocks (shape, finite) once, as the in-memory overload does.
+                _ = new PredictionKernels(ntkTrain, b.NtkTest, nngpTrain, b.NngpTest, b.NngpTestDiagonal);
+                spread = b.NngpTestDiagonal is not null;
+                if (spread && nngpTrain is null) throw new ArgumentException("the spread needs Σ(X,X).", nameof(nngpTrain));
+                dyn = new KernelDynamics(ntkTrain, targets, regularization);
+                if (spread) for (int q = 0; q < times.Length; q++) variance[q] = new double[m];
+            }
+            CheckBlock(b.NtkTest, count, n, "the Θ(X*,X) block");
+            if (spread != (b.NngpTestDiagonal is not null) || spread != (b.NngpTest is not null))
+                throw new ArgumentException("every block must carry the Σ rows, or none.", nameof(readBlock));
+            if (spread)
+            {
+                CheckBlock(b.NngpTest!, count, n, "the Σ(X*,X) block");
+                CheckBlock(b.NngpTestDiagonal!, count, 1, "the Σ(X*,X*) diagonal block");
+                // A one-row block's 1×1 diagonal would read as the full Σ(X*,X*) (a different formula, other
+                // round-off): with M > 1 the row goes in twice and the first copy is kept, as in memory.
+                Matrix kt = b.NtkTest, st = b.NngpTest!, dt = b.NngpTestDiagonal!;
+                if (count == 1 && m > 1) { kt = Twice(kt); st = Twice(st); dt = Twice(dt); }
+                for (int q = 0; q < times.Length; q++)
+                {
+                    EnsemblePrediction e = dyn.Ensemble(times[q], kt, nngpTrain!, st, dt);
+                    e.Mean.Data.AsSpan(0, count * k).CopyTo(mean[q].Data.AsSpan(start * k));
+                    e.Variance.AsSpan(0, count).CopyTo(variance[q].AsSpan(start));
+                }
+            }
+            else
+            {
+                Matrix[] f = dyn.PredictTest(times, b.NtkTest);
+                for (int q = 0; q < times.Length; q++) f[q].Data.CopyTo(mean[q].Data, (long)start * k);
+            }
+            progress?.Report((long)(start + count) * n);
+        }
+        Matrix[]? trainPred = train ? dyn!.PredictTrain(times) : null;
+        var result = new TimePrediction[times.Length];
+        for (int q = 0; q < times.Length; q++)
+            result[q] = new TimePrediction(times[q], mean[q], trainPred?[q], spread ? variance[q] : null, null);
+        return result;
+    }
+
+    private static Matrix Twice(Matrix row)
+    {
+        var r = new Matrix(2, row.Cols);
+        row.Data.CopyTo(r.Data, 0);
+        row.Data.CopyTo(r.Data, row.Cols);
+        return r;
+    }
+
+    private static void CheckBlock(Matrix a, int rows, int cols, string name)
+    {
+        ArgumentNullException.ThrowIfNull(a, name);
+        DynamicsChecks.Shape(a, rows, cols, name);
+        DynamicsChecks.Finite(a, name);
+    }
+
     /// <summary>
     /// The NNGP posterior (Gaussian-process regression with prior Σ, noise variance ρ from
     /// <paramref name="regularization"/>). Variances need Σ(X*,X*) (diagonal or full); the covariance the full block.

@@ -98,7 +98,34 @@ public static class Npy
         }
     }
 
-    private static NpyArray ReadCore(Stream s, string name, long available, bool widen)
+    /// <summary>Where an array's data starts and what it holds: the header as parsed and checked (dtype, element count, data size equal to what the file holds).</summary>
+    private readonly record struct Layout(NpyHeaderParser.Header Header, DType DType, long Count, long DataOffset, long DataBytes);
+
+    /// <summary>
+    /// The shape, order and data offset of a .npy image of exactly <paramref name="available"/> bytes,
+    /// after every check <see cref="Read(string, string, bool)"/> makes of the header and of the data size
+    /// against the file length (not the read budget: the caller does not load the data).
+    /// <c>PlainFloat64</c>: little-endian float64 on a little-endian host, the only case readable as raw doubles.
+    /// </summary>
+    internal static (int[] Shape, bool FortranOrder, bool PlainFloat64, long DataOffset) ReadLayout(Stream s, string name, long available)
+    {
+        try
+        {
+            Layout l = ReadLayoutCore(s, name, available, widen: true);
+            bool plain = l.DType.Kind == NpyDType.Float64 && l.DType.Source == 'f' && l.DType.BigEndian != BitConverter.IsLittleEndian;
+            return (l.Header.Shape, l.Header.FortranOrder, plain, l.DataOffset);
+        }
+        catch (EndOfStreamException)
+        {
+            throw new InvalidDataException($"{name}: truncated .npy data (the file ends early)");
+        }
+        catch (OverflowException)
+        {
+            throw new InvalidDataException($"{name}: sizes in the .npy header are too large to handle");
+        }
+    }
+
+    private static Layout ReadLayoutCore(Stream s, string name, long available, bool widen)
     {
         Span<byte> pre = stackalloc byte[12];
         if (available < 10)
@@ -175,6 +202,15 @@ public static class Npy
             throw new InvalidDataException($"{name}: truncated .npy data: shape {NpyArray.ShapeString(h.Shape)} of {Printable.Quote(dt.Descr)} needs {dataBytes} bytes, the file has {left}");
         if (dataBytes < left)
             throw new InvalidDataException($"{name}: .npy size mismatch: shape {NpyArray.ShapeString(h.Shape)} of {Printable.Quote(dt.Descr)} needs {dataBytes} bytes, the file has {left}");
+        return new Layout(h, dt, count, prefix + headerLen, dataBytes);
+    }
+
+    private static NpyArray ReadCore(Stream s, string name, long available, bool widen)
+    {
+        Layout l = ReadLayoutCore(s, name, available, widen);
+        NpyHeaderParser.Header h = l.Header;
+        DType dt = l.DType;
+        long count = l.Count, dataBytes = l.DataBytes;
         bool reorder = h.FortranOrder && h.Shape.Length > 1;
         long memory = dt.Kind == NpyDType.Unicode ? 2 * dataBytes : count * (dt.Kind == NpyDType.Float32 ? 4 : 8) * (reorder ? 2 : 1);
         if (memory > ReadLimits.MemoryBudget)
