@@ -287,18 +287,7 @@ internal sealed unsafe class PairRecursion : PairEngine
             for (int oh = 0; oh < ho; oh++)
                 for (int ow = 0; ow < wo; ow++)
                 {
-                    int nt = 0;
-                    for (int dh = 0; dh < op.Kh; dh++)
-                    {
-                        int ih = oh + dh - op.PadT;
-                        if ((uint)ih >= (uint)hin) continue;
-                        for (int dw = 0; dw < op.Kw; dw++)
-                        {
-                            int iw = ow + dw - op.PadL;
-                            if ((uint)iw >= (uint)win) continue;
-                            rows[nt++] = (long)(ih * win + iw) * pp + dh * wp + dw;
-                        }
-                    }
+                    int nt = TapRows(op, oh, ow, hin, (long)win * pp, pp, wp, rows);
                     SumTaps(padS, rows, nt, accS, span);
                     if (wantT) SumTaps(padT, rows, nt, accT, span);
                     double* oS = pSo + (long)(oh * wo + ow) * po, oT = pTo + (long)(oh * wo + ow) * po;
@@ -311,6 +300,28 @@ internal sealed unsafe class PairRecursion : PairEngine
                     }
                 }
         }
+    }
+
+    /// <summary>
+    /// The valid taps (dh, dw) of output pixel (oh, ow) of a stride-1 conv, in tap order, as offsets into padded rows:
+    /// input pixel (ih, iw) is padded row (ih mod <paramref name="ringRows"/>)·rowStride + iw·pp, the tap's span starts
+    /// at dh·wp + dw in it. Returns the number of taps.
+    /// </summary>
+    internal static int TapRows(Op op, int oh, int ow, int ringRows, long rowStride, int pp, int wp, long* rows)
+    {
+        int nt = 0;
+        for (int dh = 0; dh < op.Kh; dh++)
+        {
+            int ih = oh + dh - op.PadT;
+            if ((uint)ih >= (uint)op.Hin) continue;
+            for (int dw = 0; dw < op.Kw; dw++)
+            {
+                int iw = ow + dw - op.PadL;
+                if ((uint)iw >= (uint)op.Win) continue;
+                rows[nt++] = (ih % ringRows) * rowStride + (long)iw * pp + dh * wp + dw;
+            }
+        }
+        return nt;
     }
 
     // Layouts the padded buffers were last cleared for (Pin ≥ 1, so the default never matches).

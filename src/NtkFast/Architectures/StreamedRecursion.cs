@@ -221,18 +221,7 @@ internal sealed unsafe class StreamedRecursion : PairEngine
         {
             for (int ow = 0; ow < wo; ow++)
             {
-                int nt = 0;
-                for (int dh = 0; dh < op.Kh; dh++)
-                {
-                    int ih = oh + dh - op.PadT;
-                    if ((uint)ih >= (uint)hin) continue;
-                    for (int dw = 0; dw < op.Kw; dw++)
-                    {
-                        int iw = ow + dw - op.PadL;
-                        if ((uint)iw >= (uint)win) continue;
-                        rows[nt++] = (ih % op.Kh) * bandStride + (long)iw * st.Pp + dh * wp + dw;
-                    }
-                }
+                int nt = PairRecursion.TapRows(op, oh, ow, op.Kh, bandStride, st.Pp, wp, rows);
                 PairRecursion.SumTaps(ringS, rows, nt, accS, st.Span);
                 if (wantT) PairRecursion.SumTaps(ringT, rows, nt, accT, st.Span);
                 double* oS = outS + (long)ow * po, oT = outT + (long)ow * po;
