@@ -51,4 +51,56 @@ public sealed class ConcurrentRunTests : IDisposable
             Assert.DoesNotContain(Directory.GetFiles(_dir), f => AtomicFile.IsTemporaryName(Path.GetFileName(f)));
         }
     }
+
+    /// <summary>
+    /// The same for `ntk train` (one --out .npz) and `ntk predict` (--out and --out-std): two processes with different
+    /// inputs race on the same paths; each final file is byte for byte one run's result, and no temporary remains.
+    /// </summary>
+    [Theory]
+    [InlineData("train")]
+    [InlineData("predict")]
+    public async Task Two_train_or_predict_processes_on_the_same_outputs_leave_one_complete_result(string command)
+    {
+        foreach (string v in (string[])["a", "b"])
+        {
+            KernelOutOfCoreTests.WritePoints(P($"x{v}.npy"), 300, 6, v == "a" ? 1 : 2);
+            KernelOutOfCoreTests.WritePoints(P($"y{v}.npy"), 300, 2, v == "a" ? 3 : 4);
+        }
+        KernelOutOfCoreTests.WritePoints(P("xt.npy"), 200, 6, 5);
+        Assert.Equal(0, NtkProcess.Run(["init", "--widths", "6,64,64,2", "--activation", "tanh", "--seed", "1", "--out", P("net.npz")]).ExitCode);
+        string[] Args(string v, string dir) => command == "train"
+            ? ["train", "--params", P("net.npz"), "--x", P($"x{v}.npy"), "--y", P($"y{v}.npy"), "--lr", "0.5", "--steps", "300", "--out", Path.Combine(dir, "out.npz")]
+            : ["predict", "--x", P($"x{v}.npy"), "--y", P($"y{v}.npy"), "--x-test", P("xt.npy"), "--depth", "4", "--activation", "erf", "--ensemble",
+               "--time", "0.5,2,inf", "--out", Path.Combine(dir, "out.npy"), "--out-std", Path.Combine(dir, "std.npy"), "--quiet"];
+        string[] outputs = command == "train" ? ["out.npz"] : ["out.npy", "std.npy"];
+        // each run alone, into its own folder
+        var alone = new Dictionary<string, byte[]>();
+        foreach (string v in (string[])["a", "b"])
+        {
+            string dir = Directory.CreateDirectory(P("alone-" + v)).FullName;
+            var r = NtkProcess.Run(Args(v, dir));
+            Assert.True(r.ExitCode == 0, r.StdErr);
+            foreach (string o in outputs) alone[v + o] = File.ReadAllBytes(Path.Combine(dir, o));
+        }
+        Assert.NotEqual(alone["a" + outputs[0]], alone["b" + outputs[0]]);
+        string shared = Directory.CreateDirectory(P("shared")).FullName;
+        for (int round = 0; round < 3; round++)
+        {
+            using Process pa = Process.Start(NtkProcess.StartInfo(Args("a", shared)))!;
+            using Process pb = Process.Start(NtkProcess.StartInfo(Args("b", shared)))!;
+            Task<string> ea = pa.StandardError.ReadToEndAsync(), eb = pb.StandardError.ReadToEndAsync();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+            await pa.WaitForExitAsync(timeout.Token);
+            await pb.WaitForExitAsync(timeout.Token);
+            string errA = await ea, errB = await eb;
+            Assert.True(pa.ExitCode == 0, errA);
+            Assert.True(pb.ExitCode == 0, errB);
+            foreach (string o in outputs)
+            {
+                byte[] got = File.ReadAllBytes(Path.Combine(shared, o));
+                Assert.True(got.AsSpan().SequenceEqual(alone["a" + o]) || got.AsSpan().SequenceEqual(alone["b" + o]), $"round {round}: {o} is not one run's complete result");
+            }
+            Assert.DoesNotContain(Directory.GetFiles(shared), f => AtomicFile.IsTemporaryName(Path.GetFileName(f)));
+        }
+    }
 }
