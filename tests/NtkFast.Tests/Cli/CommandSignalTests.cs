@@ -8,7 +8,7 @@ namespace NtkFast.Tests.Cli;
 /// Signals (issue #18 item 1) for `train` and `empirical --monte-carlo` (`kernel`: Distributed/OutputFaultTests):
 /// SIGINT/SIGTERM during a long run leave no output, no temporary file, and earlier outputs unchanged. The signal
 /// is sent once the run has printed its progress start line (so it is surely mid-run: the runs asked for would
-/// take hours), not after a guessed delay.
+/// take hours), not after a guessed delay. After SIGKILL a short run with the same outputs must succeed.
 /// </summary>
 public sealed class CommandSignalTests : IDisposable
 {
@@ -28,7 +28,7 @@ public sealed class CommandSignalTests : IDisposable
         return x;
     }
 
-    private void Interrupt(string[] args, string progressLabel, int signal, string[] outputs)
+    private void Interrupt(string[] args, string progressLabel, int signal, string[] outputs, string[] rerun)
     {
         if (!OperatingSystem.IsLinux()) return;
         string old = P("old.npy");
@@ -57,6 +57,11 @@ public sealed class CommandSignalTests : IDisposable
             string[] temps = NtkFast.Tests.IO.AtomicFileTests.Temporaries(_dir);
             foreach (string f in Directory.GetFiles(_dir))
                 Assert.True(Array.IndexOf(temps, f) >= 0 || !outputs.Contains(f), "a finished-looking output after SIGKILL: " + f);
+            // The next run (a short one, same outputs) is not disturbed by what the killed one left.
+            NtkProcess.Result again = NtkProcess.Run(rerun);
+            Assert.True(again.ExitCode == 0, again.ToString());
+            foreach (string o in outputs) Assert.True(File.Exists(o), "the run after SIGKILL wrote no " + o);
+            Assert.Equal("older result", File.ReadAllText(old));
             return;
         }
         Assert.Empty(NtkFast.Tests.IO.AtomicFileTests.Temporaries(_dir));
@@ -74,8 +79,9 @@ public sealed class CommandSignalTests : IDisposable
         CliResult r = CliRunner.Run("init", "--widths", "3,256,256,1", "--activation", "tanh", "--seed", "1", "--out", net, "--quiet");
         Assert.True(r.ExitCode == 0, r.StdErr);
         string outPath = P("trained.npz"), logPath = P("loss.csv");
-        Interrupt(["train", "--params", net, "--x", Points(), "--y", y, "--lr", "0.01", "--steps", "100000000", "--allow-divergence",
-            "--out", outPath, "--log", logPath], "train", signal, [outPath, logPath]);
+        string[] Train(string steps) => ["train", "--params", net, "--x", Points(), "--y", y, "--lr", "0.01", "--steps", steps, "--allow-divergence",
+            "--out", outPath, "--log", logPath];
+        Interrupt(Train("100000000"), "train", signal, [outPath, logPath], Train("5"));
     }
 
     [Theory]
@@ -85,7 +91,8 @@ public sealed class CommandSignalTests : IDisposable
     public void A_signal_during_monte_carlo_leaves_no_kernel_and_no_temporary(int signal)
     {
         string ntk = P("t.npy"), std = P("ts.npy");
-        Interrupt(["empirical", "--monte-carlo", "1000000", "--widths", "3,256,256,1", "--activation", "tanh", "--seed", "1",
-            "--x", Points(), "--out-ntk", ntk, "--out-ntk-std", std, "--out-nngp", P("old.npy")], "monte carlo", signal, [ntk, std]);
+        string[] Mc(string k, string nngp) => ["empirical", "--monte-carlo", k, "--widths", "3,256,256,1", "--activation", "tanh", "--seed", "1",
+            "--x", Points(), "--out-ntk", ntk, "--out-ntk-std", std, "--out-nngp", nngp];
+        Interrupt(Mc("1000000", P("old.npy")), "monte carlo", signal, [ntk, std], Mc("2", P("s.npy")));
     }
 }
