@@ -21,6 +21,20 @@ public sealed class ConcurrentRunTests : IDisposable
     private static string[] Kernel(string x, string t, string s) =>
         ["kernel", "--x", x, "--depth", "3", "--activation", "erf", "--tile", "64", "--out-ntk", t, "--out-nngp", s, "--quiet"];
 
+    /// <summary>Starts both runs at once and waits for both; each must succeed.</summary>
+    private static async Task Race(string[] a, string[] b)
+    {
+        using Process pa = Process.Start(NtkProcess.StartInfo(a))!;
+        using Process pb = Process.Start(NtkProcess.StartInfo(b))!;
+        Task<string> ea = pa.StandardError.ReadToEndAsync(), eb = pb.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        await pa.WaitForExitAsync(timeout.Token);
+        await pb.WaitForExitAsync(timeout.Token);
+        string errA = await ea, errB = await eb;
+        Assert.True(pa.ExitCode == 0, errA);
+        Assert.True(pb.ExitCode == 0, errB);
+    }
+
     [Fact]
     public async Task Two_processes_writing_the_same_outputs_leave_one_complete_result_per_file()
     {
@@ -36,15 +50,7 @@ public sealed class ConcurrentRunTests : IDisposable
         for (int round = 0; round < 3; round++)
         {
             string t = P("t.npy"), s = P("s.npy");
-            using Process pa = Process.Start(NtkProcess.StartInfo(Kernel(P("a.npy"), t, s)))!;
-            using Process pb = Process.Start(NtkProcess.StartInfo(Kernel(P("b.npy"), t, s)))!;
-            Task<string> ea = pa.StandardError.ReadToEndAsync(), eb = pb.StandardError.ReadToEndAsync();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-            await pa.WaitForExitAsync(timeout.Token);
-            await pb.WaitForExitAsync(timeout.Token);
-            string errA = await ea, errB = await eb;
-            Assert.True(pa.ExitCode == 0, errA);
-            Assert.True(pb.ExitCode == 0, errB);
+            await Race(Kernel(P("a.npy"), t, s), Kernel(P("b.npy"), t, s));
             double[] gotT = Npy.Read(t).Float64!, gotS = Npy.Read(s).Float64!;
             Assert.True(gotT.AsSpan().SequenceEqual(ta) || gotT.AsSpan().SequenceEqual(tb), $"round {round}: the NTK file mixes the two runs");
             Assert.True(gotS.AsSpan().SequenceEqual(sa) || gotS.AsSpan().SequenceEqual(sb), $"round {round}: the NNGP file mixes the two runs");
@@ -86,15 +92,7 @@ public sealed class ConcurrentRunTests : IDisposable
         string shared = Directory.CreateDirectory(P("shared")).FullName;
         for (int round = 0; round < 3; round++)
         {
-            using Process pa = Process.Start(NtkProcess.StartInfo(Args("a", shared)))!;
-            using Process pb = Process.Start(NtkProcess.StartInfo(Args("b", shared)))!;
-            Task<string> ea = pa.StandardError.ReadToEndAsync(), eb = pb.StandardError.ReadToEndAsync();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-            await pa.WaitForExitAsync(timeout.Token);
-            await pb.WaitForExitAsync(timeout.Token);
-            string errA = await ea, errB = await eb;
-            Assert.True(pa.ExitCode == 0, errA);
-            Assert.True(pb.ExitCode == 0, errB);
+            await Race(Args("a", shared), Args("b", shared));
             foreach (string o in outputs)
             {
                 byte[] got = File.ReadAllBytes(Path.Combine(shared, o));
