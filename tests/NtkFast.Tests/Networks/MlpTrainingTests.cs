@@ -177,19 +177,27 @@ public class MlpTrainingTests
             f.TrainStep(xf, yf, 0.1, wf, s % 2);
             d.MseGradient(x, y, wd, grad);
         }
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int s = 0; s < 20; s++)
+        // Measured in rounds of 5 steps (15 passes). A per-step allocation shows in every round. The
+        // runtime allocates a little exactly once, at moments that depend on timing, so warm-up cannot
+        // force them: the first time the calling thread really blocks on the worker pool's event (88 B,
+        // its lazily created lock) and the first contended lock (seen in CI: 200 B in one run on the
+        // vector128 path). So at least 4 of 6 rounds must allocate exactly 0 bytes.
+        int clean = 0;
+        var report = new System.Text.StringBuilder();
+        for (int round = 0; round < 6; round++)
         {
-            d.TrainStep(x, y, 0.1, wd, s % 2);
-            f.TrainStep(xf, yf, 0.1, wf, s % 2);
-            d.MseGradient(x, y, wd, grad);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int s = 0; s < 5; s++)
+            {
+                d.TrainStep(x, y, 0.1, wd, s % 2);
+                f.TrainStep(xf, yf, 0.1, wf, s % 2);
+                d.MseGradient(x, y, wd, grad);
+            }
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            if (allocated == 0) clean++;
+            report.Append($"[{allocated} B] ");
         }
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        // Zero per step. The only tolerance: the NtkParallel worker pool allocates 88 bytes once per
-        // thread, the first time the calling thread really blocks waiting for a worker (timing-dependent,
-        // so warm-up cannot force it; measured: never with NTKFAST_THREADS=1). Any per-step allocation
-        // would be ≥ 60 allocations here.
-        Assert.True(allocated <= 128, $"{allocated} bytes allocated in 60 passes");
+        Assert.True(clean >= 4, $"bytes allocated per round of 15 passes: {report}");
     }
 
     [Fact]
