@@ -46,6 +46,7 @@ internal sealed class EmpiricalCommand : ICommand
           --outputs trace|full   trace: (1/nL)·Σ_k Θ̂_kk, shape (N, M) (default; what converges to Θ(L));
                                  full: every output pair, shape (N, M, nL, nL)
           --trainable-from K     the first K weight layers frozen (their parameters excluded), 0 … L−1
+                                 (architecture networks: the first K dense/conv layers)
           --reference            per-sample gradients into J, then J·J2ᵀ (slow; for checking)
           --float32              compute in single precision (kernels are accumulated and written in float64)
           --out-ntk FILE         Θ̂ as float64 .npy

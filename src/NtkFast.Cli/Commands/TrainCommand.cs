@@ -49,7 +49,8 @@ internal sealed class TrainCommand : ICommand
           --out             the trained parameter file (same layout; written only on success)
           --log             CSV "step,cost": the cost before each step, and after the last one;
                             also written when training diverges (up to the step that failed)
-          --trainable-from  K: freeze the first K weight layers W0..W(K-1) (default 0)
+          --trainable-from  K: freeze the first K weight layers W0..W(K-1) (default 0; an
+                            architecture network: its first K dense/conv layers)
           --float32         train in single precision (default: the precision of --params)
           --divergence-factor F
                             training has diverged when the cost exceeds F x its start

@@ -105,7 +105,9 @@ internal static class ArchOptions
         string? ntkStdPath = args.OptionalOutputPath("out-ntk-std", ".npy");
         string? nngpStdPath = args.OptionalOutputPath("out-nngp-std", ".npy");
         TiledOutputOptions tiled = TiledOutputOptions.Parse(args);
-        foreach (string other in (string[])[paramsPath is null ? "params" : "arch", "widths", "activation", "depth", "trainable-from", "reference", "float32", "outputs",
+        int trainableFrom = args.Int("trainable-from", 0, min: 0);
+        bool single = args.Flag("float32");
+        foreach (string other in (string[])[paramsPath is null ? "params" : "arch", "widths", "activation", "depth", "reference", "outputs",
                      "diagnostics-report"])
             if (args.Has(other)) throw new CliException($"--{other} is not supported with --arch (finite networks from layers)");
         args.EnsureAllUsed();
@@ -121,6 +123,7 @@ internal static class ArchOptions
                 if (outs[j] is string q && Path.GetFullPath(q) == Path.GetFullPath(o)) throw new CliException($"two outputs name the same file {o}");
         }
         ArchitectureNetwork? fromFile = paramsPath is null ? null : ArchitectureNetworkFile.Read(paramsPath);
+        if (fromFile is not null && single && !fromFile.IsFloat32) fromFile = fromFile.ConvertTo<float>();
         Architecture arch = fromFile?.Architecture ?? ParseSpec(specText!, weightStd, beta);
         ImageSet x = Read(xPath, "--x");
         ImageSet? x2 = x2Path is null ? null : Read(x2Path, "--x2");
@@ -131,9 +134,11 @@ internal static class ArchOptions
         ArchEmpiricalSource source;
         try
         {
+            int layers = (fromFile ?? ArchitectureNetwork.Initialize(arch, x.Height, x.Width, x.Channels, 0)).AffineLayers;
+            CheckTrainableFrom(trainableFrom, layers);
             source = fromFile is not null
-                ? new ArchEmpiricalSource([fromFile], x, x2, ntkPath is not null, nngpPath is not null, ntkStdPath is not null, nngpStdPath is not null)
-                : new ArchEmpiricalSource(arch, seed, samples, x, x2, ntkPath is not null, nngpPath is not null, ntkStdPath is not null, nngpStdPath is not null);
+                ? new ArchEmpiricalSource([fromFile], x, x2, ntkPath is not null, nngpPath is not null, ntkStdPath is not null, nngpStdPath is not null, trainableFrom)
+                : new ArchEmpiricalSource(arch, seed, samples, x, x2, ntkPath is not null, nngpPath is not null, ntkStdPath is not null, nngpStdPath is not null, trainableFrom, single);
         }
         catch (ArchitectureException e) { throw new CliException($"{(paramsPath is null ? "option --arch" : $"--params {CliMessages.Name(paramsPath)}")}: {e.Message}"); }
         (int r0, int r1) = PointSetOptions.Range("rows", rowsSpec, source.Rows);
@@ -170,7 +175,7 @@ internal static class ArchOptions
         ulong seed = NetworkOptions.Seed(args);
         string outPath = args.OutputPath("out", ".npz");
         if (args.Has("widths") || args.Has("activation")) throw new CliException("--arch replaces --widths and --activation: give one or the other");
-        if (args.Flag("float32")) throw new CliException("--float32 is not supported with --arch (architecture networks are float64)");
+        bool single = args.Flag("float32");
         args.EnsureAllUsed();
         string[] parts = shapeText.Split(',', StringSplitOptions.TrimEntries);
         var dims = new int[parts.Length];
@@ -178,7 +183,12 @@ internal static class ArchOptions
             throw new CliException($"option --input-shape: '{CliMessages.Bare(shapeText)}' is not three positive integers H,W,C (N×d points: 1,1,d)");
         Architecture arch = ParseSpec(specText, weightStd, beta);
         ArchitectureNetwork net;
-        try { net = ArchitectureNetwork.Initialize(arch, dims[0], dims[1], dims[2], seed); }
+        try
+        {
+            net = single
+                ? ArchitectureNetwork<float>.Initialize(arch, dims[0], dims[1], dims[2], seed)
+                : ArchitectureNetwork.Initialize(arch, dims[0], dims[1], dims[2], seed);
+        }
         catch (ArchitectureException e) { throw new CliException($"option --arch: {e.Message}"); }
         using var outputs = new AtomicOutputs();
         ArchitectureNetworkFile.Write(outputs.Open(outPath), net);
@@ -190,9 +200,9 @@ internal static class ArchOptions
     public static int RunTrain(string paramsPath, string xPath, string yPath, double lr, int steps, int trainableFrom, bool single,
         TrainCommand.DivergenceRule rule, string outPath, string? logPath)
     {
-        if (trainableFrom != 0) throw new CliException("--trainable-from is not supported for architecture networks");
-        if (single) throw new CliException("--float32 is not supported for architecture networks (they are float64)");
         ArchitectureNetwork net = ArchitectureNetworkFile.Read(paramsPath);
+        if (single && !net.IsFloat32) net = net.ConvertTo<float>();
+        CheckTrainableFrom(trainableFrom, net.AffineLayers);
         (int h, int w, int c) = net.InputShape;
         ImageSet x = Read(xPath, "--x");
         if (x.Height != h || x.Width != w || x.Channels != c)
@@ -201,7 +211,7 @@ internal static class ArchOptions
         if (y.Rows != x.Count) throw new CliException($"--y has {y.Rows} rows but --x has {x.Count} points");
         if (y.Cols != net.Outputs) throw new CliException($"--y has {y.Cols} columns but the network has {net.Outputs} outputs");
         return TrainCommand.TrainLoop(
-            () => net.TrainStep(x, y, lr),
+            () => net.TrainStep(x, y, lr, trainableFrom),
             () =>
             {
                 Matrix f = net.Forward(x);
@@ -209,9 +219,15 @@ internal static class ArchOptions
                 for (int i = 0; i < f.Data.Length; i++) sum += (f.Data[i] - y.Data[i]) * (f.Data[i] - y.Data[i]);
                 return sum / (2.0 * x.Count);
             },
-            () => Array.TrueForAll(net.Parameters, double.IsFinite),
+            net.HasFiniteParameters,
             stream => ArchitectureNetworkFile.Write(stream, net),
             lr, steps, rule, outPath, logPath);
+    }
+
+    private static void CheckTrainableFrom(int trainableFrom, int affineLayers)
+    {
+        if (trainableFrom > affineLayers - 1)
+            throw new CliException($"option --trainable-from must be in [0, {affineLayers - 1}] for a network of {affineLayers} affine (dense/conv) layers, got {trainableFrom}");
     }
 
     private static Architecture ParseSpec(string specText, double weightStd, double beta)

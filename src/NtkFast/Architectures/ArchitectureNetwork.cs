@@ -1,4 +1,6 @@
+using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 using NtkFast.Networks;
 using NtkFast.Numerics;
 
@@ -9,7 +11,8 @@ namespace NtkFast.Architectures;
 /// average pooling, flatten, residual/sum blocks) on images H×W×C (channels last): seeded
 /// initialisation, forward, back-propagation, gradient descent, and its empirical NTK and NNGP —
 /// the finite-width counterpart of <see cref="ArchitectureKernels"/>, converging to it as the widths
-/// and channel counts grow (docs/notes/arch.md).
+/// and channel counts grow (docs/notes/arch.md). The precision-independent members are here;
+/// <see cref="ArchitectureNetwork{T}"/> holds the parameters in float or double and runs in that precision.
 /// <para>Parameterisation, per affine layer (dense or conv) of fan-in n = C_in·K_h·K_w:
 /// <b>NTK</b> (the paper's): z = σw/√n · W·x + β·b with trained W, b ~ N(0, 1);
 /// <b>standard</b>: z = W·x + b with trained W ~ N(0, σw²/n), b ~ N(0, β²) (no bias when β = 0: b stays 0, unused).
@@ -17,54 +20,109 @@ namespace NtkFast.Architectures;
 /// exactly as <see cref="ArchitectureKernels"/> computes. SAME padding pads with zeros.</para>
 /// <para>Parameters θ are stored layer by layer in the order of the architecture, each affine layer as
 /// W[a, b, c_in, c_out] (row-major; a dense layer has a = b = 0) then b[c_out]; θ is initialised from
-/// <see cref="GaussianStream"/> with the seed (θ_p = scale_p · z_p). Results are bitwise independent of
-/// the thread count: samples are independent, and sums over samples are taken in a fixed order.</para>
+/// <see cref="GaussianStream"/> with the seed (θ_p = scale_p · z_p) in float64, and a float32 network holds
+/// those values rounded. Results are bitwise independent of the thread count: samples are independent, and
+/// sums over samples are taken in a fixed order.</para>
+/// <para><c>trainableFrom</c> = K freezes the first K affine layers (their weights and biases: a prefix of θ),
+/// as <see cref="Mlp{T}"/> does for its weight layers: training leaves them unchanged and the empirical NTK
+/// sums over the other parameters only. K ranges over [0, <see cref="AffineLayers"/> − 1].</para>
 /// </summary>
-public sealed class ArchitectureNetwork
+public abstract class ArchitectureNetwork
 {
-    private readonly ArchProgram _program;
-    private readonly AffineInfo?[] _affine;
-    private readonly int[] _lenIn;     // length of the tensor entering each op
-    private readonly int _inputLength;
+    private protected readonly ArchProgram _program;
+    private protected readonly AffineInfo?[] _affine;
+    private protected readonly int[] _lenIn;     // length of the tensor entering each op
+    private protected readonly int _inputLength;
+    private readonly int[] _affineStarts;
 
-    private sealed class AffineInfo
+    private protected sealed class AffineInfo
     {
         public int WOffset, BOffset;
         public double WScale, BScale;
     }
 
-    private ArchitectureNetwork(Architecture architecture, ArchProgram program, double[] parameters, AffineInfo?[] affine, int[] lenIn, int outputs)
+    /// <summary>The layout of θ for an architecture on one input shape, and the draw that initialises it.</summary>
+    private protected sealed class Layout
+    {
+        public required ArchProgram Program;
+        public required AffineInfo?[] Affine;
+        public required int[] LenIn;
+        public required int Outputs;
+        public required int Count;
+        public required List<(long Start, long Count, double Scale)> Inits;
+    }
+
+    private protected ArchitectureNetwork(Architecture architecture, Layout layout)
     {
         Architecture = architecture;
-        _program = program;
-        Parameters = parameters;
-        _affine = affine;
-        _lenIn = lenIn;
-        Outputs = outputs;
-        _inputLength = program.InputH * program.InputW * program.InputC;
+        _program = layout.Program;
+        _affine = layout.Affine;
+        _lenIn = layout.LenIn;
+        Outputs = layout.Outputs;
+        ParameterCount = layout.Count;
+        _inputLength = _program.InputH * _program.InputW * _program.InputC;
+        _affineStarts = [.. _affine.Where(a => a is not null).Select(a => a!.WOffset)];
     }
 
     /// <summary>The architecture the network was built from.</summary>
     public Architecture Architecture { get; }
 
-    /// <summary>The trained parameters θ (see the class remarks for their layout); change them freely.</summary>
-    public double[] Parameters { get; }
-
     /// <summary>Number of parameters.</summary>
-    public int ParameterCount => Parameters.Length;
+    public int ParameterCount { get; }
 
     /// <summary>Width of the output (the last layer's channels).</summary>
     public int Outputs { get; }
+
+    /// <summary>Number of affine (dense and conv) layers, the layers <c>trainableFrom</c> counts.</summary>
+    public int AffineLayers => _affineStarts.Length;
+
+    /// <summary>Whether the parameters are float32 (<see cref="ArchitectureNetwork{T}"/> of float).</summary>
+    public abstract bool IsFloat32 { get; }
 
     /// <summary>The input shape the network was built for.</summary>
     public (int Height, int Width, int Channels) InputShape => (_program.InputH, _program.InputW, _program.InputC);
 
     /// <summary>
-    /// A network of <paramref name="architecture"/> for inputs of <paramref name="height"/>×<paramref name="width"/>×<paramref name="channels"/>
-    /// (N×d points: 1×1×d), parameters drawn from the stream of <paramref name="seed"/>.
-    /// Bad shapes throw <see cref="ArchitectureException"/> with one line, as for the infinite-width kernels.
+    /// The index of the first trained parameter when the first <paramref name="trainableFrom"/> affine layers are
+    /// frozen (0 for none); throws <see cref="ArgumentOutOfRangeException"/> outside [0, <see cref="AffineLayers"/> − 1].
     /// </summary>
-    public static ArchitectureNetwork Initialize(Architecture architecture, int height, int width, int channels, ulong seed)
+    public int TrainableOffset(int trainableFrom)
+    {
+        if (trainableFrom < 0 || trainableFrom >= AffineLayers)
+            throw new ArgumentOutOfRangeException(nameof(trainableFrom), trainableFrom, $"must be in [0, {AffineLayers - 1}] for a network of {AffineLayers} affine layers");
+        return _affineStarts[trainableFrom];
+    }
+
+    /// <summary>A float64 network of <paramref name="architecture"/> (see <see cref="ArchitectureNetwork{T}.Initialize"/>).</summary>
+    public static ArchitectureNetwork<double> Initialize(Architecture architecture, int height, int width, int channels, ulong seed)
+        => ArchitectureNetwork<double>.Initialize(architecture, height, width, channels, seed);
+
+    /// <summary>f on every image: N×<see cref="Outputs"/>.</summary>
+    public abstract Matrix Forward(ImageSet x);
+
+    /// <summary>
+    /// One step of full-batch gradient descent on C(θ) = 1/(2N) Σ_i ‖f(x_i) − y_i‖² (docs/design.md §1) with
+    /// learning rate <paramref name="learningRate"/>, the first <paramref name="trainableFrom"/> affine layers
+    /// frozen; returns C before the step. <paramref name="y"/> is N×<see cref="Outputs"/>.
+    /// </summary>
+    public abstract double TrainStep(ImageSet x, Matrix y, double learningRate, int trainableFrom = 0);
+
+    /// <summary>
+    /// The empirical NTK Θ̂(x_i, x2_j) = (1/K) Σ_k ∂f_k(x_i)/∂θ · ∂f_k(x2_j)/∂θ over the trained parameters
+    /// (the trace over the K outputs, normalised: it converges to the scalar Θ of <see cref="ArchitectureKernels"/>),
+    /// and, when the network ends with a dense readout, the empirical NNGP σw²/n · h(x)·h(x2) + β² of its last
+    /// hidden features h (null otherwise). <paramref name="x2"/> null: X2 = X. From per-sample Jacobians
+    /// (N·K·P values) and one matrix product, in the network's precision; returned in float64.
+    /// </summary>
+    public abstract (Matrix Ntk, Matrix? Nngp) EmpiricalKernel(ImageSet x, ImageSet? x2 = null, int trainableFrom = 0);
+
+    /// <summary>Whether every parameter is finite.</summary>
+    public abstract bool HasFiniteParameters();
+
+    /// <summary>The same network in <typeparamref name="TOut"/> (float64 → float32 rounds each parameter).</summary>
+    public abstract ArchitectureNetwork<TOut> ConvertTo<TOut>() where TOut : unmanaged, IFloatingPointIeee754<TOut>;
+
+    private protected static Layout Compile(Architecture architecture, int height, int width, int channels)
     {
         ArgumentNullException.ThrowIfNull(architecture);
         if (height < 1 || width < 1 || channels < 1) throw new ArchitectureException($"input shape {height}×{width}×{channels} must be positive");
@@ -112,51 +170,119 @@ public sealed class ArchitectureNetwork
                 case OpKind.Accumulate: slotLen[op.Slot] = len; break;
             }
         }
-        var theta = new double[count];
+        return new Layout { Program = program, Affine = affine, LenIn = lenIn, Outputs = outputs, Count = (int)count, Inits = inits };
+    }
+}
+
+/// <summary>
+/// A finite network of an <see cref="Architecture"/> with parameters and arithmetic in <typeparamref name="T"/>
+/// (float or double); see <see cref="ArchitectureNetwork"/> for the parameterisation and the layout of θ.
+/// </summary>
+public sealed class ArchitectureNetwork<T> : ArchitectureNetwork where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly T[] _wScale, _bScale; // per op: the affine scales in T
+
+    private ArchitectureNetwork(Architecture architecture, Layout layout, T[] parameters) : base(architecture, layout)
+    {
+        NetworkOps.CheckType<T>();
+        Parameters = parameters;
+        _wScale = [.. _affine.Select(a => a is null ? T.Zero : T.CreateTruncating(a.WScale))];
+        _bScale = [.. _affine.Select(a => a is null ? T.Zero : T.CreateTruncating(a.BScale))];
+    }
+
+    /// <summary>The trained parameters θ (see <see cref="ArchitectureNetwork"/> for their layout); change them freely.</summary>
+    public T[] Parameters { get; }
+
+    /// <inheritdoc/>
+    public override bool IsFloat32 => typeof(T) == typeof(float);
+
+    /// <summary>
+    /// A network of <paramref name="architecture"/> for inputs of <paramref name="height"/>×<paramref name="width"/>×<paramref name="channels"/>
+    /// (N×d points: 1×1×d), parameters drawn from the stream of <paramref name="seed"/> (in float64; a float32
+    /// network rounds them). Bad shapes throw <see cref="ArchitectureException"/> with one line, as for the infinite-width kernels.
+    /// </summary>
+    public static new ArchitectureNetwork<T> Initialize(Architecture architecture, int height, int width, int channels, ulong seed)
+    {
+        Layout layout = Compile(architecture, height, width, channels);
+        var theta = new double[layout.Count];
         GaussianStream.Fill(seed, 0, theta);
-        foreach ((long start, long n, double scale) in inits)
+        foreach ((long start, long n, double scale) in layout.Inits)
             if (scale != 1) TensorPrimitives.Multiply(theta.AsSpan((int)start, (int)n), scale, theta.AsSpan((int)start, (int)n));
-        return new ArchitectureNetwork(architecture, program, theta, affine, lenIn, outputs);
+        return new ArchitectureNetwork<T>(architecture, layout, ToT(theta));
+    }
+
+    /// <summary>A network of the architecture and shape with the given parameters (copied; <see cref="ArchitectureNetwork.ParameterCount"/> values).</summary>
+    public static ArchitectureNetwork<T> FromParameters(Architecture architecture, int height, int width, int channels, ReadOnlySpan<T> parameters)
+    {
+        Layout layout = Compile(architecture, height, width, channels);
+        if (parameters.Length != layout.Count) throw new ArgumentException($"{parameters.Length} parameters, the architecture on {height}×{width}×{channels} inputs has {layout.Count}", nameof(parameters));
+        return new ArchitectureNetwork<T>(architecture, layout, parameters.ToArray());
+    }
+
+    /// <inheritdoc/>
+    public override ArchitectureNetwork<TOut> ConvertTo<TOut>()
+    {
+        var p = new TOut[Parameters.Length];
+        for (int i = 0; i < p.Length; i++) p[i] = TOut.CreateTruncating(Parameters[i]);
+        (int h, int w, int c) = InputShape;
+        return ArchitectureNetwork<TOut>.FromParameters(Architecture, h, w, c, p);
+    }
+
+    /// <inheritdoc/>
+    public override bool HasFiniteParameters() => Array.TrueForAll(Parameters, T.IsFinite);
+
+    private static T[] ToT(ReadOnlySpan<double> v)
+    {
+        if (typeof(T) == typeof(double)) return MemoryMarshal.Cast<double, T>(v).ToArray();
+        var r = new T[v.Length];
+        for (int i = 0; i < r.Length; i++) r[i] = T.CreateTruncating(v[i]);
+        return r;
+    }
+
+    private static void Load(ReadOnlySpan<double> src, Span<T> dst)
+    {
+        if (typeof(T) == typeof(double)) MemoryMarshal.Cast<double, T>(src).CopyTo(dst);
+        else for (int i = 0; i < dst.Length; i++) dst[i] = T.CreateTruncating(src[i]);
     }
 
     /// <summary>Scratch for one sample: every op's input and gradient; reuse it across calls (one per thread).</summary>
     public sealed class Workspace
     {
-        internal readonly double[][] Out, Grad, Inputs, GradSlot;
-        internal readonly double[]?[] Slot;
+        internal readonly T[][] Out, Grad, Inputs, GradSlot;
+        internal readonly T[]?[] Slot;
         internal readonly bool[] GradSlotLive;
         internal readonly int[][] ArgMax;
-        internal readonly double[] Image;
+        internal readonly T[] Image;
 
-        internal Workspace(ArchitectureNetwork net)
+        internal Workspace(ArchitectureNetwork<T> net)
         {
             Op[] ops = net._program.Ops;
-            Out = new double[ops.Length][];
-            Grad = new double[ops.Length + 1][];
+            Out = new T[ops.Length][];
+            Grad = new T[ops.Length + 1][];
             for (int i = 0; i < ops.Length; i++)
             {
                 int outLen = i + 1 < ops.Length ? net._lenIn[i + 1] : net.Outputs;
-                Out[i] = ops[i].Kind is OpKind.Save or OpKind.Load or OpKind.Flatten ? [] : new double[outLen];
-                Grad[i] = new double[net._lenIn[i]];
+                Out[i] = ops[i].Kind is OpKind.Save or OpKind.Load or OpKind.Flatten ? [] : new T[outLen];
+                Grad[i] = new T[net._lenIn[i]];
             }
-            Grad[ops.Length] = new double[net.Outputs];
+            Grad[ops.Length] = new T[net.Outputs];
             int slots = Math.Max(net._program.Slots, 1), maxLen = Math.Max(net.Outputs, net._lenIn.Max());
-            Slot = new double[slots][];
-            GradSlot = new double[slots][];
-            for (int s = 0; s < slots; s++) GradSlot[s] = net._program.Slots > 0 ? new double[maxLen] : [];
+            Slot = new T[slots][];
+            GradSlot = new T[slots][];
+            for (int s = 0; s < slots; s++) GradSlot[s] = net._program.Slots > 0 ? new T[maxLen] : [];
             GradSlotLive = new bool[slots];
-            Inputs = new double[ops.Length][];
-            Image = new double[net._inputLength];
+            Inputs = new T[ops.Length][];
+            Image = new T[net._inputLength];
             ArgMax = new int[ops.Length][];
             for (int i = 0; i < ops.Length; i++) ArgMax[i] = ops[i].Kind == OpKind.MaxPool ? new int[ops[i].Pout * ops[i].Cout] : [];
         }
     }
 
-    /// <summary>A workspace for <see cref="Forward(ReadOnlySpan{double}, Span{double}, Workspace)"/> and <see cref="Gradient"/>.</summary>
+    /// <summary>A workspace for <see cref="Forward(ReadOnlySpan{T}, Span{T}, Workspace)"/> and <see cref="Gradient"/>.</summary>
     public Workspace CreateWorkspace() => new(this);
 
-    /// <summary>f(x) of one image (H·W·C values, channels last) into <paramref name="output"/> (<see cref="Outputs"/> values).</summary>
-    public void Forward(ReadOnlySpan<double> image, Span<double> output, Workspace workspace)
+    /// <summary>f(x) of one image (H·W·C values, channels last) into <paramref name="output"/> (<see cref="ArchitectureNetwork.Outputs"/> values).</summary>
+    public void Forward(ReadOnlySpan<T> image, Span<T> output, Workspace workspace)
     {
         ArgumentNullException.ThrowIfNull(workspace);
         if (image.Length != _inputLength) throw new ArgumentException($"image has {image.Length} values, expected {_inputLength}", nameof(image));
@@ -165,63 +291,67 @@ public sealed class ArchitectureNetwork
         RunForward(workspace.Image, workspace).AsSpan(0, Outputs).CopyTo(output);
     }
 
-    /// <summary>f on every image: N×<see cref="Outputs"/>.</summary>
-    public Matrix Forward(ImageSet x)
+    /// <inheritdoc/>
+    public override Matrix Forward(ImageSet x)
     {
         CheckShape(x, nameof(x));
         var result = new Matrix(x.Count, Outputs);
         int k = Outputs, stride = x.Stride;
         ForSamples(x.Count, (ws, i) =>
         {
-            x.Data.AsSpan(i * stride, stride).CopyTo(ws.Image);
-            RunForward(ws.Image, ws).AsSpan(0, k).CopyTo(result.Data.AsSpan(i * k, k));
+            Load(x.Data.AsSpan(i * stride, stride), ws.Image);
+            T[] f = RunForward(ws.Image, ws);
+            for (int q = 0; q < k; q++) result.Data[i * k + q] = double.CreateTruncating(f[q]);
         });
         return result;
     }
 
     /// <summary>
-    /// Σ_k w_k ∂f_k(x)/∂θ into <paramref name="gradient"/> (overwritten; <see cref="ParameterCount"/> values):
+    /// Σ_k w_k ∂f_k(x)/∂θ into <paramref name="gradient"/> (overwritten; <see cref="ArchitectureNetwork.ParameterCount"/> values):
     /// with w = e_k, the Jacobian row of output k; with w = f(x) − y, the gradient of ½‖f(x) − y‖².
     /// Also returns f(x) in <paramref name="output"/> when it is not empty.
     /// </summary>
-    public void Gradient(ReadOnlySpan<double> image, ReadOnlySpan<double> outputWeights, Span<double> gradient, Workspace workspace, Span<double> output = default)
+    public void Gradient(ReadOnlySpan<T> image, ReadOnlySpan<T> outputWeights, Span<T> gradient, Workspace workspace, Span<T> output = default)
     {
         ArgumentNullException.ThrowIfNull(workspace);
         if (image.Length != _inputLength) throw new ArgumentException($"image has {image.Length} values, expected {_inputLength}", nameof(image));
         if (outputWeights.Length != Outputs) throw new ArgumentException($"{outputWeights.Length} output weights, expected {Outputs}", nameof(outputWeights));
         if (gradient.Length != ParameterCount) throw new ArgumentException($"gradient has {gradient.Length} values, expected {ParameterCount}", nameof(gradient));
         image.CopyTo(workspace.Image);
-        double[] y = RunForward(workspace.Image, workspace);
+        T[] y = RunForward(workspace.Image, workspace);
         if (!output.IsEmpty) y.AsSpan(0, Outputs).CopyTo(output);
         gradient.Clear();
         RunBackward(outputWeights, gradient, workspace);
     }
 
-    /// <summary>
-    /// One step of full-batch gradient descent on C(θ) = 1/(2N) Σ_i ‖f(x_i) − y_i‖² (docs/design.md §1) with
-    /// learning rate <paramref name="learningRate"/>; returns C before the step. <paramref name="y"/> is N×<see cref="Outputs"/>.
-    /// </summary>
-    public double TrainStep(ImageSet x, Matrix y, double learningRate)
+    /// <inheritdoc/>
+    public override double TrainStep(ImageSet x, Matrix y, double learningRate, int trainableFrom = 0)
     {
         CheckShape(x, nameof(x));
         ArgumentNullException.ThrowIfNull(y);
         if (y.Rows != x.Count || y.Cols != Outputs) throw new ArgumentException($"targets are {y.Rows}×{y.Cols}, expected {x.Count}×{Outputs}", nameof(y));
         if (!double.IsFinite(learningRate) || learningRate <= 0) throw new ArgumentOutOfRangeException(nameof(learningRate), learningRate, "learning rate must be finite and positive");
+        int frozen = TrainableOffset(trainableFrom);
         int n = x.Count, k = Outputs, stride = x.Stride, p = ParameterCount;
         // fixed blocks of samples, summed in block order: the same bits for every thread count
         int blocks = Math.Min(n, 16);
-        var partial = new double[blocks][];
+        var partial = new T[blocks][];
         var cost = new double[blocks];
         ForBlocks(blocks, (ws, b) =>
         {
-            var g = new double[p]; // Σ over the block's samples of (f − y)ᵀ ∂f/∂θ: back-propagation accumulates into it
-            var r = new double[k];
+            var g = new T[p]; // Σ over the block's samples of (f − y)ᵀ ∂f/∂θ: back-propagation accumulates into it
+            var r = new T[k];
             double c = 0;
             for (int i = (int)((long)n * b / blocks); i < (int)((long)n * (b + 1) / blocks); i++)
             {
-                x.Data.AsSpan(i * stride, stride).CopyTo(ws.Image);
-                double[] f = RunForward(ws.Image, ws);
-                for (int j = 0; j < k; j++) { r[j] = f[j] - y[i, j]; c += r[j] * r[j]; }
+                Load(x.Data.AsSpan(i * stride, stride), ws.Image);
+                T[] f = RunForward(ws.Image, ws);
+                for (int j = 0; j < k; j++)
+                {
+                    r[j] = f[j] - T.CreateTruncating(y[i, j]);
+                    double rj = double.CreateTruncating(r[j]);
+                    c += rj * rj;
+                }
                 RunBackward(r, g, ws);
             }
             partial[b] = g;
@@ -230,35 +360,33 @@ public sealed class ArchitectureNetwork
         double total = 0;
         for (int b = 1; b < blocks; b++) TensorPrimitives.Add(partial[0], partial[b], partial[0]);
         for (int b = 0; b < blocks; b++) total += cost[b];
-        TensorPrimitives.MultiplyAdd(partial[0], -learningRate / n, Parameters, Parameters);
+        Span<T> trained = Parameters.AsSpan(frozen);
+        TensorPrimitives.MultiplyAdd(partial[0].AsSpan(frozen), T.CreateTruncating(-learningRate / n), trained, trained);
         return total / (2.0 * n);
     }
 
-    /// <summary>
-    /// The empirical NTK Θ̂(x_i, x2_j) = (1/K) Σ_k ∂f_k(x_i)/∂θ · ∂f_k(x2_j)/∂θ (the trace over the K outputs,
-    /// normalised: it converges to the scalar Θ of <see cref="ArchitectureKernels"/>), and, when the network
-    /// ends with a dense readout, the empirical NNGP σw²/n · h(x)·h(x2) + β² of its last hidden features h
-    /// (null otherwise). <paramref name="x2"/> null: X2 = X. From per-sample Jacobians (N·K·P values) and one
-    /// matrix product.
-    /// </summary>
-    public (Matrix Ntk, Matrix? Nngp) EmpiricalKernel(ImageSet x, ImageSet? x2 = null)
+    /// <inheritdoc/>
+    public override (Matrix Ntk, Matrix? Nngp) EmpiricalKernel(ImageSet x, ImageSet? x2 = null, int trainableFrom = 0)
     {
         CheckShape(x, nameof(x));
         if (x2 is not null) CheckShape(x2, nameof(x2));
+        int frozen = TrainableOffset(trainableFrom);
         ImageSet other = x2 ?? x;
         int k = Outputs, p = ParameterCount;
         if ((long)(x.Count + (x2?.Count ?? 0)) * k * p > Array.MaxLength)
             throw new ArchitectureException($"the Jacobians of {x.Count + (x2?.Count ?? 0)} points × {k} outputs × {p} parameters do not fit in one array; use fewer points per call (tiles)");
-        double[] ja = Jacobian(x), jb = x2 is null ? ja : Jacobian(x2);
+        T[] ja = Jacobian(x), jb = x2 is null ? ja : Jacobian(x2);
         int n = x.Count, m = other.Count;
-        var full = new double[(long)n * k * m * k];
-        Gemm.Multiply(NtkFast.Numerics.Op.None, NtkFast.Numerics.Op.Transpose, n * k, m * k, p, 1.0, ja, p, jb, p, 0.0, full, m * k);
+        var full = new T[(long)n * k * m * k];
+        // the frozen parameters are a prefix of θ: the product runs over the trained columns only
+        NetworkOps.Gemm<T>(NtkFast.Numerics.Op.None, NtkFast.Numerics.Op.Transpose, n * k, m * k, p - frozen, 1.0,
+            ja.AsSpan(frozen), p, jb.AsSpan(frozen), p, 0.0, full, m * k);
         var ntk = new Matrix(n, m);
         for (int i = 0; i < n; i++)
             for (int j = 0; j < m; j++)
             {
                 double s = 0;
-                for (int q = 0; q < k; q++) s += full[((long)(i * k + q)) * m * k + j * k + q];
+                for (int q = 0; q < k; q++) s += double.CreateTruncating(full[((long)(i * k + q)) * m * k + j * k + q]);
                 ntk[i, j] = s / k;
             }
         return (ntk, Nngp(x, other));
@@ -270,22 +398,23 @@ public sealed class ArchitectureNetwork
         int last = ops.Length - 1;
         if (_affine[last] is null || ops[last].Pin != 1) return null;
         int d = ops[last].Cin;
-        double[] ha = Features(x, last, d), hb = ReferenceEquals(x, other) ? ha : Features(other, last, d);
+        T[] ha = Features(x, last, d), hb = ReferenceEquals(x, other) ? ha : Features(other, last, d);
         var s = new Matrix(x.Count, other.Count);
+        var prod = new T[s.Data.Length];
         // in either parameterisation the readout's weights are N(0, σw²/n) and its bias N(0, β²) in function terms
         double w2 = ops[last].W2 / ops[last].FanIn, b2 = ops[last].B2;
-        Gemm.Multiply(NtkFast.Numerics.Op.None, NtkFast.Numerics.Op.Transpose, x.Count, other.Count, d, w2, ha, d, hb, d, 0.0, s.Data, other.Count);
-        for (int i = 0; i < s.Data.Length; i++) s.Data[i] += b2;
+        NetworkOps.Gemm<T>(NtkFast.Numerics.Op.None, NtkFast.Numerics.Op.Transpose, x.Count, other.Count, d, w2, ha, d, hb, d, 0.0, prod, other.Count);
+        for (int i = 0; i < s.Data.Length; i++) s.Data[i] = double.CreateTruncating(prod[i]) + b2;
         return s;
     }
 
-    private double[] Features(ImageSet x, int op, int d)
+    private T[] Features(ImageSet x, int op, int d)
     {
-        var h = new double[(long)x.Count * d];
+        var h = new T[(long)x.Count * d];
         int stride = x.Stride;
         ForSamples(x.Count, (ws, i) =>
         {
-            x.Data.AsSpan(i * stride, stride).CopyTo(ws.Image);
+            Load(x.Data.AsSpan(i * stride, stride), ws.Image);
             RunForward(ws.Image, ws);
             ws.Inputs[op].AsSpan(0, d).CopyTo(h.AsSpan(i * d, d));
         });
@@ -293,18 +422,20 @@ public sealed class ArchitectureNetwork
     }
 
     /// <summary>Rows (sample i, output k) of ∂f_k(x_i)/∂θ: (N·K)×P.</summary>
-    private double[] Jacobian(ImageSet x)
+    private T[] Jacobian(ImageSet x)
     {
         int k = Outputs, p = ParameterCount, stride = x.Stride;
-        var j = new double[(long)x.Count * k * p];
+        var j = new T[(long)x.Count * k * p];
         ForSamples(x.Count, (ws, i) =>
         {
-            var w = new double[k];
+            var w = new T[k];
+            var image = new T[stride];
+            Load(x.Data.AsSpan(i * stride, stride), image);
             for (int q = 0; q < k; q++)
             {
                 Array.Clear(w);
-                w[q] = 1;
-                Gradient(x.Data.AsSpan(i * stride, stride), w, j.AsSpan((int)(((long)i * k + q) * p), p), ws);
+                w[q] = T.One;
+                Gradient(image, w, j.AsSpan((int)(((long)i * k + q) * p), p), ws);
             }
         });
         return j;
@@ -326,21 +457,21 @@ public sealed class ArchitectureNetwork
 
     private void ForBlocks(int blocks, Action<Workspace, int> body) => ForSamples(blocks, body);
 
-    private double[] RunForward(double[] image, Workspace ws)
+    private T[] RunForward(T[] image, Workspace ws)
     {
         Op[] ops = _program.Ops;
         // every op's input is kept (a reference: the image, an op's output or a slot) for back-propagation
-        double[][] inputs = ws.Inputs;
-        double[] cur = image;
+        T[][] inputs = ws.Inputs;
+        T[] cur = image;
         for (int i = 0; i < ops.Length; i++)
         {
             Op op = ops[i];
             inputs[i] = cur;
-            double[] o = ws.Out[i];
+            T[] o = ws.Out[i];
             switch (op.Kind)
             {
-                case OpKind.Affine: AffineForward(op, _affine[i]!, cur, o); cur = o; break;
-                case OpKind.Activation: op.Act!.Forward(cur.AsSpan(0, _lenIn[i]), o); cur = o; break;
+                case OpKind.Affine: AffineForward(op, _affine[i]!, _wScale[i], _bScale[i], cur, o); cur = o; break;
+                case OpKind.Activation: NetworkOps.Forward<T>(op.Act!, cur.AsSpan(0, _lenIn[i]), o); cur = o; break;
                 case OpKind.Pool: PoolForward(op, cur, o); cur = o; break;
                 case OpKind.MaxPool: MaxPoolForward(op, cur, o, ws.ArgMax[i]); cur = o; break;
                 case OpKind.Gap: GapForward(op, cur, o); cur = o; break;
@@ -361,23 +492,23 @@ public sealed class ArchitectureNetwork
     }
 
     /// <summary>Adds Σ_k seed_k ∂f_k/∂θ (at the forward state in <paramref name="ws"/>) to <paramref name="grad"/>.</summary>
-    private void RunBackward(ReadOnlySpan<double> seed, Span<double> grad, Workspace ws)
+    private void RunBackward(ReadOnlySpan<T> seed, Span<T> grad, Workspace ws)
     {
         Op[] ops = _program.Ops;
-        double[][] inputs = ws.Inputs;
-        double[] g = ws.Grad[ops.Length];
+        T[][] inputs = ws.Inputs;
+        T[] g = ws.Grad[ops.Length];
         seed.CopyTo(g);
         Array.Clear(ws.GradSlotLive);
         for (int i = ops.Length - 1; i >= 0; i--)
         {
             Op op = ops[i];
-            double[] gin = ws.Grad[i];
+            T[] gin = ws.Grad[i];
             int len = _lenIn[i];
             switch (op.Kind)
             {
-                case OpKind.Affine: AffineBackward(op, _affine[i]!, inputs[i], g, gin, grad); break;
+                case OpKind.Affine: AffineBackward(op, _affine[i]!, _wScale[i], _bScale[i], inputs[i], g, gin, grad); break;
                 case OpKind.Activation:
-                    op.Act!.Derivative(inputs[i].AsSpan(0, len), gin.AsSpan(0, len));
+                    NetworkOps.Derivative<T>(op.Act!, inputs[i].AsSpan(0, len), gin.AsSpan(0, len));
                     TensorPrimitives.Multiply(gin.AsSpan(0, len), g.AsSpan(0, len), gin.AsSpan(0, len));
                     break;
                 case OpKind.Pool: PoolBackward(op, g, gin); break;
@@ -391,7 +522,7 @@ public sealed class ArchitectureNetwork
                 }
                 case OpKind.Gap:
                 {
-                    double inv = 1.0 / op.Pin;
+                    T inv = T.One / T.CreateTruncating(op.Pin);
                     for (int px = 0; px < op.Pin; px++)
                         TensorPrimitives.Multiply(g.AsSpan(0, op.Cin), inv, gin.AsSpan(px * op.Cin, op.Cin));
                     break;
@@ -407,7 +538,7 @@ public sealed class ArchitectureNetwork
                 case OpKind.Load:
                 {
                     int outLen = i + 1 < ops.Length ? _lenIn[i + 1] : Outputs;
-                    Span<double> gs = ws.GradSlot[op.Slot].AsSpan(0, outLen);
+                    Span<T> gs = ws.GradSlot[op.Slot].AsSpan(0, outLen);
                     if (ws.GradSlotLive[op.Slot]) TensorPrimitives.Add(gs, g.AsSpan(0, outLen), gs);
                     else g.AsSpan(0, outLen).CopyTo(gs);
                     ws.GradSlotLive[op.Slot] = true;
@@ -424,16 +555,16 @@ public sealed class ArchitectureNetwork
         }
     }
 
-    private void AffineForward(Op op, AffineInfo info, double[] input, double[] output)
+    private void AffineForward(Op op, AffineInfo info, T wScale, T bScale, T[] input, T[] output)
     {
-        ReadOnlySpan<double> theta = Parameters;
+        ReadOnlySpan<T> theta = Parameters;
         int cin = op.Cin, cout = op.Cout;
-        ReadOnlySpan<double> bias = theta.Slice(info.BOffset, cout);
+        ReadOnlySpan<T> bias = theta.Slice(info.BOffset, cout);
         for (int ho = 0; ho < op.Hout; ho++)
             for (int wo = 0; wo < op.Wout; wo++)
             {
-                Span<double> o = output.AsSpan((ho * op.Wout + wo) * cout, cout);
-                TensorPrimitives.Multiply(bias, info.BScale, o);
+                Span<T> o = output.AsSpan((ho * op.Wout + wo) * cout, cout);
+                TensorPrimitives.Multiply(bias, bScale, o);
                 for (int a = 0; a < op.Kh; a++)
                 {
                     int hi = ho * op.Sh + a - op.PadT;
@@ -445,26 +576,26 @@ public sealed class ArchitectureNetwork
                         int xBase = (hi * op.Win + wi) * cin, wBase = info.WOffset + (a * op.Kw + b) * cin * cout;
                         for (int ci = 0; ci < cin; ci++)
                         {
-                            double xv = input[xBase + ci];
-                            if (xv == 0) continue; // exact: adds nothing (relu zeros, padding)
-                            TensorPrimitives.MultiplyAdd(theta.Slice(wBase + ci * cout, cout), xv * info.WScale, o, o);
+                            T xv = input[xBase + ci];
+                            if (xv == T.Zero) continue; // exact: adds nothing (relu zeros, padding)
+                            TensorPrimitives.MultiplyAdd(theta.Slice(wBase + ci * cout, cout), xv * wScale, o, o);
                         }
                     }
                 }
             }
     }
 
-    private void AffineBackward(Op op, AffineInfo info, double[] input, double[] gOut, double[] gIn, Span<double> grad)
+    private void AffineBackward(Op op, AffineInfo info, T wScale, T bScale, T[] input, T[] gOut, T[] gIn, Span<T> grad)
     {
-        ReadOnlySpan<double> theta = Parameters;
+        ReadOnlySpan<T> theta = Parameters;
         int cin = op.Cin, cout = op.Cout;
         Array.Clear(gIn, 0, op.Pin * cin);
-        Span<double> gb = grad.Slice(info.BOffset, cout);
+        Span<T> gb = grad.Slice(info.BOffset, cout);
         for (int ho = 0; ho < op.Hout; ho++)
             for (int wo = 0; wo < op.Wout; wo++)
             {
-                ReadOnlySpan<double> go = gOut.AsSpan((ho * op.Wout + wo) * cout, cout);
-                if (info.BScale != 0) TensorPrimitives.MultiplyAdd(go, info.BScale, gb, gb);
+                ReadOnlySpan<T> go = gOut.AsSpan((ho * op.Wout + wo) * cout, cout);
+                if (bScale != T.Zero) TensorPrimitives.MultiplyAdd(go, bScale, gb, gb);
                 for (int a = 0; a < op.Kh; a++)
                 {
                     int hi = ho * op.Sh + a - op.PadT;
@@ -476,26 +607,26 @@ public sealed class ArchitectureNetwork
                         int xBase = (hi * op.Win + wi) * cin, wBase = info.WOffset + (a * op.Kw + b) * cin * cout;
                         for (int ci = 0; ci < cin; ci++)
                         {
-                            ReadOnlySpan<double> w = theta.Slice(wBase + ci * cout, cout);
-                            gIn[xBase + ci] += info.WScale * TensorPrimitives.Dot(w, go);
-                            double xv = input[xBase + ci];
-                            if (xv == 0) continue;
-                            Span<double> gw = grad.Slice(wBase + ci * cout, cout);
-                            TensorPrimitives.MultiplyAdd(go, xv * info.WScale, gw, gw);
+                            ReadOnlySpan<T> w = theta.Slice(wBase + ci * cout, cout);
+                            gIn[xBase + ci] += wScale * TensorPrimitives.Dot(w, go);
+                            T xv = input[xBase + ci];
+                            if (xv == T.Zero) continue;
+                            Span<T> gw = grad.Slice(wBase + ci * cout, cout);
+                            TensorPrimitives.MultiplyAdd(go, xv * wScale, gw, gw);
                         }
                     }
                 }
             }
     }
 
-    private static void PoolForward(Op op, double[] input, double[] output)
+    private static void PoolForward(Op op, T[] input, T[] output)
     {
         int c = op.Cin;
-        double inv = 1.0 / (op.Kh * op.Kw);
+        T inv = T.One / T.CreateTruncating(op.Kh * op.Kw);
         for (int ho = 0; ho < op.Hout; ho++)
             for (int wo = 0; wo < op.Wout; wo++)
             {
-                Span<double> o = output.AsSpan((ho * op.Wout + wo) * c, c);
+                Span<T> o = output.AsSpan((ho * op.Wout + wo) * c, c);
                 o.Clear();
                 for (int a = 0; a < op.Kh; a++)
                     for (int b = 0; b < op.Kw; b++)
@@ -504,25 +635,25 @@ public sealed class ArchitectureNetwork
             }
     }
 
-    private static void PoolBackward(Op op, double[] gOut, double[] gIn)
+    private static void PoolBackward(Op op, T[] gOut, T[] gIn)
     {
         int c = op.Cin;
-        double inv = 1.0 / (op.Kh * op.Kw);
+        T inv = T.One / T.CreateTruncating(op.Kh * op.Kw);
         Array.Clear(gIn, 0, op.Pin * c);
         for (int ho = 0; ho < op.Hout; ho++)
             for (int wo = 0; wo < op.Wout; wo++)
             {
-                ReadOnlySpan<double> go = gOut.AsSpan((ho * op.Wout + wo) * c, c);
+                ReadOnlySpan<T> go = gOut.AsSpan((ho * op.Wout + wo) * c, c);
                 for (int a = 0; a < op.Kh; a++)
                     for (int b = 0; b < op.Kw; b++)
                     {
-                        Span<double> gi = gIn.AsSpan(((ho * op.Sh + a) * op.Win + wo * op.Sw + b) * c, c);
+                        Span<T> gi = gIn.AsSpan(((ho * op.Sh + a) * op.Win + wo * op.Sw + b) * c, c);
                         TensorPrimitives.MultiplyAdd(go, inv, gi, gi);
                     }
             }
     }
 
-    private static void MaxPoolForward(Op op, double[] input, double[] output, int[] argMax)
+    private static void MaxPoolForward(Op op, T[] input, T[] output, int[] argMax)
     {
         int c = op.Cin;
         for (int ho = 0; ho < op.Hout; ho++)
@@ -542,12 +673,12 @@ public sealed class ArchitectureNetwork
                 }
     }
 
-    private static void GapForward(Op op, double[] input, double[] output)
+    private static void GapForward(Op op, T[] input, T[] output)
     {
         int c = op.Cin;
-        Span<double> o = output.AsSpan(0, c);
+        Span<T> o = output.AsSpan(0, c);
         o.Clear();
         for (int px = 0; px < op.Pin; px++) TensorPrimitives.Add(o, input.AsSpan(px * c, c), o);
-        TensorPrimitives.Multiply(o, 1.0 / op.Pin, o);
+        TensorPrimitives.Multiply(o, T.One / T.CreateTruncating(op.Pin), o);
     }
 }

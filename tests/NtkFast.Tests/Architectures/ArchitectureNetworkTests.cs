@@ -40,7 +40,7 @@ public class ArchitectureNetworkTests
     public void Gradient_matches_central_finite_differences(string spec, int h, int w, int c)
     {
         Architecture arch = Architecture.Parse(spec, weightStd: 1.2, beta: 0.3);
-        ArchitectureNetwork net = ArchitectureNetwork.Initialize(arch, h, w, c, seed: 5);
+        ArchitectureNetwork<double> net = ArchitectureNetwork.Initialize(arch, h, w, c, seed: 5);
         ImageSet x = Images(1, h, w, c, 3);
         var ws = net.CreateWorkspace();
         var weights = new double[net.Outputs];
@@ -76,7 +76,7 @@ public class ArchitectureNetworkTests
     public void Standard_parameterisation_does_not_train_a_zero_bias()
     {
         Architecture arch = Architecture.Parse("param:standard dense:4,b=0 relu dense:1", beta: 0.2);
-        ArchitectureNetwork net = ArchitectureNetwork.Initialize(arch, 1, 1, 3, seed: 1);
+        ArchitectureNetwork<double> net = ArchitectureNetwork.Initialize(arch, 1, 1, 3, seed: 1);
         var grad = new double[net.ParameterCount];
         net.Gradient(Images(1, 1, 1, 3, 2).Data, [1.0], grad, net.CreateWorkspace());
         // θ: W0 (3×4), b0 (4, β = 0: fixed at 0), W1 (4×1), b1 (1)
@@ -92,7 +92,7 @@ public class ArchitectureNetworkTests
     {
         int[] widths = [3, 7, 5, 2];
         Architecture arch = Architecture.Parse($"dense:7 {activation} dense:5 {activation} dense:2", weightStd, beta);
-        ArchitectureNetwork net = ArchitectureNetwork.Initialize(arch, 1, 1, 3, seed: 9);
+        ArchitectureNetwork<double> net = ArchitectureNetwork.Initialize(arch, 1, 1, 3, seed: 9);
         var mlpArch = new MlpArchitecture(widths, ActivationRegistry.Parse(activation), beta, weightStd);
         var theta = new double[mlpArch.ParameterCount];
         var mlp = new Mlp<double>(mlpArch, theta);
@@ -128,7 +128,7 @@ public class ArchitectureNetworkTests
     public void Gradient_descent_lowers_the_cost_and_its_gradient_is_the_costs()
     {
         Architecture arch = Architecture.Parse("conv:32,3x3,same tanh gap dense:2");
-        ArchitectureNetwork net = ArchitectureNetwork.Initialize(arch, 4, 4, 1, seed: 2);
+        ArchitectureNetwork<double> net = ArchitectureNetwork.Initialize(arch, 4, 4, 1, seed: 2);
         ImageSet x = Images(5, 4, 4, 1, 8);
         var y = new Matrix(5, 2);
         for (int i = 0; i < 10; i++) y.Data[i] = Math.Sin(i);
@@ -179,7 +179,7 @@ public class ArchitectureNetworkTests
             for (int r = 0; r < 2; r++)
             {
                 NtkParallel.MaxThreads = r == 0 ? 1 : 4;
-                ArchitectureNetwork net = ArchitectureNetwork.Initialize(arch, 4, 4, 2, seed: 3);
+                ArchitectureNetwork<double> net = ArchitectureNetwork.Initialize(arch, 4, 4, 2, seed: 3);
                 net.TrainStep(x, y, 0.1);
                 (Matrix ntk, Matrix? nngp) = net.EmpiricalKernel(x);
                 runs[r] = [.. net.Parameters, .. ntk.Data, .. nngp!.Data];
@@ -196,7 +196,7 @@ public class ArchitectureNetworkTests
         var sum = new double[len]; var sq = new double[len]; var sumS = new double[len];
         for (int s = 0; s < seeds; s++)
         {
-            ArchitectureNetwork net = ArchitectureNetwork.Initialize(arch, x.Height, x.Width, x.Channels, (ulong)(100 + s));
+            ArchitectureNetwork<double> net = ArchitectureNetwork.Initialize(arch, x.Height, x.Width, x.Channels, (ulong)(100 + s));
             (Matrix ntk, Matrix? nngp) = net.EmpiricalKernel(x);
             for (int i = 0; i < len; i++) { sum[i] += ntk.Data[i]; sq[i] += ntk.Data[i] * ntk.Data[i]; sumS[i] += nngp!.Data[i]; }
         }

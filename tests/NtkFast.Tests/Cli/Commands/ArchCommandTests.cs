@@ -170,8 +170,8 @@ public sealed class ArchCommandTests : IDisposable
         const string spec = "conv:5,3x3,same tanh avgpool:2 flatten dense:2";
         CliResult init = CliRunner.Run("init", "--arch", spec, "--input-shape", "4,4,2", "--seed", "11", "--weight-std", "1.1", "--out", P("net.npz"));
         Assert.True(init.ExitCode == 0, init.StdErr);
-        ArchitectureNetwork fresh = ArchitectureNetwork.Initialize(Architecture.Parse(spec, 1.1, 0.1), 4, 4, 2, 11);
-        ArchitectureNetwork read = ArchitectureNetworkFile.Read(P("net.npz"));
+        ArchitectureNetwork<double> fresh = ArchitectureNetwork.Initialize(Architecture.Parse(spec, 1.1, 0.1), 4, 4, 2, 11);
+        ArchitectureNetwork<double> read = ArchitectureNetworkFile.Read<double>(P("net.npz"));
         Assert.Equal(fresh.Parameters, read.Parameters);
 
         CliResult train = CliRunner.Run("train", "--params", P("net.npz"), "--x", P("tx.npy"), "--y", P("ty.npy"), "--lr", "0.5", "--steps", "7",
@@ -180,7 +180,7 @@ public sealed class ArchCommandTests : IDisposable
         var y = new NtkFast.Numerics.Matrix(6, 2, yData);
         var costs = new List<double>();
         for (int s = 0; s < 7; s++) costs.Add(fresh.TrainStep(x, y, 0.5));
-        Assert.Equal(fresh.Parameters, ArchitectureNetworkFile.Read(P("trained.npz")).Parameters);
+        Assert.Equal(fresh.Parameters, ArchitectureNetworkFile.Read<double>(P("trained.npz")).Parameters);
         string[] log = File.ReadAllLines(P("log.csv"));
         Assert.Equal(9, log.Length);
         Assert.Equal(costs[6], double.Parse(log[7].Split(',')[1], System.Globalization.CultureInfo.InvariantCulture));
