@@ -48,16 +48,12 @@ public sealed class InMemoryKernelSource : IKernelBlockSource
 
     public IReadOnlyList<int> EntryShape(int output) => _entryShapes[output];
 
-    /// <summary>The matrices themselves.</summary>
-    public long FixedBytes
-    {
-        get
-        {
-            long b = 0;
-            foreach (double[] d in _data) b += d.LongLength * sizeof(double);
-            return b;
-        }
-    }
+    /// <summary>
+    /// Nothing: the matrices exist before the write starts (the caller allocated them), so a memory limit
+    /// measured before that — the default one — budgets what the write adds, its tile buffers; counting the
+    /// matrices too would refuse to write a kernel that is already computed.
+    /// </summary>
+    public long FixedBytes => 0;
 
     /// <summary>Nothing: a block is a copy.</summary>
     public long WorkspaceBytes(int rows, int cols) => 0;

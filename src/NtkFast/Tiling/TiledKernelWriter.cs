@@ -172,8 +172,9 @@ internal static class TiledKernelWriter
             long wanted = (long)TilesPerWorker * comm.Size * threads;
             while (tile > MinBalancedTile && new TileGrid(r1 - r0, c1 - c0, tile, symmetric).Count < wanted)
                 tile = Math.Max(MinBalancedTile, tile / 2 / 64 * 64);
-            // Large entries: the automatic tile shrinks until every output's buffer is one array.
-            while (tile > 1 && perEntry * tile * tile > Array.MaxLength) tile /= 2;
+            // Entries of several values: a worker's buffer stays what scalar outputs' largest tiles take
+            // (outputs × MaxAutoTile² values), not q² times more.
+            while (tile > 1 && perEntry * tile * tile > (long)outs * MaxAutoTile * MaxAutoTile) tile /= 2;
         }
         // A tile larger than the window is the window (one tile: the in-memory case), and a tile's
         // buffer of every output must be one .NET array.

@@ -112,6 +112,19 @@ public sealed class InMemoryKernelSourceTests : IDisposable
     }
 
     [Fact]
+    public void Large_entries_get_automatic_tiles_whose_buffer_is_that_of_one_scalar_output()
+    {
+        const int n = 210, q = 10;
+        double[] full = Values((long)n * n * q * q, 5);
+        var source = new InMemoryKernelSource(n, n, [(full, [q, q])]);
+        Assert.Equal(0, source.FixedBytes); // already in memory: the limit budgets what the write adds
+        string a = P("big.npy");
+        TiledRunReport r = KernelOutput.Write(source, [a], new KernelOutputPlan { Threads = 1, MemoryLimitBytes = 1L << 30 });
+        Assert.Equal(128, r.TileSize); // 100·128² ≤ 2048² < 100·256²
+        Assert.Equal(NpyBytes(full, [n, n, q, q]), File.ReadAllBytes(a));
+    }
+
+    [Fact]
     public void Bad_shapes_are_refused()
     {
         Assert.Throws<ArgumentException>(() => new InMemoryKernelSource(3, 3, [(new double[9], [2, 2])]));
