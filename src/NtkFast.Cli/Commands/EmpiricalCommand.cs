@@ -161,9 +161,7 @@ internal sealed class EmpiricalCommand : ICommand
         string source = monteCarlo ? "--widths" : $"--params {Options.CliMessages.Name(paramsPath)}";
         Options.PointSetOptions.CheckInputWidth(x, "x", arch.InputWidth, source);
         if (x2 is not null) Options.PointSetOptions.CheckInputWidth(x2, "x2", arch.InputWidth, source);
-        int q = arch.OutputWidth, n = x.Rows, m = x2?.Rows ?? n;
-        long size = (long)n * m * (outputs == EmpiricalOutputs.Full ? q * q : 1);
-        if (size > Array.MaxLength) throw new CliException($"the kernel ({size} elements) is too large for one array");
+        int n = x.Rows, m = x2?.Rows ?? n;
         EmpiricalMethod method = reference ? EmpiricalMethod.Jacobian : EmpiricalMethod.Structured;
         bool wantNngp = nngpPath is not null || reportPath is not null;
         single |= file?.IsFloat32 ?? false;
@@ -208,25 +206,21 @@ internal sealed class EmpiricalCommand : ICommand
                 : EmpiricalKernel.Compute(file!.ToNetwork<double>(), x, x2, outputs, trainableFrom, wantNngp, method);
             (ntk, nngp, shape) = (r.Ntk, r.Nngp, r.NtkShape);
         }
-        if (!AllFinite(ntk) || (nngp is not null && !AllFinite(nngp)))
-            throw new CliException("the kernel has non-finite entries (the network's activations overflow)", ExitCodes.Failure);
+        FiniteChecked.Ensure(ntk);
+        if (nngp is not null) FiniteChecked.Ensure(nngp);
 
-        string? report = null;
-        if (reportPath is not null)
-            report = DiagnosticsCsv(arch, trainableFrom, x, ntk, nngp!, outputs);
-
-        using var outs = new AtomicOutputs();
-        Npy.Write(outs.Open(ntkPath), ntk, shape);
-        if (ntkStdPath is not null) Npy.Write(outs.Open(ntkStdPath), ntkStd, shape);
-        if (nngpPath is not null) Npy.Write(outs.Open(nngpPath), nngp!, [n, m]);
-        if (nngpStdPath is not null) Npy.Write(outs.Open(nngpStdPath), nngpStd!, [n, m]);
-        if (report is not null)
-        {
-            byte[] bytes = Encoding.UTF8.GetBytes(report);
-            outs.Open(reportPath!).Write(bytes);
-        }
-        outs.Commit();
-        return ExitCodes.Ok;
+        // The kernels computed in memory (Monte Carlo, every output pair, the reference Jacobian product, or
+        // with the diagnostics) take the library's one output path as one source (one tile when they fit);
+        // the diagnostics CSV is written and renamed in the same transaction.
+        KernelSideFile[] side = reportPath is null ? []
+            : [new KernelSideFile(reportPath, Encoding.UTF8.GetBytes(DiagnosticsCsv(arch, trainableFrom, x, ntk, nngp!, outputs)))];
+        int[] entry = shape[2..];
+        var matrices = new List<(double[], IReadOnlyList<int>)> { (ntk, entry) };
+        var paths = new List<string?> { ntkPath };
+        if (ntkStdPath is not null) { matrices.Add((ntkStd, entry)); paths.Add(ntkStdPath); }
+        if (nngpPath is not null) { matrices.Add((nngp!, [])); paths.Add(nngpPath); }
+        if (nngpStdPath is not null) { matrices.Add((nngpStd!, [])); paths.Add(nngpStdPath); }
+        return KernelOutputWriter.Write(new InMemoryKernelSource(n, m, matrices), paths, tiled.Plan, report: false, "ntk empirical", side);
     }
 
     /// <summary>
@@ -266,15 +260,15 @@ internal sealed class EmpiricalCommand : ICommand
         public void ComputeBlock(int row0, int rows, int col0, int cols, Span<double> destination)
         {
             inner.ComputeBlock(row0, rows, col0, cols, destination);
-            foreach (double v in destination[..(Outputs * rows * cols)])
+            Ensure(destination[..(Outputs * rows * cols)]);
+        }
+
+        /// <summary>Fails the run, as the in-memory path always did, when a kernel value is NaN or ±∞.</summary>
+        public static void Ensure(ReadOnlySpan<double> values)
+        {
+            foreach (double v in values)
                 if (!double.IsFinite(v)) throw new CliException("the kernel has non-finite entries (the network's activations overflow)", ExitCodes.Failure);
         }
-    }
-
-    private static bool AllFinite(double[] a)
-    {
-        foreach (double v in a) if (!double.IsFinite(v)) return false;
-        return true;
     }
 
     /// <summary>The diagnostics CSV: one row for the NTK (vs Θ(L), or Θ(L) ⊗ Id for full outputs) and one for the NNGP (vs Σ(L)).</summary>

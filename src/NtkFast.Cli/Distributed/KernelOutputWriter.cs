@@ -67,10 +67,11 @@ internal static class KernelOutputWriter
 {
     /// <summary>
     /// Collective: writes the source's outputs to <paramref name="paths"/> (null = not wanted) as
-    /// <paramref name="plan"/> says. Reports the plan on stderr (rank 0) when <paramref name="report"/> or
+    /// <paramref name="plan"/> says, with the <paramref name="sideFiles"/> in the same transaction. Reports the plan on stderr (rank 0) when <paramref name="report"/> or
     /// under MPI, unless --quiet.
     /// </summary>
-    public static int Write(IKernelBlockSource source, IReadOnlyList<string?> paths, KernelOutputPlan plan, bool report, string label = "ntk kernel")
+    public static int Write(IKernelBlockSource source, IReadOnlyList<string?> paths, KernelOutputPlan plan, bool report, string label = "ntk kernel",
+        IReadOnlyList<KernelSideFile>? sideFiles = null)
     {
         ArgumentNullException.ThrowIfNull(plan);
         Communicator comm = plan.Communicator;
@@ -88,7 +89,7 @@ internal static class KernelOutputWriter
                 },
             };
         TiledRunReport r;
-        try { r = KernelOutput.Write(source, paths, plan); }
+        try { r = KernelOutput.Write(source, paths, plan, sideFiles); }
         finally { lock (gate) progress?.Finish(); }
         if (!Progress.Quiet && (report || comm.Size > 1) && (comm.Rank == 0 || Environment.GetEnvironmentVariable("NTKFAST_REPORT_ALL_RANKS") is "1"))
         {

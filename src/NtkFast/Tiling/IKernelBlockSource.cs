@@ -18,6 +18,14 @@ public interface IKernelBlockSource
     /// <summary>Matrices filled per block (e.g. 2: NTK then NNGP).</summary>
     int Outputs { get; }
 
+    /// <summary>
+    /// Dimensions of one entry of output <paramref name="output"/> after (row, column): empty (the default) for
+    /// a matrix of scalars; e.g. [nL, nL] for every output pair, written as a file of shape (rows, cols, nL, nL).
+    /// That output's block then holds rows×cols entries of that many values each (row-major, the entry's values
+    /// last). A source with such an output is never mirrored (an entry's transpose is not the entry).
+    /// </summary>
+    IReadOnlyList<int> EntryShape(int output) => [];
+
     /// <summary>Memory held for the whole run (inputs, per-point precomputations), in bytes.</summary>
     long FixedBytes { get; }
 
@@ -26,7 +34,8 @@ public interface IKernelBlockSource
 
     /// <summary>
     /// Fills <paramref name="destination"/> with <see cref="Outputs"/> consecutive row-major blocks of
-    /// rows×cols (leading dimension cols): rows [row0, row0+rows), columns [col0, col0+cols) of each matrix.
+    /// rows×cols entries (leading dimension cols entries; see <see cref="EntryShape"/>), output after output,: rows [row0, row0+rows),
+    /// columns [col0, col0+cols) of each matrix.
     /// Called concurrently from several threads for different blocks; it must not use more threads itself.
     /// </summary>
     void ComputeBlock(int row0, int rows, int col0, int cols, Span<double> destination);

@@ -24,7 +24,8 @@ public enum TileWriteMode
 }
 
 /// <summary>
-/// A float64, C-order, 2-D .npy file of its final shape, written block by block in place: the header
+/// A float64, C-order .npy file of its final shape — 2-D (rows, cols), or (rows, cols, ...entry shape) when every
+/// kernel entry is a small array (e.g. every output pair, (N, M, nL, nL)) — written block by block in place: the header
 /// is written first, the file is extended to its final length (sparse where the file system allows),
 /// then any number of writers — threads of this process or other processes (MPI ranks) that opened the
 /// same file — write disjoint blocks at their offsets. Reading it back with numpy gives the matrix.
@@ -50,7 +51,10 @@ public sealed class NpyTileFile : IDisposable
             _map = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: true);
     }
 
+    /// <summary>Rows of the data as written: the first dimension.</summary>
     public int Rows { get; }
+
+    /// <summary>Values per row as written: the product of every dimension after the first.</summary>
     public int Cols { get; }
     public TileWriteMode Mode { get; }
 
@@ -60,11 +64,26 @@ public sealed class NpyTileFile : IDisposable
     /// <summary>Total file length in bytes.</summary>
     public long Length => DataOffset + (long)Rows * Cols * sizeof(double);
 
-    /// <summary>The header bytes numpy writes for a (rows, cols) float64 array.</summary>
-    public static byte[] Header(int rows, int cols) => Npy.BuildHeader("<f8", [rows, cols]);
+    /// <summary>The header bytes numpy writes for a (rows, cols) float64 array, or (rows, cols, ...entryShape).</summary>
+    public static byte[] Header(int rows, int cols, IReadOnlyList<int>? entryShape = null) =>
+        Npy.BuildHeader("<f8", entryShape is null or { Count: 0 } ? [rows, cols] : [rows, cols, .. entryShape]);
 
-    /// <summary>Size in bytes of the .npy file holding a rows×cols float64 matrix.</summary>
-    public static long FileLength(int rows, int cols) => Header(rows, cols).Length + (long)rows * cols * sizeof(double);
+    /// <summary>Values of one entry of <paramref name="entryShape"/> (1 for none).</summary>
+    public static int EntrySize(IReadOnlyList<int>? entryShape)
+    {
+        long e = 1;
+        foreach (int d in entryShape ?? [])
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(d, 1, nameof(entryShape));
+            e *= d;
+            if (e > Array.MaxLength) throw new ArgumentException($"an entry of shape ({string.Join(", ", entryShape!)}) is too large", nameof(entryShape));
+        }
+        return (int)e;
+    }
+
+    /// <summary>Size in bytes of the .npy file holding a rows×cols float64 matrix (of entries of <paramref name="entryShape"/>).</summary>
+    public static long FileLength(int rows, int cols, IReadOnlyList<int>? entryShape = null) =>
+        Header(rows, cols, entryShape).Length + (long)rows * cols * EntrySize(entryShape) * sizeof(double);
 
     /// <summary>
     /// Creates <paramref name="path"/>, which must not exist (O_EXCL: an existing file or a symbolic link at
@@ -94,12 +113,14 @@ public sealed class NpyTileFile : IDisposable
     /// <see cref="Create"/>, under a fresh temporary name from <see cref="AtomicFile"/> (registered, so a
     /// signal deletes it).
     /// </summary>
-    internal static NpyTileFile CreateTemporary(string destinationFull, int rows, int cols, TileWriteMode mode, out string tempPath)
+    /// <para>With an <paramref name="entryShape"/> the file is (rows, cols, ...entryShape) and blocks are written
+    /// in values: rows × (cols·entry size).</para>
+    internal static NpyTileFile CreateTemporary(string destinationFull, int rows, int cols, TileWriteMode mode, out string tempPath, IReadOnlyList<int>? entryShape = null)
     {
-        FileStream fs = AtomicFile.CreateTemp(destinationFull, out tempPath, FileLength(rows, cols), FileAccess.ReadWrite, FileShare.ReadWrite, 1);
+        FileStream fs = AtomicFile.CreateTemp(destinationFull, out tempPath, FileLength(rows, cols, entryShape), FileAccess.ReadWrite, FileShare.ReadWrite, 1);
         try
         {
-            return Initialize(fs, tempPath, rows, cols, mode, deleteOnFailure: false);
+            return Initialize(fs, tempPath, rows, cols, mode, deleteOnFailure: false, entryShape);
         }
         catch
         {
@@ -108,14 +129,15 @@ public sealed class NpyTileFile : IDisposable
         }
     }
 
-    private static NpyTileFile Initialize(FileStream fs, string path, int rows, int cols, TileWriteMode mode, bool deleteOnFailure)
+    private static NpyTileFile Initialize(FileStream fs, string path, int rows, int cols, TileWriteMode mode, bool deleteOnFailure, IReadOnlyList<int>? entryShape = null)
     {
-        byte[] header = Header(rows, cols);
+        byte[] header = Header(rows, cols, entryShape);
+        int values = checked(cols * EntrySize(entryShape));
         try
         {
-            fs.SetLength(header.Length + (long)rows * cols * sizeof(double));
+            fs.SetLength(header.Length + (long)rows * values * sizeof(double));
             RandomAccess.Write(fs.SafeFileHandle, header, 0);
-            return new NpyTileFile(fs, rows, cols, header.Length, mode);
+            return new NpyTileFile(fs, rows, values, header.Length, mode);
         }
         catch
         {
@@ -131,21 +153,23 @@ public sealed class NpyTileFile : IDisposable
     }
 
     /// <summary>Opens a file made by <see cref="Create"/> (e.g. by another rank) and checks its header and length.</summary>
-    public static NpyTileFile Open(string path, int rows, int cols, TileWriteMode mode = TileWriteMode.Positioned)
+    public static NpyTileFile Open(string path, int rows, int cols, TileWriteMode mode = TileWriteMode.Positioned, IReadOnlyList<int>? entryShape = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        byte[] header = Header(rows, cols);
+        byte[] header = Header(rows, cols, entryShape);
+        int values = checked(cols * EntrySize(entryShape));
+        string shape = entryShape is null or { Count: 0 } ? $"({rows}, {cols})" : $"({rows}, {cols}, {string.Join(", ", entryShape)})";
         var fs = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, 1, FileOptions.None);
         try
         {
-            long expected = header.Length + (long)rows * cols * sizeof(double);
+            long expected = header.Length + (long)rows * values * sizeof(double);
             if (fs.Length != expected)
-                throw new IOException($"{path}: is {fs.Length} bytes, expected {expected} for a ({rows}, {cols}) float64 .npy (is the folder shared between the ranks?)");
+                throw new IOException($"{path}: is {fs.Length} bytes, expected {expected} for a {shape} float64 .npy (is the folder shared between the ranks?)");
             byte[] got = new byte[header.Length];
             RandomAccess.Read(fs.SafeFileHandle, got, 0);
             if (!got.AsSpan().SequenceEqual(header))
-                throw new IOException($"{path}: header is not that of a ({rows}, {cols}) float64 .npy");
-            return new NpyTileFile(fs, rows, cols, header.Length, mode);
+                throw new IOException($"{path}: header is not that of a {shape} float64 .npy");
+            return new NpyTileFile(fs, rows, values, header.Length, mode);
         }
         catch
         {

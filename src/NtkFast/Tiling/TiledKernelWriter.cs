@@ -55,7 +55,8 @@ public static class KernelOutput
 {
     /// <summary>
     /// Computes the window of <paramref name="source"/>'s matrices given by <paramref name="plan"/> and writes
-    /// output k to <paramref name="paths"/>[k] (null = not wanted): tile by tile, each tile computed into a
+    /// output k to <paramref name="paths"/>[k] (null = not wanted), and the <paramref name="sideFiles"/> (small
+    /// non-matrix outputs, e.g. a report, contents from rank 0) in the same transaction: tile by tile, each tile computed into a
     /// reused buffer and written straight into its place in a preallocated temporary file, renamed into
     /// place when every tile (of every rank) is written. A kernel that fits in one tile is one tile, so
     /// small and in-memory-sized outputs take the same path as out-of-core and MPI runs, and the files are
@@ -63,10 +64,10 @@ public static class KernelOutput
     /// <see cref="KernelOutputPlan.Communicator"/>. Throws on a local error (an MPI caller aborts the job);
     /// returns only when every file is complete and in place.
     /// </summary>
-    public static TiledRunReport Write(IKernelBlockSource source, IReadOnlyList<string?> paths, KernelOutputPlan plan)
+    public static TiledRunReport Write(IKernelBlockSource source, IReadOnlyList<string?> paths, KernelOutputPlan plan, IReadOnlyList<KernelSideFile>? sideFiles = null)
     {
         ArgumentNullException.ThrowIfNull(plan);
-        return TiledKernelWriter.Run(source, paths, plan, plan.Communicator);
+        return TiledKernelWriter.Run(source, paths, plan, plan.Communicator, sideFiles);
     }
 }
 
@@ -108,7 +109,15 @@ internal static class TiledKernelWriter
     {
         ArgumentNullException.ThrowIfNull(source);
         long t2 = (long)tile * tile * sizeof(double);
-        return (source.Outputs * t2) + (symmetric ? t2 : 0) + source.WorkspaceBytes(tile, tile);
+        return (ValuesPerEntry(source) * t2) + (symmetric ? t2 : 0) + source.WorkspaceBytes(tile, tile);
+    }
+
+    /// <summary>Values of one entry of every output together (the outputs' count for scalar kernels).</summary>
+    internal static long ValuesPerEntry(IKernelBlockSource source)
+    {
+        long v = 0;
+        for (int o = 0; o < source.Outputs; o++) v += NpyTileFile.EntrySize(source.EntryShape(o));
+        return v;
     }
 
     /// <summary>
@@ -116,7 +125,8 @@ internal static class TiledKernelWriter
     /// output k to <paramref name="paths"/>[k] (null = not wanted). Throws on a local error (the caller
     /// aborts the job); returns only when every file is complete and in place.
     /// </summary>
-    public static TiledRunReport Run(IKernelBlockSource source, IReadOnlyList<string?> paths, KernelOutputPlan options, Communicator comm)
+    public static TiledRunReport Run(IKernelBlockSource source, IReadOnlyList<string?> paths, KernelOutputPlan options, Communicator comm,
+        IReadOnlyList<KernelSideFile>? sideFiles = null)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(paths);
@@ -129,7 +139,18 @@ internal static class TiledKernelWriter
         int c0 = options.ColStart, c1 = options.ColEnd < 0 ? source.Cols : options.ColEnd;
         if (r0 < 0 || r1 > source.Rows || r0 >= r1) throw new ArgumentException($"rows {r0}:{r1} are not a non-empty range within 0:{source.Rows}", nameof(options));
         if (c0 < 0 || c1 > source.Cols || c0 >= c1) throw new ArgumentException($"columns {c0}:{c1} are not a non-empty range within 0:{source.Cols}", nameof(options));
-        bool symmetric = source.IsSymmetric && r0 == c0 && r1 == c1;
+        int outs = source.Outputs;
+        var entryShapes = new IReadOnlyList<int>[outs];
+        var entry = new int[outs];
+        var offset = new long[outs + 1]; // output o's values in a tile start at offset[o]·(tile entries)
+        for (int o = 0; o < outs; o++)
+        {
+            entryShapes[o] = source.EntryShape(o);
+            entry[o] = NpyTileFile.EntrySize(entryShapes[o]);
+            offset[o + 1] = offset[o] + entry[o];
+        }
+        long perEntry = offset[outs];
+        bool symmetric = source.IsSymmetric && r0 == c0 && r1 == c1 && perEntry == outs;
 
         int threads = options.Threads > 0 ? options.Threads : Numerics.NtkParallel.MaxThreads;
         long limit = options.MemoryLimitBytes > 0 ? options.MemoryLimitBytes : MemoryBudget.DefaultLimit();
@@ -151,22 +172,24 @@ internal static class TiledKernelWriter
             long wanted = (long)TilesPerWorker * comm.Size * threads;
             while (tile > MinBalancedTile && new TileGrid(r1 - r0, c1 - c0, tile, symmetric).Count < wanted)
                 tile = Math.Max(MinBalancedTile, tile / 2 / 64 * 64);
+            // Entries of several values: a worker's buffer stays what scalar outputs' largest tiles take
+            // (outputs × MaxAutoTile² values), not q² times more.
+            while (tile > 1 && perEntry * tile * tile > (long)outs * MaxAutoTile * MaxAutoTile) tile /= 2;
         }
         // A tile larger than the window is the window (one tile: the in-memory case), and a tile's
         // buffer of every output must be one .NET array.
         tile = Math.Min(tile, Math.Max(r1 - r0, c1 - c0));
-        if ((long)source.Outputs * tile * tile > Array.MaxLength)
-            throw new ArgumentException($"--tile {tile}: {source.Outputs} outputs of {tile}×{tile} do not fit one array; use a tile of at most {(int)Math.Sqrt(Array.MaxLength / (double)source.Outputs)}", nameof(options));
+        if (perEntry * tile * tile > Array.MaxLength)
+            throw new ArgumentException($"--tile {tile}: {source.Outputs} outputs of {tile}×{tile} do not fit one array; use a tile of at most {(int)Math.Sqrt(Array.MaxLength / (double)perEntry)}", nameof(options));
         if (comm.Size > 1 && options.InputChecksum != 0) InputChecksum.EnsureSameOnAllRanks(comm, options.InputChecksum);
         var grid = new TileGrid(r1 - r0, c1 - c0, tile, symmetric, r0, c0);
         int mine = grid.CountOf(comm.Rank, comm.Size);
         int workers = Math.Max(1, Math.Min(threads, mine));
         long predicted = fixedBytes + (workers * PerWorkerBytes(source, tile, symmetric));
 
-        using var outputs = new TiledOutputs(comm, paths, r1 - r0, c1 - c0, options.WriteMode);
+        using var outputs = new TiledOutputs(comm, paths, r1 - r0, c1 - c0, options.WriteMode, entryShapes, sideFiles);
         Action<int>? fault = AfterFirstTile;
 
-        int outs = source.Outputs;
         // Tile buffers: native, 2 MiB-aligned and advised for huge pages (one fault per 2 MiB instead
         // of 512), allocated once per run and reused by every tile of the worker.
         var buffers = new Memory.NativeBuffer[workers];
@@ -174,7 +197,7 @@ internal static class TiledKernelWriter
         using var release = new BufferRelease(buffers, scratch);
         for (int w = 0; w < workers; w++)
         {
-            buffers[w] = new Memory.NativeBuffer((long)outs * tile * tile);
+            buffers[w] = new Memory.NativeBuffer(perEntry * tile * tile);
             scratch[w] = symmetric ? new Memory.NativeBuffer((long)tile * tile) : null;
         }
         int rank = comm.Rank, size = comm.Size;
@@ -219,14 +242,15 @@ internal static class TiledKernelWriter
         {
             Tile t = grid[rank + (k * size)];
             int n = t.Rows * t.Cols;
-            Span<double> buf = buffers[w].Span(outs * n);
+            Span<double> buf = buffers[w].Span((int)(perEntry * n));
             source.ComputeBlock(t.Row0, t.Rows, t.Col0, t.Cols, buf);
             for (int o = 0; o < outs; o++)
             {
                 if (outputs[o] is not { } file) continue;
-                ReadOnlySpan<double> block = buf.Slice(o * n, n);
-                EnsureFinite(block, t, o, paths[o]!);
-                file.WriteBlock(t.Row0 - r0, t.Col0 - c0, t.Rows, t.Cols, block, t.Cols);
+                int e = entry[o];
+                ReadOnlySpan<double> block = buf.Slice((int)(offset[o] * n), n * e);
+                EnsureFinite(block, t, o, paths[o]!, e);
+                file.WriteBlock(t.Row0 - r0, (t.Col0 - c0) * e, t.Rows, t.Cols * e, block, t.Cols * e);
                 if (t.Mirror) file.WriteBlockTransposed(t.Row0 - r0, t.Col0 - c0, t.Rows, t.Cols, block, t.Cols, scratch[w]!.Span(n));
             }
             if (Interlocked.Increment(ref done) == 1) fault?.Invoke(rank);
@@ -239,11 +263,11 @@ internal static class TiledKernelWriter
     /// ~1e154 and above, or σw, β so large the recursion overflows) fails the run with one clear line
     /// instead of being written silently.
     /// </summary>
-    internal static void EnsureFinite(ReadOnlySpan<double> block, Tile t, int output, string path)
+    internal static void EnsureFinite(ReadOnlySpan<double> block, Tile t, int output, string path, int entry = 1)
     {
         int bad = IndexOfNonFinite(block);
         if (bad < 0) return;
-        int i = t.Row0 + (bad / t.Cols), j = t.Col0 + (bad % t.Cols);
+        int i = t.Row0 + (bad / (t.Cols * entry)), j = t.Col0 + (bad % (t.Cols * entry) / entry);
         throw new InvalidDataException(
             $"kernel entry ({i}, {j}) for {System.IO.Path.GetFileName(path)} is {block[bad]}: the inputs or --weight-std/--beta are too large for float64 (σw²·xᵀx'/d + β² must stay below ~1e308 through every layer); scale the data down. Nothing was written");
     }

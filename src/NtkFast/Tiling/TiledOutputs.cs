@@ -16,6 +16,8 @@ namespace NtkFast.Tiling;
 /// result. Disposing without committing deletes the temporary files (best effort); a SIGINT/SIGTERM
 /// deletes them through <see cref="AtomicFile.AbandonAll"/>; a SIGKILL leaves only a temporary name,
 /// which no later run opens.
+/// <para>Small outputs that are not matrices (a report) can join the transaction as <see cref="KernelSideFile"/>s:
+/// rank 0 writes each to its own temporary file up front and renames it with the matrices.</para>
 /// <para>Across machines the output folder must be on a file system every rank sees (NFS, Lustre, GPFS, BeeGFS).</para>
 /// </summary>
 public sealed class TiledOutputs : IDisposable
@@ -24,6 +26,8 @@ public sealed class TiledOutputs : IDisposable
     private readonly NpyTileFile?[] _files;
     private readonly string?[] _destinations;
     private readonly string?[] _temps;
+    private readonly string[] _sideDestinations;
+    private readonly string?[] _sideTemps;
     private bool _committed;
 
     /// <param name="comm">The ranks sharing the files (collective: every rank must construct it).</param>
@@ -31,21 +35,31 @@ public sealed class TiledOutputs : IDisposable
     /// <param name="rows">Rows of every output.</param>
     /// <param name="cols">Columns of every output.</param>
     /// <param name="mode">How blocks are written.</param>
-    public TiledOutputs(Communicator comm, IReadOnlyList<string?> paths, int rows, int cols, TileWriteMode mode = TileWriteMode.Positioned)
+    /// <param name="entryShapes">Per output, the dimensions of one entry after (rows, cols) (null, or an empty entry: a matrix of scalars).</param>
+    /// <param name="sideFiles">Other outputs written and renamed with the matrices (their contents matter on rank 0 only).</param>
+    public TiledOutputs(Communicator comm, IReadOnlyList<string?> paths, int rows, int cols, TileWriteMode mode = TileWriteMode.Positioned,
+        IReadOnlyList<IReadOnlyList<int>>? entryShapes = null, IReadOnlyList<KernelSideFile>? sideFiles = null)
     {
         ArgumentNullException.ThrowIfNull(comm);
         ArgumentNullException.ThrowIfNull(paths);
+        if (entryShapes is not null && entryShapes.Count != paths.Count) throw new ArgumentException($"{entryShapes.Count} entry shapes for {paths.Count} outputs", nameof(entryShapes));
         _comm = comm;
         _files = new NpyTileFile?[paths.Count];
         _destinations = new string?[paths.Count];
         _temps = new string?[paths.Count];
-        for (int i = 0; i < paths.Count; i++)
+        sideFiles ??= [];
+        _sideDestinations = new string[sideFiles.Count];
+        _sideTemps = new string?[sideFiles.Count];
+        for (int i = 0; i < paths.Count + sideFiles.Count; i++)
         {
-            if (paths[i] is not { } p) continue;
+            string? p = i < paths.Count ? paths[i] : sideFiles[i - paths.Count].Path;
+            if (p is null) continue;
             string full = AtomicFile.CheckDestination(p);
             for (int k = 0; k < i; k++)
-                if (_destinations[k] == full) throw new ArgumentException($"output '{p}' is given twice", nameof(paths));
-            _destinations[i] = full;
+                if ((k < paths.Count ? _destinations[k] : _sideDestinations[k - paths.Count]) == full)
+                    throw new ArgumentException($"output '{p}' is given twice", nameof(paths));
+            if (i < paths.Count) _destinations[i] = full;
+            else _sideDestinations[i - paths.Count] = full;
         }
 
         // Rank 0 creates, then everyone learns whether that worked (a plain barrier would leave the
@@ -56,11 +70,18 @@ public sealed class TiledOutputs : IDisposable
             try
             {
                 for (int i = 0; i < _files.Length; i++)
-                    if (_destinations[i] is { } d) _files[i] = NpyTileFile.CreateTemporary(d, rows, cols, mode, out _temps[i]);
+                    if (_destinations[i] is { } d) _files[i] = NpyTileFile.CreateTemporary(d, rows, cols, mode, out _temps[i], entryShapes?[i]);
+                for (int i = 0; i < _sideDestinations.Length; i++)
+                {
+                    using FileStream fs = AtomicFile.CreateTemp(_sideDestinations[i], out string temp);
+                    _sideTemps[i] = temp;
+                    fs.Write(sideFiles[i].Content.Span);
+                    fs.Flush(flushToDisk: true);
+                }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or OperationCanceledException)
             {
-                error = e is IOException && IsNoSpace(e) ? $"no space left for the outputs ({MemoryBudget.Format(NpyTileFile.FileLength(rows, cols))} each): {e.Message}" : e.Message;
+                error = e is IOException && IsNoSpace(e) ? $"no space left for the outputs ({MemoryBudget.Format(NpyTileFile.FileLength(rows, cols, entryShapes?[0]))} each): {e.Message}" : e.Message;
             }
         }
         Span<long> status = [error is null ? 0 : 1];
@@ -80,7 +101,7 @@ public sealed class TiledOutputs : IDisposable
                 {
                     if (_temps[i] is not { } t) continue;
                     AtomicFile.Track(t);
-                    _files[i] = NpyTileFile.Open(t, rows, cols, mode);
+                    _files[i] = NpyTileFile.Open(t, rows, cols, mode, entryShapes?[i]);
                 }
             }
             catch
@@ -153,6 +174,8 @@ public sealed class TiledOutputs : IDisposable
             var files = new List<(string, string)>();
             for (int i = 0; i < _temps.Length; i++)
                 if (_temps[i] is { } t) files.Add((t, _destinations[i]!));
+            for (int i = 0; i < _sideTemps.Length; i++)
+                if (_sideTemps[i] is { } t) files.Add((t, _sideDestinations[i]));
             try { AtomicFile.PublishAll(files.ToArray()); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or OperationCanceledException) { error = e.Message; }
         }
@@ -183,6 +206,8 @@ public sealed class TiledOutputs : IDisposable
 
     private void DeleteTemps()
     {
+        foreach (string? t in _sideTemps)
+            if (t is not null) AtomicFile.Delete(t);
         foreach (string? t in _temps)
         {
             if (t is null) continue;
@@ -197,6 +222,8 @@ public sealed class TiledOutputs : IDisposable
         DisposeFiles();
         foreach (string? t in _temps)
             if (t is not null) AtomicFile.Delete(t);
+        foreach (string? t in _sideTemps)
+            if (t is not null) AtomicFile.Delete(t);
     }
 
     public void Dispose()
@@ -205,3 +232,9 @@ public sealed class TiledOutputs : IDisposable
         if (!_committed) DeleteTemps();
     }
 }
+
+/// <summary>
+/// An output of a kernel run that is not a matrix (e.g. a diagnostics CSV): <see cref="Content"/> is written to
+/// <see cref="Path"/> in the same transaction as the matrices (by rank 0; other ranks may pass empty content).
+/// </summary>
+public sealed record KernelSideFile(string Path, ReadOnlyMemory<byte> Content);

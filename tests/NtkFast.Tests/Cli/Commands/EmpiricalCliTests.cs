@@ -102,6 +102,43 @@ public sealed class EmpiricalCliTests : IDisposable
         Assert.Equal(File.ReadAllBytes(P("s1.npy")), File.ReadAllBytes(P("s2.npy")));
     }
 
+    [Fact]
+    public void A_trace_window_of_a_kernel_too_large_for_one_array_is_written()
+    {
+        // 46400² > Array.MaxLength: the command's own estimate used to refuse even a 3×4 window, which the
+        // tiled path computes without ever holding the whole kernel.
+        var (net, _, _) = Setup();
+        double[] x = EmpiricalKernelTests.Random(46400 * 5, 9);
+        Npy.Write(P("Xhuge.npy"), NpyArray.FromFloat64(x, 46400, 5));
+        Ok(CliRunner.Run("empirical", "--params", P("net.npz"), "--x", P("Xhuge.npy"), "--rows", "46390:46393", "--cols", "2:6", "--out-ntk", P("W.npy")));
+        double[] rows = x.AsSpan(46390 * 5, 3 * 5).ToArray(), cols = x.AsSpan(2 * 5, 4 * 5).ToArray();
+        Assert.Equal(EmpiricalKernel.Compute<double>(net, rows, cols).Ntk, Npy.Read(P("W.npy")).Float64!);
+        // the in-memory computation still refuses the whole kernel, with exit 2 and nothing written
+        CliResult r = CliRunner.Run("empirical", "--params", P("net.npz"), "--x", P("Xhuge.npy"), "--reference", "--out-ntk", P("All.npy"));
+        CliRunner.AssertCleanFailure(r, 2, "too large for one array");
+        Assert.False(File.Exists(P("All.npy")));
+    }
+
+    [Fact]
+    public void The_report_is_written_with_the_kernels_or_not_at_all()
+    {
+        Setup();
+        MlpFile.Write(P("relu.npz"), Mlp<double>.Initialize(new MlpArchitecture([5, 8, 2], ActivationRegistry.Parse("relu")), 1));
+        File.WriteAllText(P("r.csv"), "older report");
+        double[] big = EmpiricalKernelTests.Random(6 * 5, 1);
+        for (int i = 0; i < big.Length; i++) big[i] *= 1e200;
+        Npy.Write(P("Xbig.npy"), NpyArray.FromFloat64(big, 6, 5));
+        CliResult r = CliRunner.Run("empirical", "--params", P("relu.npz"), "--x", P("Xbig.npy"), "--outputs", "full", "--diagnostics-report", P("r.csv"), "--out-ntk", P("F.npy"));
+        CliRunner.AssertCleanFailure(r, 1, "non-finite");
+        Assert.Equal("older report", File.ReadAllText(P("r.csv")));
+        Assert.False(File.Exists(P("F.npy")));
+        // a successful run publishes both
+        r = CliRunner.Run("empirical", "--params", P("net.npz"), "--x", P("X.npy"), "--outputs", "full", "--diagnostics-report", P("F.csv"), "--out-ntk", P("F.npy"));
+        Ok(r);
+        Assert.StartsWith("kernel,points", File.ReadAllText(P("F.csv")), StringComparison.Ordinal);
+        Assert.Empty(AtomicFileTests.Temporaries(_dir));
+    }
+
     public static IEnumerable<object[]> BadRuns()
     {
         yield return [new[] { "--x", "Xwide.npy" }, "columns"];
