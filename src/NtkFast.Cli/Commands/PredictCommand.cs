@@ -153,7 +153,7 @@ internal sealed partial class PredictCommand : ICommand
         if (files is not null)
         {
             y = MatrixFile.Read(yPath, "--y");
-            loaded = files.Read(y, yPath, streamable: posterior == PosteriorKind.Ntk && covPath is null);
+            loaded = files.Read(y, yPath, BlockRows(KernelPrediction.DefaultBlockRows));
         }
         else
         {
@@ -186,7 +186,8 @@ internal sealed partial class PredictCommand : ICommand
 
         var clock = Stopwatch.StartNew();
         var want = new Wanted(labels || trainPath is not null, stdPath is not null || covPath is not null, covPath is not null);
-        Prediction p = loaded?.Streamed is { } streamed ? PredictStreamed(streamed, y, times, reg, want)
+        string scratch = Path.GetDirectoryName(Path.GetFullPath(outPath))!;
+        Prediction p = loaded?.Streamed is { } streamed ? PredictStreamed(streamed, posterior, y, times, reg, want, scratch)
             : loaded is not null ? PredictFromKernels(loaded.Kernels!, posterior, y, times, reg, want)
             : kernel is not null ? PredictAnalytic(kernel, x!, y, xt!, times, reg, ensemble, posterior, want)
             : PredictEmpirical(paramsPath!, x!, y, xt!, times, reg);
@@ -233,20 +234,50 @@ internal sealed partial class PredictCommand : ICommand
         return ToPrediction(r, k.TestPoints, y.Cols, want);
     }
 
-    /// <summary>Rows of the block files streamed through memory maps (large --kernel-test files); the same results as in memory.</summary>
-    private static Prediction PredictStreamed(KernelFiles.StreamedKernels k, Matrix y, double[] times, Regularization reg, Wanted want)
+    /// <summary>
+    /// Rows of the block files streamed through memory maps (a large --kernel-test, --nngp-test or --nngp-test-test); the same
+    /// results as in memory. The full covariance's M x N intermediates are spilled to a temporary file in <paramref name="scratch"/>
+    /// (the output's folder), deleted on close.
+    /// </summary>
+    private static Prediction PredictStreamed(KernelFiles.StreamedKernels k, PosteriorKind posterior, Matrix y, double[] times,
+        Regularization reg, Wanted want, string scratch)
     {
-        int rows = BlockRows();
-        long total = (long)k.TestPoints * k.NtkTrain.Rows;
-        using var progress = Progress.Delayed("predict: test-kernel entries", total);
-        TimePrediction[] r = KernelPrediction.Ntk(k.NtkTrain, k.NngpTrain, k.TestPoints, k.Read, y, times, reg, want.Train, rows, progress);
-        return ToPrediction(r, k.TestPoints, y.Cols, want);
+        int n = (k.NtkTrain ?? k.NngpTrain)!.Rows, m = k.TestPoints;
+        TimePrediction[] r;
+        if (posterior == PosteriorKind.Ntk && !want.Covariance)
+        {
+            using var progress = Progress.Delayed(StreamedLabel, (long)m * n);
+            r = KernelPrediction.Ntk(k.NtkTrain!, k.NngpTrain, m, k.Read, y, times, reg, want.Train, BlockRows(KernelPrediction.DefaultBlockRows), progress);
+        }
+        else if (posterior == PosteriorKind.Ntk)
+        {
+            using var progress = Progress.Delayed(StreamedLabel, KernelPrediction.NtkCovarianceWork(m, n, times.Length));
+            r = KernelPrediction.NtkCovariance(k.NtkTrain!, k.NngpTrain!, m, k.Read, k.TestTest!.Read, y, times, reg, want.Train,
+                BlockRows(CovarianceBlockRows(n)), progress, scratch);
+        }
+        else
+        {
+            int rows = BlockRows(want.Covariance ? CovarianceBlockRows(n) : KernelPrediction.DefaultBlockRows);
+            using var progress = Progress.Delayed(StreamedLabel, KernelPrediction.NngpWork(m, n, want.Covariance));
+            r = [KernelPrediction.Nngp(k.NngpTrain!, m, k.ReadNngpTest, k.Diagonal is null ? null : k.ReadDiagonal,
+                k.TestTest is null ? null : k.TestTest.Read, y, reg, want.Train, want.Covariance, rows, progress, scratch)];
+        }
+        return ToPrediction(r, m, y.Cols, want);
     }
 
-    /// <summary>Test rows per streamed block: NTKFAST_PREDICT_BLOCK_ROWS (tests use small blocks), else the library default.</summary>
-    private static int BlockRows() =>
+    private const string StreamedLabel = "predict: test-kernel entries";
+
+    /// <summary>
+    /// Rows per block of the covariance passes: each output block re-reads every other block's rows, so the reads are
+    /// M·M·N / block; a block of N rows (at least the default, at most 2048) keeps them near the M·N of the inputs while
+    /// the block matrices (a few block x N) stay within a few N x N.
+    /// </summary>
+    private static int CovarianceBlockRows(int n) => Math.Clamp(n, KernelPrediction.DefaultBlockRows, 2048);
+
+    /// <summary>Test rows per streamed block: NTKFAST_PREDICT_BLOCK_ROWS (tests use small blocks), else <paramref name="fallback"/>.</summary>
+    private static int BlockRows(int fallback) =>
         int.TryParse(Environment.GetEnvironmentVariable("NTKFAST_PREDICT_BLOCK_ROWS"), NumberStyles.None, CultureInfo.InvariantCulture, out int b) && b > 0
-            ? b : KernelPrediction.DefaultBlockRows;
+            ? b : fallback;
 
     private static Prediction ToPrediction(TimePrediction[] r, int m, int kk, Wanted want)
     {
