@@ -188,6 +188,33 @@ public sealed class PredictMappedTests : IDisposable
         Assert.Empty(Directory.GetFiles(_dir, ".ntk-spill-*"));   // the covariance's spill files are gone
     }
 
+    /// <summary>A float32 --nngp-test-test (not mapped: read whole) beside mapped float64 blocks gives the in-memory bytes.</summary>
+    [Fact]
+    public void Mapped_Float32TestTest_IsReadWhole_SameBytes()
+    {
+        int n = 9, m = 7;
+        var (theta, thetaX, _) = Kernel(n, m, 41);
+        var (sigma, sigmaX, sigmaXX) = Kernel(n, m, 42, lengthScale: 0.7);
+        MatrixFile.Write(P("k.npy"), theta);
+        MatrixFile.Write(P("kx.npy"), thetaX);
+        MatrixFile.Write(P("s.npy"), sigma);
+        MatrixFile.Write(P("sx.npy"), sigmaX);
+        MatrixFile.Write(P("y.npy"), Random(n, 1, 43));
+        Npy.Write(P("sxx32.npy"), NpyArray.FromFloat32(Array.ConvertAll(sigmaXX.Data, v => (float)v), m, m));
+        foreach (bool nngp in (bool[])[false, true])
+        {
+            string[] args = nngp
+                ? ["predict", "--posterior", "nngp", "--regularization", "abs:1e-6"]
+                : ["predict", "--kernel-train", P("k.npy"), "--kernel-test", P("kx.npy")];
+            args = [.. args, "--nngp-train", P("s.npy"), "--nngp-test", P("sx.npy"), "--nngp-test-test", P("sxx32.npy"), "--y", P("y.npy"), "--quiet"];
+            var (c0, _, e0) = Run(false, 2, [.. args, "--out", P("a.npy"), "--out-cov", P("a.cov.npy")]);
+            var (c1, _, e1) = Run(true, 2, [.. args, "--out", P("b.npy"), "--out-cov", P("b.cov.npy")]);
+            Assert.True(c0 == 0 && c1 == 0, e0 + e1);
+            foreach (string o in (string[])["", ".std", ".cov"])
+                Assert.Equal(File.ReadAllBytes(P($"a{o}.npy")), File.ReadAllBytes(P($"b{o}.npy")));
+        }
+    }
+
     /// <summary>
     /// Bad --nngp-test-test files (truncated, padded, header only, NaN, not symmetric, not square, wrong M) and a bad
     /// --nngp-test for the posterior: mapped, the same one line and exit 2 as read whole, and no output (nor spill file).
@@ -221,8 +248,14 @@ public sealed class PredictMappedTests : IDisposable
         bad = MatrixProducts.Copy(sigmaX);
         bad[3, 4] = double.PositiveInfinity;
         MatrixFile.Write(P("sxinf.npy"), bad);
+        // An unsupported dtype (complex128) with a valid header: the reader's own message, mapped or not.
+        string header = "{'descr': '<c16', 'fortran_order': False, 'shape': (7, 7), }";
+        header = header.PadRight(118 - 1) + "\n";
+        byte[] complex = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0, (byte)header.Length, 0,
+            .. System.Text.Encoding.ASCII.GetBytes(header), .. new byte[7 * 7 * 16]];
+        File.WriteAllBytes(P("complex.npy"), complex);
         var cases = new List<string[]>();
-        foreach (string f in (string[])["short.npy", "long.npy", "header.npy", "nan.npy", "asym.npy", "rect.npy", "wrongm.npy"])
+        foreach (string f in (string[])["short.npy", "long.npy", "header.npy", "nan.npy", "asym.npy", "rect.npy", "wrongm.npy", "complex.npy"])
         {
             cases.Add(["predict", "--kernel-train", P("k.npy"), "--kernel-test", P("kx.npy"), "--nngp-train", P("s.npy"), "--nngp-test", P("sx.npy"),
                 "--nngp-test-test", P(f), "--y", P("y.npy"), "--out-cov", P("cov.npy"), "--out", P("out.npy")]);
