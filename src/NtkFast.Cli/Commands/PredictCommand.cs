@@ -228,10 +228,56 @@ internal sealed partial class PredictCommand : ICommand
     /// <summary>The library's prediction from Gram blocks (every kernel source but --params goes through here).</summary>
     private static Prediction PredictFromKernels(PredictionKernels k, PosteriorKind posterior, Matrix y, double[] times, Regularization reg, Wanted want)
     {
+        using var work = new StagedWork(PredictionWork(k, posterior, y.Cols, times, want));
+        return PredictFromKernels(k, posterior, y, times, reg, want, work);
+    }
+
+    private static Prediction PredictFromKernels(PredictionKernels k, PosteriorKind posterior, Matrix y, double[] times, Regularization reg,
+        Wanted want, StagedWork work)
+    {
         TimePrediction[] r = posterior == PosteriorKind.Ntk
             ? KernelPrediction.Ntk(k, y, times, reg, want.Train, want.Covariance)
             : [KernelPrediction.Nngp(k, y, reg, want.Train, want.Covariance)];
+        work.Done(PredictionWork(k, posterior, y.Cols, times, want));
         return ToPrediction(r, k.TestPoints, y.Cols, want);
+    }
+
+    /// <summary>
+    /// Progress of the in-memory paths, whose steps are single library calls: a delayed report whose units are estimated
+    /// floating-point operations, advanced as each stage (a kernel block, the prediction) finishes, so the time left is
+    /// estimated from the work done, not from the number of stages.
+    /// </summary>
+    private sealed class StagedWork(long total) : IDisposable
+    {
+        private readonly Progress _progress = Progress.Delayed("predict: work", Math.Max(total, 1));
+        private long _done;
+
+        public void Done(long units)
+        {
+            _done += units;
+            _progress.Report(_done);
+        }
+
+        public void Dispose() => _progress.Dispose();
+    }
+
+    /// <summary>Estimated flops of one analytic kernel entry (closed-form duals; quadrature costs more but the ratio between blocks is what matters).</summary>
+    private static long KernelEntryWork(KernelSpec spec) => 300L * spec.Depth;
+
+    /// <summary>
+    /// Estimated flops of <see cref="KernelPrediction"/> on these blocks: the factorisation (Cholesky N³/3 at t = ∞ without a spread,
+    /// else an eigendecomposition ~10 N³), the test products (2·M·N² per transfer or basis change, 2·M·N·K per time) and the covariance (6·M²·N).
+    /// </summary>
+    private static long PredictionWork(PredictionKernels k, PosteriorKind posterior, int outputs, double[] times, Wanted want) =>
+        PredictionWork(k.TrainPoints, k.TestPoints, outputs, times, posterior, k.NngpTestTest is not null, want.Covariance);
+
+    private static long PredictionWork(long n, long m, long kk, double[] times, PosteriorKind posterior, bool spread, bool covariance)
+    {
+        if (posterior == PosteriorKind.Nngp) return n * n * n / 3 + m * n * n + 2 * m * n * kk + (covariance ? 2 * m * m * n : 2 * m * n);
+        bool eigen = spread || !Array.TrueForAll(times, double.IsPositiveInfinity);
+        long w = eigen ? 10 * n * n * n + 2 * m * n * n : n * n * n / 3;
+        long perTime = 2 * m * n * kk + (spread ? 4 * m * n * n + (covariance ? 6 * m * m * n : 4 * m * n) : 0);
+        return w + times.Length * perTime;
     }
 
     /// <summary>
@@ -306,9 +352,12 @@ internal sealed partial class PredictCommand : ICommand
     {
         var clock = Stopwatch.StartNew();
         bool nngp = ensemble || posterior == PosteriorKind.Nngp;
-        PredictionKernels k = kernel.Compute(x, xt, ntk: posterior == PosteriorKind.Ntk, nngp, fullTest: want.Covariance);
+        long n = x.Rows, m = xt.Rows, entry = KernelEntryWork(kernel.Spec);
+        using var work = new StagedWork(entry * (n * n + m * n + (want.Covariance ? m * m : m))
+            + PredictionWork(n, m, y.Cols, times, posterior, nngp, want.Covariance));
+        PredictionKernels k = kernel.Compute(x, xt, ntk: posterior == PosteriorKind.Ntk, nngp, fullTest: want.Covariance, work, entry);
         Info($"predict: kernels in {clock.Elapsed.TotalSeconds:F2} s");
-        return PredictFromKernels(k, posterior, y, times, reg, want);
+        return PredictFromKernels(k, posterior, y, times, reg, want, work);
     }
 
     private static PosteriorKind ParsePosterior(string? s) => s switch
@@ -436,14 +485,18 @@ internal sealed partial class PredictCommand : ICommand
         }
 
         /// <summary>Θ(X,X) and Θ(X*,X) (for the NTK), Σ(X,X), Σ(X*,X) and Σ(X*,X*) — full or its diagonal — for the spread or the NNGP posterior.</summary>
-        public PredictionKernels Compute(Matrix x, Matrix xt, bool ntk, bool nngp, bool fullTest)
+        public PredictionKernels Compute(Matrix x, Matrix xt, bool ntk, bool nngp, bool fullTest, StagedWork work, long entryWork)
         {
             KernelOutputs what = ntk && nngp ? KernelOutputs.Both : ntk ? KernelOutputs.Ntk : KernelOutputs.Nngp;
+            long n = x.Rows, m = xt.Rows;
             KernelResult train = InfiniteWidth.Compute(Spec, x, null, what);
+            work.Done(entryWork * n * n);
             KernelResult cross = InfiniteWidth.Compute(Spec, xt, x, what);
+            work.Done(entryWork * m * n);
             Matrix? testTest = !nngp ? null
                 : fullTest ? InfiniteWidth.Compute(Spec, xt, null, KernelOutputs.Nngp).Nngp!
                 : new Matrix(xt.Rows, 1, InfiniteWidth.Diagonal(Spec, xt).Nngp);
+            work.Done(entryWork * (fullTest ? m * m : m));
             // As `ntk kernel` does: inputs so large that σw²·xᵀx'/d + β² overflows are a usage error, named as such
             // (before PredictionKernels, whose own check would name a library parameter).
             if (!AllFiniteEach(train.Ntk, cross.Ntk, train.Nngp, cross.Nngp, testTest))
@@ -471,7 +524,15 @@ internal sealed partial class PredictCommand : ICommand
             throw new CliException($"--y has {y.Cols} columns (after one-hot encoding for --labels) but the network has {arch.OutputWidth} outputs");
         int n = x.Rows, m = xt.Rows, nl = arch.OutputWidth;
         var clock = Stopwatch.StartNew();
+        // Work: the layer-wise Gram GEMMs (2·(N+M)·N·(n_l + nL²·n_(l+1)) per layer), then the dynamics on the (N·nL)² kernel.
+        long ntkWork = 0;
+        for (int l = 0; l < arch.Depth; l++) ntkWork += 2L * (n + m) * n * (arch.Width(l) + (long)nl * nl * arch.Width(l + 1));
+        bool eigen = !Array.TrueForAll(times, double.IsPositiveInfinity);
+        long nn = (long)n * nl, mm = (long)m * nl;
+        long dynWork = (eigen ? 10 * nn * nn * nn + 2 * mm * nn * nn : nn * nn * nn / 3) + times.Length * 2 * (mm + nn) * nn;
+        using var work = new StagedWork(ntkWork + dynWork);
         (Matrix thetaTrain, Matrix thetaCross, Matrix f0, Matrix f0t) = EmpiricalNtk(net, x, xt);
+        work.Done(ntkWork);
         if (!AllFiniteEach(thetaTrain, thetaCross, f0, f0t))
             throw new CliException("the empirical NTK or the network's outputs have non-finite entries (the network's activations overflow)", ExitCodes.Failure);
         Info($"predict: empirical NTK ({n * nl}×{n * nl}) in {clock.Elapsed.TotalSeconds:F2} s");
@@ -479,6 +540,7 @@ internal sealed partial class PredictCommand : ICommand
         var dyn = new KernelDynamics(thetaTrain, yFlat, reg, timeScale: n);
         Matrix[] test = dyn.PredictTest(times, thetaCross, f0, f0t);
         Matrix[] train = dyn.PredictTrain(times, f0);
+        work.Done(dynWork);
         for (int q = 0; q < times.Length; q++)
         {
             test[q] = new Matrix(m, nl, test[q].Data);
