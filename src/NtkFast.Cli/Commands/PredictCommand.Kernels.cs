@@ -114,19 +114,46 @@ internal sealed partial class PredictCommand
             Matrix Read(int start, int count);
         }
 
+        /// <summary>
+        /// Reused result matrices, one per block height: the streamed predictions use a block's rows before asking for the
+        /// next block of the same reader (KernelPrediction's contract), so a reader need not allocate a block per call.
+        /// </summary>
+        private sealed class RowBuffers(int cols)
+        {
+            private readonly Dictionary<int, Matrix> _byRows = [];
+
+            public Matrix Get(int rows)
+            {
+                if (!_byRows.TryGetValue(rows, out Matrix? m)) _byRows[rows] = m = new Matrix(rows, cols);
+                return m;
+            }
+        }
+
         private sealed class MatrixRows(Matrix a) : IRows
         {
+            private readonly RowBuffers _buffers = new(a.Cols);
             public int Rows => a.Rows;
             public int Cols => a.Cols;
-            public Matrix Read(int start, int count) => new(count, a.Cols, a.Data.AsSpan(start * a.Cols, count * a.Cols).ToArray());
+            public Matrix Read(int start, int count)
+            {
+                Matrix r = _buffers.Get(count);
+                a.Data.AsSpan(start * a.Cols, count * a.Cols).CopyTo(r.Data);
+                return r;
+            }
             public void Dispose() { }
         }
 
         private sealed class MappedRows(MappedNpyMatrix a) : IRows
         {
+            private readonly RowBuffers _buffers = new(a.Cols);
             public int Rows => a.Rows;
             public int Cols => a.Cols;
-            public Matrix Read(int start, int count) => a.ReadRows(start, count);
+            public Matrix Read(int start, int count)
+            {
+                Matrix r = _buffers.Get(count);
+                a.ReadRows(start, count, r.Data);
+                return r;
+            }
             public void Dispose() => a.Dispose();
         }
 
@@ -138,11 +165,14 @@ internal sealed partial class PredictCommand
         private sealed class SymmetricMappedRows : IRows
         {
             private readonly MappedNpyMatrix _a;
+            private readonly RowBuffers _rows, _cols;
 
             private SymmetricMappedRows(MappedNpyMatrix a, Matrix diagonal)
             {
                 _a = a;
                 Diagonal = diagonal;
+                _rows = new RowBuffers(a.Cols);
+                _cols = new RowBuffers(a.Rows);
             }
 
             public int Rows => _a.Rows;
@@ -155,25 +185,30 @@ internal sealed partial class PredictCommand
             {
                 int m = a.Rows;
                 double scale = 0;
+                var buffer = new double[(long)Math.Min(blockRows, m) * a.Cols];
                 for (int s0 = 0; s0 < m; s0 += blockRows)
-                    foreach (double v in a.ReadRows(s0, Math.Min(blockRows, m - s0)).Data) scale = Math.Max(scale, Math.Abs(v));
+                {
+                    int c = Math.Min(blockRows, m - s0);
+                    a.ReadRows(s0, c, buffer);
+                    foreach (double v in buffer.AsSpan(0, c * a.Cols)) scale = Math.Max(scale, Math.Abs(v));
+                }
                 if (a.Rows != a.Cols)
                     throw new CliException($"{Label(option, path)} has shape ({a.Rows}, {a.Cols}): a training or test-test kernel must be square");
                 double worst = 0, wv = 0, wt = 0;
                 int wi = 0, wj = 0;
                 var diag = new Matrix(m, 1);
+                var cols = new double[(long)m * Math.Min(blockRows, m)];
                 for (int s0 = 0; s0 < m; s0 += blockRows)
                 {
                     int c = Math.Min(blockRows, m - s0);
-                    Matrix rows = a.ReadRows(s0, c);
-                    var cols = new double[(long)m * c];
+                    a.ReadRows(s0, c, buffer);
                     a.ReadColumns(s0, c, cols);
                     for (int i = s0; i < s0 + c; i++)
                     {
-                        diag[i, 0] = rows[i - s0, i];
+                        diag[i, 0] = buffer[(long)(i - s0) * m + i];
                         for (int j = 0; j < i; j++)
                         {
-                            double aij = rows[i - s0, j], aji = cols[(long)j * c + (i - s0)];
+                            double aij = buffer[(long)(i - s0) * m + j], aji = cols[(long)j * c + (i - s0)];
                             double d = Math.Abs(aij - aji);
                             if (d > worst || double.IsNaN(d)) { worst = d; wi = i; wj = j; wv = aij; wt = aji; }
                         }
@@ -189,8 +224,9 @@ internal sealed partial class PredictCommand
             public Matrix Read(int start, int count)
             {
                 int m = _a.Rows;
-                Matrix rows = _a.ReadRows(start, count);
-                var cols = new double[(long)m * count];
+                Matrix rows = _rows.Get(count);
+                _a.ReadRows(start, count, rows.Data);
+                double[] cols = _cols.Get(count).Data;
                 _a.ReadColumns(start, count, cols);
                 for (int i = 0; i < count; i++)
                     for (int j = 0; j < m; j++)

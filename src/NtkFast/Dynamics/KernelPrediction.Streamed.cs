@@ -33,11 +33,15 @@ public static partial class KernelPrediction
         KernelDynamics? dyn = null;
         var result = new TimePrediction[times.Length];
         using var spill = new BlockSpill(scratchDirectory);
+        using var sigmaSpill = new BlockSpill(scratchDirectory);
         long done = 0;
+        // Buffers reused across blocks (a full block and the last, shorter one), so the passes do not leave a block of
+        // garbage per pair of blocks for the collector.
+        var rowBuffers = new BlockBuffers();
         for (int q = 0; q < times.Length; q++)
         {
             var mean = new Matrix(m, targets.Cols);
-            // Pass 1: A's rows (spilled) and the mean A·Y, block by block.
+            // Pass 1: A's rows and Σ(X*,X)'s rows spilled, and the mean A·Y, block by block.
             for (int start = 0; start < m; start += blockRows)
             {
                 int count = Math.Min(blockRows, m - start);
@@ -52,35 +56,43 @@ public static partial class KernelPrediction
                 Matrix a = dyn.TransferMatrix(times[q], b.NtkTest);
                 MatrixProducts.Multiply(a, targets).Data.CopyTo(mean.Data, (long)start * targets.Cols);
                 spill.Write((long)start * n, a.Data);
+                if (q == 0) sigmaSpill.Write((long)start * n, b.NngpTest!.Data);
                 done += (long)count * n;
                 progress?.Report(done);
             }
-            // Pass 2: cov[I, J] = Σ**[I, J] + (A_I·Σ)·A_Jᵀ − A_I·Σ(X*_J,X)ᵀ − (A_J·Σ(X*_I,X)ᵀ)ᵀ, as Ensemble does for the whole matrix.
+            // Pass 2: cov[I, J] = Σ**[I, J] + (A_I·Σ)·A_Jᵀ − A_I·Σ(X*_J,X)ᵀ − (A_J·Σ(X*_I,X)ᵀ)ᵀ, as Ensemble does for the whole matrix
+            // (the same GEMM calls as MatrixProducts.MultiplyTransposeB, on blocks).
             var cov = new Matrix(m, m);
             var variance = new double[m];
+            int bmax = Math.Min(blockRows, m);
+            var asa = new double[(long)bmax * bmax];
+            var crossIj = new double[(long)bmax * bmax];
+            var crossJi = new double[(long)bmax * bmax];
             for (int i0 = 0; i0 < m; i0 += blockRows)
             {
                 int bi = Math.Min(blockRows, m - i0);
-                Matrix ai = new(bi, n);
+                Matrix ai = new(bi, n), si = new(bi, n);
                 spill.Read((long)i0 * n, ai.Data);
+                sigmaSpill.Read((long)i0 * n, si.Data);
                 Matrix aSigma = MatrixProducts.Multiply(ai, nngpTrain);
-                Matrix si = readBlock(i0, bi).NngpTest!;
-                CheckBlock(si, bi, n, "the Σ(X*,X) block");
                 Matrix sxx = readTestTestRows(i0, bi);
                 CheckBlock(sxx, bi, m, "the Σ(X*,X*) rows");
                 for (int j0 = 0; j0 < m; j0 += blockRows)
                 {
                     int bj = Math.Min(blockRows, m - j0);
-                    Matrix aj = j0 == i0 ? ai : new Matrix(bj, n);
-                    if (j0 != i0) spill.Read((long)j0 * n, aj.Data);
-                    Matrix sj = j0 == i0 ? si : readBlock(j0, bj).NngpTest!;
-                    if (j0 != i0) CheckBlock(sj, bj, n, "the Σ(X*,X) block");
-                    Matrix asa = MatrixProducts.MultiplyTransposeB(aSigma, aj);   // bi×bj
-                    Matrix crossIj = MatrixProducts.MultiplyTransposeB(ai, sj);   // bi×bj: cross[i, j]
-                    Matrix crossJi = MatrixProducts.MultiplyTransposeB(aj, si);   // bj×bi: cross[j, i]
+                    Matrix aj = ai, sj = si;
+                    if (j0 != i0)
+                    {
+                        (aj, sj) = rowBuffers.Get(bj, n);
+                        spill.Read((long)j0 * n, aj.Data);
+                        sigmaSpill.Read((long)j0 * n, sj.Data);
+                    }
+                    Gemm.Multiply(Op.None, Op.Transpose, bi, bj, n, 1.0, aSigma.Data, n, aj.Data, n, 0.0, asa, bj);     // (A_I Σ) A_Jᵀ
+                    Gemm.Multiply(Op.None, Op.Transpose, bi, bj, n, 1.0, ai.Data, n, sj.Data, n, 0.0, crossIj, bj);     // cross[i, j]
+                    Gemm.Multiply(Op.None, Op.Transpose, bj, bi, n, 1.0, aj.Data, n, si.Data, n, 0.0, crossJi, bi);     // cross[j, i]
                     for (int i = 0; i < bi; i++)
                         for (int j = 0; j < bj; j++)
-                            cov[i0 + i, j0 + j] = sxx[i, j0 + j] + asa[i, j] - crossIj[i, j] - crossJi[j, i];
+                            cov[i0 + i, j0 + j] = sxx[i, j0 + j] + asa[i * bj + j] - crossIj[i * bj + j] - crossJi[j * bi + i];
                 }
                 for (int i = 0; i < bi; i++) variance[i0 + i] = Math.Max(0, cov[i0 + i, i0 + i]);
                 done += (long)bi * m;
@@ -168,6 +180,9 @@ public static partial class KernelPrediction
         if (covariance)
         {
             cov = new Matrix(m, m);
+            var buffers = new BlockBuffers();
+            int bmax = Math.Min(blockRows, m);
+            var wtw = new double[(long)bmax * bmax];
             for (int i0 = 0; i0 < m; i0 += blockRows)
             {
                 int bi = Math.Min(blockRows, m - i0);
@@ -179,10 +194,11 @@ public static partial class KernelPrediction
                 {
                     int bj = Math.Min(blockRows, m - j0);
                     Matrix wj = wi;
-                    if (j0 != i0) { wj = new Matrix(n, bj); spill.Read((long)j0 * n, wj.Data); }
-                    Matrix wtw = MatrixProducts.MultiplyTransposeA(wi, wj);       // bi×bj
+                    if (j0 != i0) { wj = buffers.Get(bj, n).A; spill.Read((long)j0 * n, wj.Data); }
+                    // W_Iᵀ·W_J: the GEMM call of MatrixProducts.MultiplyTransposeA on the blocks.
+                    Gemm.Multiply(Op.Transpose, Op.None, bi, bj, n, 1.0, wi.Data, bi, wj.Data, bj, 0.0, wtw, bj);
                     for (int i = 0; i < bi; i++)
-                        for (int j = 0; j < bj; j++) cov[i0 + i, j0 + j] = sxx[i, j0 + j] - wtw[i, j];
+                        for (int j = 0; j < bj; j++) cov[i0 + i, j0 + j] = sxx[i, j0 + j] - wtw[i * bj + j];
                 }
                 for (int i = 0; i < bi; i++) variance[i0 + i] = Math.Max(0, cov[i0 + i, i0 + i]);
                 done += (long)bi * m;
@@ -196,6 +212,19 @@ public static partial class KernelPrediction
     /// <summary>Total work the streamed <see cref="Nngp(Matrix, int, Func{int, int, Matrix}, Func{int, int, Matrix}?, Func{int, int, Matrix}?, Matrix, Regularization, bool, bool, int, IProgress{long}?, string?)"/> reports.</summary>
     public static long NngpWork(int testPoints, int trainPoints, bool covariance) =>
         (long)testPoints * trainPoints + (covariance ? (long)testPoints * testPoints : 0);
+
+    /// <summary>Two reusable count×N matrices per block size (the full block and the last, shorter one).</summary>
+    private sealed class BlockBuffers
+    {
+        private readonly Dictionary<int, (Matrix A, Matrix B)> _byRows = [];
+
+        public (Matrix A, Matrix B) Get(int rows, int cols)
+        {
+            if (!_byRows.TryGetValue(rows, out (Matrix A, Matrix B) m))
+                _byRows[rows] = m = (new Matrix(rows, cols), new Matrix(rows, cols));
+            return m;
+        }
+    }
 
     /// <summary>
     /// Blocks of doubles spilled to a temporary file (deleted on close) and read back by offset: the M×N intermediates of the
