@@ -60,10 +60,12 @@ internal sealed partial class PredictCommand : ICommand
             --nngp-test-test SXX.npy  Sigma(X*,X*), M x M: also full covariances (--out-cov)
                                       With the NNGP blocks the prediction is the infinite ensemble
                                       (f_0 ~ GP(0, Sigma)), as --ensemble: std always written.
-                                      A float64 .npy --kernel-test/--nngp-test of 64 MiB or more
-                                      (NTKFAST_MAP_THRESHOLD bytes) is memory-mapped and read in
-                                      row blocks (NTK posterior without --out-cov): memory ~N x N
-                                      plus a block, the same results as read whole.
+                                      A float64 .npy --kernel-test, --nngp-test or --nngp-test-test of
+                                      64 MiB or more (NTKFAST_MAP_THRESHOLD bytes) is memory-mapped and
+                                      read in row blocks, for every posterior and --out-cov: memory
+                                      ~N x N plus a few blocks (and the M x M --out-cov), the same
+                                      results as read whole; --out-cov spills its M x N intermediates
+                                      to a temporary file beside --out, deleted when done.
 
           --time            a number >= 0, a comma-separated list, or inf (default inf). Many
                             times cost one eigendecomposition; a list writes a 3-D array (T, M, K)
@@ -89,7 +91,8 @@ internal sealed partial class PredictCommand : ICommand
           --out             float64 .npy (or .csv for a single time), shape (M, K) or (T, M, K)
 
         Errors (exit 2 bad input, 1 computation failed) leave no output file behind; all outputs
-        are written together.
+        are written together. Runs longer than 2 s report progress on stderr by work done
+        (test-kernel entries when streamed, else estimated flops); --quiet silences it.
 
         """;
 
