@@ -227,7 +227,7 @@ public static partial class KernelPrediction
     }
 
     /// <summary>
-    /// Blocks of doubles spilled to a temporary file (deleted on close) and read back by offset: the M×N intermediates of the
+    /// Blocks of doubles spilled to a temporary file (unlinked once open, or deleted on close on Windows) and read back by offset: the M×N intermediates of the
     /// covariance passes live in the page cache, which the kernel can drop, not in the process's memory.
     /// </summary>
     private sealed class BlockSpill : IDisposable
@@ -238,7 +238,18 @@ public static partial class KernelPrediction
         {
             string dir = string.IsNullOrEmpty(directory) ? Path.GetTempPath() : directory;
             string path = Path.Combine(dir, $".ntk-spill-{Guid.NewGuid():N}.tmp");
-            _file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose | FileOptions.RandomAccess);
+            // Windows deletes on close; elsewhere the name is unlinked at once, so not even a killed process leaves the file behind.
+            FileOptions options = OperatingSystem.IsWindows() ? FileOptions.DeleteOnClose | FileOptions.RandomAccess : FileOptions.RandomAccess;
+            _file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1, options);
+            if (!OperatingSystem.IsWindows())
+            {
+                try { File.Delete(path); }
+                catch
+                {
+                    _file.Dispose();
+                    throw;
+                }
+            }
         }
 
         public void Write(long offset, ReadOnlySpan<double> values) =>

@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using NtkFast.IO;
 using NtkFast.Numerics;
+using NtkFast.Tests.Distributed;
 using Xunit;
 using static NtkFast.Tests.Dynamics.KernelDynamicsTests;
 
@@ -107,5 +109,59 @@ public sealed partial class PredictProgressTests : IDisposable
         CliResult q = CliRunner.Run([.. args, "--quiet"], Forced, TimeSpan.FromSeconds(300));
         Assert.Equal(0, q.ExitCode);
         Assert.Equal("", q.StdErr);
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc.so.6", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SendSignal(int pid, int signal);
+
+    /// <summary>
+    /// SIGTERM or SIGKILL in the middle of a streamed --out-cov run (progress under way): no output, no std, no covariance,
+    /// and no spill file of the M x N intermediates (unlinked as soon as it is open).
+    /// </summary>
+    [Theory]
+    [InlineData(15)]
+    [InlineData(9)]
+    public async Task A_signal_during_a_streamed_covariance_leaves_no_output_and_no_spill(int signal)
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        int n = 300, m = 3000;
+        var (theta, thetaX, _) = Kernel(n, m, 81);
+        var (sigma, sigmaX, sigmaXX) = Kernel(n, m, 82, lengthScale: 0.7);
+        MatrixFile.Write(P("k.npy"), theta);
+        MatrixFile.Write(P("kx.npy"), thetaX);
+        MatrixFile.Write(P("s.npy"), sigma);
+        MatrixFile.Write(P("sx.npy"), sigmaX);
+        MatrixFile.Write(P("sxx.npy"), sigmaXX);
+        MatrixFile.Write(P("y.npy"), Random(n, 1, 83));
+        string[] outputs = [P("p.npy"), P("p.std.npy"), P("c.npy")];
+        string[] args = ["predict", "--kernel-train", P("k.npy"), "--kernel-test", P("kx.npy"), "--nngp-train", P("s.npy"), "--nngp-test", P("sx.npy"),
+            "--nngp-test-test", P("sxx.npy"), "--y", P("y.npy"), "--time", "1,2,3", "--regularization", "1e-8", "--out-cov", outputs[2], "--out", outputs[0]];
+        var env = new Dictionary<string, string>(Forced)
+        {
+            ["NTKFAST_MAP_THRESHOLD"] = "0", ["NTKFAST_PREDICT_BLOCK_ROWS"] = "32", ["NTKFAST_PROGRESS_INTERVAL_MS"] = "100", ["NTKFAST_THREADS"] = "1",
+        };
+        using Process p = Process.Start(NtkProcess.StartInfo(args, env))!;
+        Task<string> stdout = p.StandardOutput.ReadToEndAsync();
+        // Wait for a report past the first pass (the spill is written and being read back).
+        Task<string?> under = Task.Run(() =>
+        {
+            string? line;
+            while ((line = p.StandardError.ReadLine()) is not null)
+            {
+                Match r = Percent().Match(line);
+                if (line.StartsWith("predict: test-kernel entries", StringComparison.Ordinal) && r.Success
+                    && double.Parse(r.Groups[1].Value, CultureInfo.InvariantCulture) > 5) return line;
+            }
+            return null;
+        });
+        if (await Task.WhenAny(under, Task.Delay(TimeSpan.FromSeconds(120))) != under) { p.Kill(); Assert.Fail("no progress past 5% within 120 s"); }
+        Assert.True(await under is not null, "the run ended before it was interrupted");
+        Task<string> rest = p.StandardError.ReadToEndAsync();
+        Assert.Equal(0, SendSignal(p.Id, signal));
+        Assert.True(p.WaitForExit(30_000), "the process did not stop after signal " + signal);
+        Assert.NotEqual(0, p.ExitCode);
+        foreach (string o in outputs) Assert.False(File.Exists(o), "an output after the signal: " + o);
+        Assert.Empty(Directory.GetFiles(_dir, ".ntk-spill-*"));
+        _ = await stdout + await rest;
     }
 }
