@@ -8,9 +8,10 @@ public static partial class KernelPrediction
     /// The NTK ensemble with its full M×M covariance (<see cref="Ntk(PredictionKernels, Matrix, ReadOnlySpan{double}, Regularization, bool, bool)"/>
     /// with <c>covariance: true</c>), the test blocks read <paramref name="blockRows"/> rows at a time: <paramref name="readBlock"/>
     /// gives Θ(X*_b,X) and Σ(X*_b,X) (its diagonal is not used), <paramref name="readTestTestRows"/> (start, count) gives rows of the
-    /// symmetric Σ(X*,X*) (count×M). The M×N transfer matrix A = Θ(X*,X)·Θ⁻¹·(I − e^{−tΘ/N}) is spilled a block at a time to a
-    /// temporary file in <paramref name="scratchDirectory"/> (default the system's; deleted on close) and read back a block at a
-    /// time, so memory is the N×N blocks and their factor, a few count×N blocks and the M×M result — not M×N.
+    /// symmetric Σ(X*,X*) (count×M). The M×N transfer matrix A = Θ(X*,X)·Θ⁻¹·(I − e^{−tΘ/N}) and the rows of Σ(X*,X) are spilled a
+    /// block at a time to temporary files in <paramref name="scratchDirectory"/> (default the system's; unlinked once open) and read
+    /// back a block at a time, so memory is the N×N blocks and their factor, a few count×N blocks and the M×M result — not M×N.
+    /// Each matrix a reader returns is used before the reader is called again (a reader may reuse it).
     /// Every entry is the same chain of operations as in memory (each GEMM entry is one fixed FMA chain wherever it sits), so the
     /// mean, variances and covariance are bit for bit the in-memory overload's. <paramref name="progress"/> receives cumulative
     /// work in kernel entries: per time M·N (the transfer rows) plus M·M·N/N = M·M per output row (the products).
@@ -118,7 +119,8 @@ public static partial class KernelPrediction
     /// <paramref name="blockRows"/> rows at a time: <paramref name="readNngpTest"/> (start, count) gives Σ(X*_b,X) (count×N);
     /// <paramref name="readDiagonal"/> the prior variances (count×1) when only variances are wanted, or null; for
     /// <paramref name="covariance"/>, <paramref name="readTestTestRows"/> gives rows of the symmetric Σ(X*,X*) (count×M) and
-    /// W = L⁻¹·Σ(X,X*) (N×M) is spilled a block of columns at a time to a temporary file in <paramref name="scratchDirectory"/>.
+    /// W = L⁻¹·Σ(X,X*) (N×M) is spilled a block of columns at a time to a temporary file in <paramref name="scratchDirectory"/>
+    /// (unlinked once open). Each matrix a reader returns is used before the reader is called again (a reader may reuse it).
     /// Memory: the N×N block and its factor, a few N×count blocks, and the M×M result when asked for. Each column of W and
     /// each GEMM entry is the same chain of operations whatever the block, so the results are the in-memory overload's bit for bit.
     /// <paramref name="progress"/>: cumulative entries, M·N for the solves and M·M for the covariance rows.
