@@ -50,6 +50,7 @@ public sealed class Progress : IProgress<long>, IDisposable
     private bool _drawn;
     private readonly TextWriter? _out;
     private readonly bool _interactive;
+    private readonly TimeSpan _logInterval;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly Lock _lock = new();
     private long _done;
@@ -70,6 +71,15 @@ public sealed class Progress : IProgress<long>, IDisposable
         _out = writer ?? (Quiet ? null : Console.Error);
         _interactive = interactive ?? (writer is null && !Console.IsErrorRedirected);
         _delay = delay;
+        _logInterval = LogInterval;
+        if (writer is null)
+        {
+            // Reports on the real stderr: NTKFAST_PROGRESS_DELAY_MS / NTKFAST_PROGRESS_INTERVAL_MS (milliseconds >= 0) override the
+            // delay and the period of logged lines, so tests (and impatient users) see progress of runs of a few seconds.
+            _delay = EnvironmentMilliseconds("NTKFAST_PROGRESS_DELAY_MS") ?? delay;
+            _logInterval = EnvironmentMilliseconds("NTKFAST_PROGRESS_INTERVAL_MS") ?? LogInterval;
+        }
+        delay = _delay;
         _elapsed = clock ?? (() => _clock.Elapsed);
         if (_out is not null && !_interactive && delay <= TimeSpan.Zero) WriteLine($"{_label}: started");
     }
@@ -96,7 +106,7 @@ public sealed class Progress : IProgress<long>, IDisposable
         TimeSpan elapsed = _elapsed();
         if (elapsed < _delay) return;
         long now = elapsed.Ticks;
-        long period = (_interactive ? RedrawInterval : LogInterval).Ticks;
+        long period = (_interactive ? RedrawInterval : _logInterval).Ticks;
         // the first report (after the delay) comes at once; then one per period
         if (Volatile.Read(ref _drawn) && now - Interlocked.Read(ref _lastDrawTicks) < period) return;
         lock (_lock)
@@ -162,6 +172,10 @@ public sealed class Progress : IProgress<long>, IDisposable
         int n = (int)Math.Round(f * Width);
         return "[" + new string('#', n) + new string('.', Width - n) + "]";
     }
+
+    private static TimeSpan? EnvironmentMilliseconds(string name) =>
+        long.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.None, CultureInfo.InvariantCulture, out long ms)
+            ? TimeSpan.FromMilliseconds(ms) : null;
 
     internal static string FormatTime(double seconds)
     {

@@ -94,8 +94,8 @@ internal sealed partial class PredictCommand
 
         /// <summary>
         /// The blocks as read, and the option naming the M test rows (for messages): either every block in memory
-        /// (<see cref="Kernels"/>) or, for large test-vs-train files, the training blocks in memory and the test
-        /// rows streamed from memory maps (<see cref="Streamed"/>).
+        /// (<see cref="Kernels"/>) or, when a test-sized file (M x N or M x M) is large, the training blocks in memory and the
+        /// test rows streamed from memory maps (<see cref="Streamed"/>).
         /// </summary>
         public sealed class Loaded(PredictionKernels? kernels, StreamedKernels? streamed, string testName) : IDisposable
         {
@@ -106,101 +106,289 @@ internal sealed partial class PredictCommand
             public void Dispose() => Streamed?.Dispose();
         }
 
-        /// <summary>The training blocks, and the test rows read a block at a time (mapped files, or rows of an in-memory block).</summary>
-        public sealed class StreamedKernels(Matrix ntkTrain, Matrix? nngpTrain, int testPoints, MappedNpyMatrix ntkTest,
-            MappedNpyMatrix? nngpTestMapped, Matrix? nngpTest, Matrix? diagonal) : IDisposable
+        /// <summary>Rows of an M-row block: a mapped file, or a block read whole (small files beside a mapped one).</summary>
+        public interface IRows : IDisposable
         {
-            public Matrix NtkTrain { get; } = ntkTrain;
+            int Rows { get; }
+            int Cols { get; }
+            Matrix Read(int start, int count);
+        }
+
+        /// <summary>
+        /// Reused result matrices, one per block height: the streamed predictions use a block's rows before asking for the
+        /// next block of the same reader (KernelPrediction's contract), so a reader need not allocate a block per call.
+        /// </summary>
+        private sealed class RowBuffers(int cols)
+        {
+            private readonly Dictionary<int, Matrix> _byRows = [];
+
+            public Matrix Get(int rows)
+            {
+                if (!_byRows.TryGetValue(rows, out Matrix? m)) _byRows[rows] = m = new Matrix(rows, cols);
+                return m;
+            }
+        }
+
+        private sealed class MatrixRows(Matrix a) : IRows
+        {
+            private readonly RowBuffers _buffers = new(a.Cols);
+            public int Rows => a.Rows;
+            public int Cols => a.Cols;
+            public Matrix Read(int start, int count)
+            {
+                Matrix r = _buffers.Get(count);
+                a.Data.AsSpan(start * a.Cols, count * a.Cols).CopyTo(r.Data);
+                return r;
+            }
+            public void Dispose() { }
+        }
+
+        private sealed class MappedRows(MappedNpyMatrix a) : IRows
+        {
+            private readonly RowBuffers _buffers = new(a.Cols);
+            public int Rows => a.Rows;
+            public int Cols => a.Cols;
+            public Matrix Read(int start, int count)
+            {
+                Matrix r = _buffers.Get(count);
+                a.ReadRows(start, count, r.Data);
+                return r;
+            }
+            public void Dispose() => a.Dispose();
+        }
+
+        /// <summary>
+        /// A mapped square Σ(X*,X*), checked as <see cref="ReadSymmetric"/> checks a block read whole (finite, square, symmetric
+        /// within the tolerance, with the same messages and the same reported entry) in two passes of row blocks, and read back
+        /// symmetrised ((a_ij + a_ji)/2, as <see cref="KernelMatrices.Symmetrize"/>) a block of rows at a time.
+        /// </summary>
+        private sealed class SymmetricMappedRows : IRows
+        {
+            private readonly MappedNpyMatrix _a;
+            private readonly RowBuffers _rows, _cols;
+
+            private SymmetricMappedRows(MappedNpyMatrix a, Matrix diagonal)
+            {
+                _a = a;
+                Diagonal = diagonal;
+                _rows = new RowBuffers(a.Cols);
+                _cols = new RowBuffers(a.Rows);
+            }
+
+            public int Rows => _a.Rows;
+            public int Cols => _a.Cols;
+
+            /// <summary>The diagonal as an M x 1 column.</summary>
+            public Matrix Diagonal { get; }
+
+            public static SymmetricMappedRows Open(MappedNpyMatrix a, string option, string path, int blockRows)
+            {
+                int m = a.Rows;
+                double scale = 0;
+                var buffer = new double[(long)Math.Min(blockRows, m) * a.Cols];
+                for (int s0 = 0; s0 < m; s0 += blockRows)
+                {
+                    int c = Math.Min(blockRows, m - s0);
+                    a.ReadRows(s0, c, buffer);
+                    foreach (double v in buffer.AsSpan(0, c * a.Cols)) scale = Math.Max(scale, Math.Abs(v));
+                }
+                if (a.Rows != a.Cols)
+                    throw new CliException($"{Label(option, path)} has shape ({a.Rows}, {a.Cols}): a training or test-test kernel must be square");
+                double worst = 0, wv = 0, wt = 0;
+                int wi = 0, wj = 0;
+                var diag = new Matrix(m, 1);
+                var cols = new double[(long)m * Math.Min(blockRows, m)];
+                for (int s0 = 0; s0 < m; s0 += blockRows)
+                {
+                    int c = Math.Min(blockRows, m - s0);
+                    a.ReadRows(s0, c, buffer);
+                    a.ReadColumns(s0, c, cols);
+                    for (int i = s0; i < s0 + c; i++)
+                    {
+                        diag[i, 0] = buffer[(long)(i - s0) * m + i];
+                        for (int j = 0; j < i; j++)
+                        {
+                            double aij = buffer[(long)(i - s0) * m + j], aji = cols[(long)j * c + (i - s0)];
+                            double d = Math.Abs(aij - aji);
+                            if (d > worst || double.IsNaN(d)) { worst = d; wi = i; wj = j; wv = aij; wt = aji; }
+                        }
+                    }
+                }
+                double rel = scale == 0 ? worst : worst / scale;
+                if (rel > KernelMatrices.DefaultSymmetryTolerance)
+                    throw new CliException(string.Create(CultureInfo.InvariantCulture,
+                        $"{Label(option, path)} (shape ({m}, {m})) is not symmetric: entries ({wi}, {wj}) = {wv:G6} and ({wj}, {wi}) = {wt:G6} differ by {rel:G3} of the largest entry (tolerance {KernelMatrices.DefaultSymmetryTolerance:G1})"));
+                return new SymmetricMappedRows(a, diag);
+            }
+
+            public Matrix Read(int start, int count)
+            {
+                int m = _a.Rows;
+                Matrix rows = _rows.Get(count);
+                _a.ReadRows(start, count, rows.Data);
+                double[] cols = _cols.Get(count).Data;
+                _a.ReadColumns(start, count, cols);
+                for (int i = 0; i < count; i++)
+                    for (int j = 0; j < m; j++)
+                        if (j != start + i) rows[i, j] = 0.5 * (rows[i, j] + cols[(long)j * count + i]);
+                return rows;
+            }
+
+            public void Dispose() => _a.Dispose();
+        }
+
+        /// <summary>The training blocks, and the test rows read a block at a time (mapped files, or rows of an in-memory block).</summary>
+        public sealed class StreamedKernels(Matrix? ntkTrain, Matrix? nngpTrain, int testPoints, IRows? ntkTest,
+            IRows? nngpTest, Matrix? diagonal, IRows? testTest) : IDisposable
+        {
+            public Matrix? NtkTrain { get; } = ntkTrain;
             public Matrix? NngpTrain { get; } = nngpTrain;
             public int TestPoints { get; } = testPoints;
+
+            /// <summary>Σ(x*_i, x*_i) when a Σ(X*,X*) block (diagonal or full) was given.</summary>
+            public Matrix? Diagonal { get; } = diagonal;
+
+            /// <summary>Rows of the symmetrised full Σ(X*,X*), when given.</summary>
+            public IRows? TestTest { get; } = testTest;
 
             /// <summary>Rows [start, start + count) of Θ(X*,X), and with the spread of Σ(X*,X) and of the prior variances.</summary>
             public TestRowBlock Read(int start, int count)
             {
-                Matrix k = ntkTest.ReadRows(start, count);
-                Matrix? s = nngpTestMapped?.ReadRows(start, count) ?? (nngpTest is null ? null : Rows(nngpTest, start, count));
-                Matrix? d = diagonal is null ? null : Rows(diagonal, start, count);
+                Matrix k = ntkTest!.Read(start, count);
+                Matrix? s = nngpTest?.Read(start, count);
+                Matrix? d = Diagonal is null ? null : Rows(Diagonal, start, count);
                 return new TestRowBlock(k, s, d);
             }
+
+            /// <summary>Rows of Σ(X*,X).</summary>
+            public Matrix ReadNngpTest(int start, int count) => nngpTest!.Read(start, count);
+
+            /// <summary>Rows of the prior variances.</summary>
+            public Matrix ReadDiagonal(int start, int count) => Rows(Diagonal!, start, count);
 
             private static Matrix Rows(Matrix a, int start, int count) =>
                 new(count, a.Cols, a.Data.AsSpan(start * a.Cols, count * a.Cols).ToArray());
 
             public void Dispose()
             {
-                ntkTest.Dispose();
-                nngpTestMapped?.Dispose();
+                ntkTest?.Dispose();
+                nngpTest?.Dispose();
+                TestTest?.Dispose();
             }
         }
 
         /// <summary>A plain float64 .npy file large enough to map (NTKFAST_MAP_THRESHOLD), opened mapped; else null.</summary>
-        private static MappedNpyMatrix? TryMap(string option, string path) =>
-            MappedNpyMatrix.ShouldMap(path) ? MappedNpyMatrix.TryOpen(path, "--" + option) : null;
+        private static MappedNpyMatrix? TryMap(string option, string? path) =>
+            path is not null && MappedNpyMatrix.ShouldMap(path) ? MappedNpyMatrix.TryOpen(path, "--" + option) : null;
 
         /// <summary>
-        /// Reads and checks every block against the others and against Y (N rows). With <paramref name="streamable"/>
-        /// (the NTK prediction without full covariances) a large --kernel-test (and --nngp-test) is mapped, not read.
+        /// Reads and checks every block against the others and against Y (N rows). A large --kernel-test, --nngp-test or
+        /// --nngp-test-test is mapped, not read, and the prediction streams its rows (the other blocks are read whole).
+        /// <paramref name="blockRows"/> is the row block of the two checking passes over a mapped Σ(X*,X*).
         /// </summary>
-        public Loaded Read(Matrix y, string yPath, bool streamable)
+        public Loaded Read(Matrix y, string yPath, int blockRows)
         {
-            if (streamable && KernelTestPath is not null && TryMap("kernel-test", KernelTestPath) is { } mapped)
-            {
-                try { return ReadStreamed(y, yPath, mapped); }
-                catch { mapped.Dispose(); throw; }
-            }
-            return ReadInMemory(y, yPath);
-        }
-
-        private Loaded ReadStreamed(Matrix y, string yPath, MappedNpyMatrix kx)
-        {
-            Matrix k = ReadSymmetric("kernel-train", KernelTrainPath!);
-            string trainName = Label("kernel-train", KernelTrainPath!);
-            int n = k.Rows;
-            if (y.Rows != n)
-                throw new CliException($"--y {yPath} has {y.Rows} rows but {trainName} has shape {Shape(k)}: one target row per training point");
-            string testName = Label("kernel-test", KernelTestPath!);
-            if (kx.Cols != n)
-                throw new CliException($"{testName} has shape ({kx.Rows}, {kx.Cols}) but {trainName} has shape {Shape(k)}: a test-vs-train kernel needs one column per training point ({n})");
-            int m = kx.Rows;
-            Matrix? s = null, sx = null, diag = null;
-            MappedNpyMatrix? sxMap = null;
+            MappedNpyMatrix? kx = null, sx = null, sxx = null;
             try
             {
-                if (NngpTrainPath is not null)
-                {
-                    s = ReadSymmetric("nngp-train", NngpTrainPath);
-                    if (s.Rows != n)
-                        throw new CliException($"{Label("nngp-train", NngpTrainPath)} has shape {Shape(s)} but {trainName} has shape {Shape(k)}: both are N x N over the same training points");
-                }
-                if (NngpTestPath is not null)
-                {
-                    sxMap = TryMap("nngp-test", NngpTestPath);
-                    (int rows, int cols) = sxMap is not null ? (sxMap.Rows, sxMap.Cols) : Dims(sx = MatrixFile.Read(NngpTestPath, "--nngp-test"));
-                    string sxName = Label("nngp-test", NngpTestPath);
-                    if (cols != n)
-                        throw new CliException($"{sxName} has shape ({rows}, {cols}) but {trainName} has shape {Shape(k)}: a test-vs-train kernel needs one column per training point ({n})");
-                    if (rows != m)
-                        throw new CliException($"{sxName} has shape ({rows}, {cols}) but {testName} has shape ({m}, {n}): both are M x N over the same points");
-                }
-                if (DiagPath is not null) diag = ReadDiagonal(m, testName, $"({m}, {n})");
-                if (TestTestPath is not null)
-                {
-                    Matrix sxx = ReadSymmetric("nngp-test-test", TestTestPath);
-                    if (sxx.Rows != m)
-                        throw new CliException($"{Label("nngp-test-test", TestTestPath)} has shape {Shape(sxx)} but {testName} has shape ({m}, {n}): expected M x M = ({m}, {m})");
-                    diag = new Matrix(m, 1);
-                    for (int i = 0; i < m; i++) diag[i, 0] = sxx[i, i];
-                }
-                return new Loaded(null, new StreamedKernels(k, s, m, kx, sxMap, sx, diag), testName);
+                kx = TryMap("kernel-test", KernelTestPath);
+                sx = TryMap("nngp-test", NngpTestPath);
+                sxx = TryMap("nngp-test-test", TestTestPath);
+                if (kx is null && sx is null && sxx is null) return ReadInMemory(y, yPath);
+                return ReadStreamed(y, yPath, kx, sx, sxx, blockRows);
             }
             catch
             {
-                sxMap?.Dispose();
+                kx?.Dispose();
+                sx?.Dispose();
+                sxx?.Dispose();
                 throw;
             }
         }
 
-        private static (int Rows, int Cols) Dims(Matrix a) => (a.Rows, a.Cols);
+        /// <summary>As <see cref="ReadInMemory"/>, in the same order with the same messages, keeping the mapped files mapped.</summary>
+        private Loaded ReadStreamed(Matrix y, string yPath, MappedNpyMatrix? kxMap, MappedNpyMatrix? sxMap, MappedNpyMatrix? sxxMap, int blockRows)
+        {
+            Matrix? k = null, s = null;
+            string trainName;
+            if (KernelTrainPath is not null)
+            {
+                k = ReadSymmetric("kernel-train", KernelTrainPath);
+                trainName = Label("kernel-train", KernelTrainPath);
+            }
+            else
+            {
+                s = ReadSymmetric("nngp-train", NngpTrainPath!);
+                trainName = Label("nngp-train", NngpTrainPath!);
+            }
+            Matrix train = (k ?? s)!;
+            int n = train.Rows;
+            if (y.Rows != n)
+                throw new CliException($"--y {yPath} has {y.Rows} rows but {trainName} has shape {Shape(train)}: one target row per training point");
+            IRows? kx = null, sx = null, sxx = null;
+            try
+            {
+                string testName;
+                if (KernelTestPath is not null)
+                {
+                    kx = Cross("kernel-test", KernelTestPath, kxMap, n, trainName, train);
+                    testName = Label("kernel-test", KernelTestPath);
+                }
+                else testName = Label("nngp-test", NngpTestPath!);
+                if (NngpTrainPath is not null && s is null)
+                {
+                    s = ReadSymmetric("nngp-train", NngpTrainPath);
+                    if (s.Rows != n)
+                        throw new CliException($"{Label("nngp-train", NngpTrainPath)} has shape {Shape(s)} but {trainName} has shape {Shape(train)}: both are N x N over the same training points");
+                }
+                if (NngpTestPath is not null)
+                {
+                    sx = Cross("nngp-test", NngpTestPath, sxMap, n, trainName, train);
+                    if (kx is not null && sx.Rows != kx.Rows)
+                        throw new CliException($"{Label("nngp-test", NngpTestPath)} has shape ({sx.Rows}, {sx.Cols}) but {testName} has shape ({kx.Rows}, {kx.Cols}): both are M x N over the same points");
+                }
+                int m = (kx ?? sx)!.Rows;
+                string testShape = $"({m}, {n})";
+                Matrix? diag = null;
+                if (DiagPath is not null) diag = ReadDiagonal(m, testName, testShape);
+                if (TestTestPath is not null)
+                {
+                    if (sxxMap is not null)
+                    {
+                        var rows = SymmetricMappedRows.Open(sxxMap, "nngp-test-test", TestTestPath, blockRows);
+                        sxx = rows;
+                        diag = rows.Diagonal;
+                    }
+                    else
+                    {
+                        Matrix a = ReadSymmetric("nngp-test-test", TestTestPath);
+                        sxx = new MatrixRows(a);
+                        diag = new Matrix(a.Rows, 1);
+                        for (int i = 0; i < a.Rows; i++) diag[i, 0] = a[i, i];
+                    }
+                    if (sxx.Rows != m)
+                        throw new CliException($"{Label("nngp-test-test", TestTestPath)} has shape ({sxx.Rows}, {sxx.Cols}) but {testName} has shape {testShape}: expected M x M = ({m}, {m})");
+                }
+                return new Loaded(null, new StreamedKernels(k, s, m, kx, sx, diag, sxx), testName);
+            }
+            catch
+            {
+                // The maps not yet wrapped are disposed by Read; the wrapped ones here (disposing twice is harmless).
+                kx?.Dispose();
+                sx?.Dispose();
+                sxx?.Dispose();
+                throw;
+            }
+        }
+
+        /// <summary>A test-vs-train block, mapped (checked for one column per training point) or read whole (<see cref="ReadCross"/>).</summary>
+        private static IRows Cross(string option, string path, MappedNpyMatrix? mapped, int n, string trainName, Matrix train)
+        {
+            if (mapped is null) return new MatrixRows(ReadCross(option, path, n, trainName, train));
+            if (mapped.Cols != n)
+                throw new CliException($"{Label(option, path)} has shape ({mapped.Rows}, {mapped.Cols}) but {trainName} has shape {Shape(train)}: a test-vs-train kernel needs one column per training point ({n})");
+            return new MappedRows(mapped);
+        }
 
         /// <summary>--nngp-test-diag: M prior variances, each >= 0.</summary>
         private Matrix ReadDiagonal(int m, string testName, string testShape)

@@ -60,10 +60,12 @@ internal sealed partial class PredictCommand : ICommand
             --nngp-test-test SXX.npy  Sigma(X*,X*), M x M: also full covariances (--out-cov)
                                       With the NNGP blocks the prediction is the infinite ensemble
                                       (f_0 ~ GP(0, Sigma)), as --ensemble: std always written.
-                                      A float64 .npy --kernel-test/--nngp-test of 64 MiB or more
-                                      (NTKFAST_MAP_THRESHOLD bytes) is memory-mapped and read in
-                                      row blocks (NTK posterior without --out-cov): memory ~N x N
-                                      plus a block, the same results as read whole.
+                                      A float64 .npy --kernel-test, --nngp-test or --nngp-test-test of
+                                      64 MiB or more (NTKFAST_MAP_THRESHOLD bytes) is memory-mapped and
+                                      read in row blocks, for every posterior and --out-cov: memory
+                                      ~N x N plus a few blocks (and the M x M --out-cov), the same
+                                      results as read whole; --out-cov spills its M x N intermediates
+                                      to a temporary file beside --out, deleted when done.
 
           --time            a number >= 0, a comma-separated list, or inf (default inf). Many
                             times cost one eigendecomposition; a list writes a 3-D array (T, M, K)
@@ -89,7 +91,8 @@ internal sealed partial class PredictCommand : ICommand
           --out             float64 .npy (or .csv for a single time), shape (M, K) or (T, M, K)
 
         Errors (exit 2 bad input, 1 computation failed) leave no output file behind; all outputs
-        are written together.
+        are written together. Runs longer than 2 s report progress on stderr by work done
+        (test-kernel entries when streamed, else estimated flops); --quiet silences it.
 
         """;
 
@@ -153,7 +156,7 @@ internal sealed partial class PredictCommand : ICommand
         if (files is not null)
         {
             y = MatrixFile.Read(yPath, "--y");
-            loaded = files.Read(y, yPath, streamable: posterior == PosteriorKind.Ntk && covPath is null);
+            loaded = files.Read(y, yPath, BlockRows(KernelPrediction.DefaultBlockRows));
         }
         else
         {
@@ -186,7 +189,8 @@ internal sealed partial class PredictCommand : ICommand
 
         var clock = Stopwatch.StartNew();
         var want = new Wanted(labels || trainPath is not null, stdPath is not null || covPath is not null, covPath is not null);
-        Prediction p = loaded?.Streamed is { } streamed ? PredictStreamed(streamed, y, times, reg, want)
+        string scratch = Path.GetDirectoryName(Path.GetFullPath(outPath))!;
+        Prediction p = loaded?.Streamed is { } streamed ? PredictStreamed(streamed, posterior, y, times, reg, want, scratch)
             : loaded is not null ? PredictFromKernels(loaded.Kernels!, posterior, y, times, reg, want)
             : kernel is not null ? PredictAnalytic(kernel, x!, y, xt!, times, reg, ensemble, posterior, want)
             : PredictEmpirical(paramsPath!, x!, y, xt!, times, reg);
@@ -227,26 +231,102 @@ internal sealed partial class PredictCommand : ICommand
     /// <summary>The library's prediction from Gram blocks (every kernel source but --params goes through here).</summary>
     private static Prediction PredictFromKernels(PredictionKernels k, PosteriorKind posterior, Matrix y, double[] times, Regularization reg, Wanted want)
     {
+        using var work = new StagedWork(PredictionWork(k, posterior, y.Cols, times, want));
+        return PredictFromKernels(k, posterior, y, times, reg, want, work);
+    }
+
+    private static Prediction PredictFromKernels(PredictionKernels k, PosteriorKind posterior, Matrix y, double[] times, Regularization reg,
+        Wanted want, StagedWork work)
+    {
         TimePrediction[] r = posterior == PosteriorKind.Ntk
             ? KernelPrediction.Ntk(k, y, times, reg, want.Train, want.Covariance)
             : [KernelPrediction.Nngp(k, y, reg, want.Train, want.Covariance)];
+        work.Done(PredictionWork(k, posterior, y.Cols, times, want));
         return ToPrediction(r, k.TestPoints, y.Cols, want);
     }
 
-    /// <summary>Rows of the block files streamed through memory maps (large --kernel-test files); the same results as in memory.</summary>
-    private static Prediction PredictStreamed(KernelFiles.StreamedKernels k, Matrix y, double[] times, Regularization reg, Wanted want)
+    /// <summary>
+    /// Progress of the in-memory paths, whose steps are single library calls: a delayed report whose units are estimated
+    /// floating-point operations, advanced as each stage (a kernel block, the prediction) finishes, so the time left is
+    /// estimated from the work done, not from the number of stages.
+    /// </summary>
+    private sealed class StagedWork(long total) : IDisposable
     {
-        int rows = BlockRows();
-        long total = (long)k.TestPoints * k.NtkTrain.Rows;
-        using var progress = Progress.Delayed("predict: test-kernel entries", total);
-        TimePrediction[] r = KernelPrediction.Ntk(k.NtkTrain, k.NngpTrain, k.TestPoints, k.Read, y, times, reg, want.Train, rows, progress);
-        return ToPrediction(r, k.TestPoints, y.Cols, want);
+        private readonly Progress _progress = Progress.Delayed("predict: work", Math.Max(total, 1));
+        private long _done;
+
+        public void Done(long units)
+        {
+            _done += units;
+            _progress.Report(_done);
+        }
+
+        public void Dispose() => _progress.Dispose();
     }
 
-    /// <summary>Test rows per streamed block: NTKFAST_PREDICT_BLOCK_ROWS (tests use small blocks), else the library default.</summary>
-    private static int BlockRows() =>
+    /// <summary>Estimated flops of one analytic kernel entry (closed-form duals; quadrature costs more but the ratio between blocks is what matters).</summary>
+    private static long KernelEntryWork(KernelSpec spec) => 300L * spec.Depth;
+
+    /// <summary>
+    /// Estimated flops of <see cref="KernelPrediction"/> on these blocks: the factorisation (Cholesky N³/3 at t = ∞ without a spread,
+    /// else an eigendecomposition ~10 N³), the test products (2·M·N² per transfer or basis change, 2·M·N·K per time) and the covariance (6·M²·N).
+    /// </summary>
+    private static long PredictionWork(PredictionKernels k, PosteriorKind posterior, int outputs, double[] times, Wanted want) =>
+        PredictionWork(k.TrainPoints, k.TestPoints, outputs, times, posterior, k.NngpTestTest is not null, want.Covariance);
+
+    private static long PredictionWork(long n, long m, long kk, double[] times, PosteriorKind posterior, bool spread, bool covariance)
+    {
+        if (posterior == PosteriorKind.Nngp) return n * n * n / 3 + m * n * n + 2 * m * n * kk + (covariance ? 2 * m * m * n : 2 * m * n);
+        bool eigen = spread || !Array.TrueForAll(times, double.IsPositiveInfinity);
+        long w = eigen ? 10 * n * n * n + 2 * m * n * n : n * n * n / 3;
+        long perTime = 2 * m * n * kk + (spread ? 4 * m * n * n + (covariance ? 6 * m * m * n : 4 * m * n) : 0);
+        return w + times.Length * perTime;
+    }
+
+    /// <summary>
+    /// Rows of the block files streamed through memory maps (a large --kernel-test, --nngp-test or --nngp-test-test); the same
+    /// results as in memory. The full covariance's M x N intermediates are spilled to a temporary file in <paramref name="scratch"/>
+    /// (the output's folder), deleted on close.
+    /// </summary>
+    private static Prediction PredictStreamed(KernelFiles.StreamedKernels k, PosteriorKind posterior, Matrix y, double[] times,
+        Regularization reg, Wanted want, string scratch)
+    {
+        int n = (k.NtkTrain ?? k.NngpTrain)!.Rows, m = k.TestPoints;
+        TimePrediction[] r;
+        if (posterior == PosteriorKind.Ntk && !want.Covariance)
+        {
+            using var progress = Progress.Delayed(StreamedLabel, (long)m * n);
+            r = KernelPrediction.Ntk(k.NtkTrain!, k.NngpTrain, m, k.Read, y, times, reg, want.Train, BlockRows(KernelPrediction.DefaultBlockRows), progress);
+        }
+        else if (posterior == PosteriorKind.Ntk)
+        {
+            using var progress = Progress.Delayed(StreamedLabel, KernelPrediction.NtkCovarianceWork(m, n, times.Length));
+            r = KernelPrediction.NtkCovariance(k.NtkTrain!, k.NngpTrain!, m, k.Read, k.TestTest!.Read, y, times, reg, want.Train,
+                BlockRows(CovarianceBlockRows(n)), progress, scratch);
+        }
+        else
+        {
+            int rows = BlockRows(want.Covariance ? CovarianceBlockRows(n) : KernelPrediction.DefaultBlockRows);
+            using var progress = Progress.Delayed(StreamedLabel, KernelPrediction.NngpWork(m, n, want.Covariance));
+            r = [KernelPrediction.Nngp(k.NngpTrain!, m, k.ReadNngpTest, k.Diagonal is null ? null : k.ReadDiagonal,
+                k.TestTest is null ? null : k.TestTest.Read, y, reg, want.Train, want.Covariance, rows, progress, scratch)];
+        }
+        return ToPrediction(r, m, y.Cols, want);
+    }
+
+    private const string StreamedLabel = "predict: test-kernel entries";
+
+    /// <summary>
+    /// Rows per block of the covariance passes: each output block re-reads every other block's rows, so the reads are
+    /// M·M·N / block; a block of N rows (at least the default, at most 2048) keeps them near the M·N of the inputs while
+    /// the block matrices (a few block x N) stay within a few N x N.
+    /// </summary>
+    private static int CovarianceBlockRows(int n) => Math.Clamp(n, KernelPrediction.DefaultBlockRows, 2048);
+
+    /// <summary>Test rows per streamed block: NTKFAST_PREDICT_BLOCK_ROWS (tests use small blocks), else <paramref name="fallback"/>.</summary>
+    private static int BlockRows(int fallback) =>
         int.TryParse(Environment.GetEnvironmentVariable("NTKFAST_PREDICT_BLOCK_ROWS"), NumberStyles.None, CultureInfo.InvariantCulture, out int b) && b > 0
-            ? b : KernelPrediction.DefaultBlockRows;
+            ? b : fallback;
 
     private static Prediction ToPrediction(TimePrediction[] r, int m, int kk, Wanted want)
     {
@@ -275,9 +355,12 @@ internal sealed partial class PredictCommand : ICommand
     {
         var clock = Stopwatch.StartNew();
         bool nngp = ensemble || posterior == PosteriorKind.Nngp;
-        PredictionKernels k = kernel.Compute(x, xt, ntk: posterior == PosteriorKind.Ntk, nngp, fullTest: want.Covariance);
+        long n = x.Rows, m = xt.Rows, entry = KernelEntryWork(kernel.Spec);
+        using var work = new StagedWork(entry * (n * n + m * n + (want.Covariance ? m * m : m))
+            + PredictionWork(n, m, y.Cols, times, posterior, nngp, want.Covariance));
+        PredictionKernels k = kernel.Compute(x, xt, ntk: posterior == PosteriorKind.Ntk, nngp, fullTest: want.Covariance, work, entry);
         Info($"predict: kernels in {clock.Elapsed.TotalSeconds:F2} s");
-        return PredictFromKernels(k, posterior, y, times, reg, want);
+        return PredictFromKernels(k, posterior, y, times, reg, want, work);
     }
 
     private static PosteriorKind ParsePosterior(string? s) => s switch
@@ -405,14 +488,18 @@ internal sealed partial class PredictCommand : ICommand
         }
 
         /// <summary>Θ(X,X) and Θ(X*,X) (for the NTK), Σ(X,X), Σ(X*,X) and Σ(X*,X*) — full or its diagonal — for the spread or the NNGP posterior.</summary>
-        public PredictionKernels Compute(Matrix x, Matrix xt, bool ntk, bool nngp, bool fullTest)
+        public PredictionKernels Compute(Matrix x, Matrix xt, bool ntk, bool nngp, bool fullTest, StagedWork work, long entryWork)
         {
             KernelOutputs what = ntk && nngp ? KernelOutputs.Both : ntk ? KernelOutputs.Ntk : KernelOutputs.Nngp;
+            long n = x.Rows, m = xt.Rows;
             KernelResult train = InfiniteWidth.Compute(Spec, x, null, what);
+            work.Done(entryWork * n * n);
             KernelResult cross = InfiniteWidth.Compute(Spec, xt, x, what);
+            work.Done(entryWork * m * n);
             Matrix? testTest = !nngp ? null
                 : fullTest ? InfiniteWidth.Compute(Spec, xt, null, KernelOutputs.Nngp).Nngp!
                 : new Matrix(xt.Rows, 1, InfiniteWidth.Diagonal(Spec, xt).Nngp);
+            work.Done(entryWork * (fullTest ? m * m : m));
             // As `ntk kernel` does: inputs so large that σw²·xᵀx'/d + β² overflows are a usage error, named as such
             // (before PredictionKernels, whose own check would name a library parameter).
             if (!AllFiniteEach(train.Ntk, cross.Ntk, train.Nngp, cross.Nngp, testTest))
@@ -440,7 +527,15 @@ internal sealed partial class PredictCommand : ICommand
             throw new CliException($"--y has {y.Cols} columns (after one-hot encoding for --labels) but the network has {arch.OutputWidth} outputs");
         int n = x.Rows, m = xt.Rows, nl = arch.OutputWidth;
         var clock = Stopwatch.StartNew();
+        // Work: the layer-wise Gram GEMMs (2·(N+M)·N·(n_l + nL²·n_(l+1)) per layer), then the dynamics on the (N·nL)² kernel.
+        long ntkWork = 0;
+        for (int l = 0; l < arch.Depth; l++) ntkWork += 2L * (n + m) * n * (arch.Width(l) + (long)nl * nl * arch.Width(l + 1));
+        bool eigen = !Array.TrueForAll(times, double.IsPositiveInfinity);
+        long nn = (long)n * nl, mm = (long)m * nl;
+        long dynWork = (eigen ? 10 * nn * nn * nn + 2 * mm * nn * nn : nn * nn * nn / 3) + times.Length * 2 * (mm + nn) * nn;
+        using var work = new StagedWork(ntkWork + dynWork);
         (Matrix thetaTrain, Matrix thetaCross, Matrix f0, Matrix f0t) = EmpiricalNtk(net, x, xt);
+        work.Done(ntkWork);
         if (!AllFiniteEach(thetaTrain, thetaCross, f0, f0t))
             throw new CliException("the empirical NTK or the network's outputs have non-finite entries (the network's activations overflow)", ExitCodes.Failure);
         Info($"predict: empirical NTK ({n * nl}×{n * nl}) in {clock.Elapsed.TotalSeconds:F2} s");
@@ -448,6 +543,7 @@ internal sealed partial class PredictCommand : ICommand
         var dyn = new KernelDynamics(thetaTrain, yFlat, reg, timeScale: n);
         Matrix[] test = dyn.PredictTest(times, thetaCross, f0, f0t);
         Matrix[] train = dyn.PredictTrain(times, f0);
+        work.Done(dynWork);
         for (int q = 0; q < times.Length; q++)
         {
             test[q] = new Matrix(m, nl, test[q].Data);

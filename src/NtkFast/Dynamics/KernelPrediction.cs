@@ -129,7 +129,7 @@ public sealed class TimePrediction
 /// <para><see cref="PosteriorKind.Nngp"/>: mean Σ(x*,X)·(Σ+ρI)⁻¹·Y, covariance Σ(x*,x*) − Σ(x*,X)·(Σ+ρI)⁻¹·Σ(X,x*)
 /// (<see cref="NngpPosterior"/>).</para>
 /// </summary>
-public static class KernelPrediction
+public static partial class KernelPrediction
 {
     /// <summary>
     /// The NTK-trained prediction at every time (one eigendecomposition or one Cholesky factor for all).

@@ -32,19 +32,9 @@ public static class NngpPosterior
         DynamicsChecks.Finite(targets, nameof(targets));
         bool full = sigmaTest.Cols == m;
 
-        Matrix l;
-        try { l = Cholesky.Factor(sigmaTrain, regularization); }
-        catch (NotPositiveDefiniteException ex)
-        {
-            throw new SingularKernelException($"the NNGP kernel is numerically singular or not positive definite (Cholesky pivot {ex.Pivot} = {ex.PivotValue:G6}); add regularisation (observation noise).", ex);
-        }
+        (Matrix l, Matrix z) = Factor(sigmaTrain, targets, regularization);
         // W = L⁻¹·Σ(X,x*) (N×M), z = L⁻¹·Y (N×K): mean = Wᵀz, cov = Σ** − WᵀW.
-        var w = new Matrix(n, m);
-        for (int i = 0; i < m; i++)
-            for (int j = 0; j < n; j++) w[j, i] = sigmaTestTrain[i, j];
-        if (m > 0) Triangular.SolveLower(n, m, l.Data, n, w.Data, m);
-        var z = new Matrix(n, targets.Cols, (double[])targets.Data.Clone());
-        if (targets.Cols > 0) Triangular.SolveLower(n, targets.Cols, l.Data, n, z.Data, targets.Cols);
+        Matrix w = Solve(l, sigmaTestTrain);
         Matrix mean = MatrixProducts.MultiplyTransposeA(w, z);
         var variance = new double[m];
         Matrix? cov = null;
@@ -66,5 +56,31 @@ public static class NngpPosterior
             }
         }
         return new EnsemblePrediction(mean, variance, cov);
+    }
+
+    /// <summary>The Cholesky factor L of Σ + ρI and z = L⁻¹·Y.</summary>
+    internal static (Matrix L, Matrix Z) Factor(Matrix sigmaTrain, Matrix targets, Regularization regularization)
+    {
+        int n = sigmaTrain.Rows;
+        Matrix l;
+        try { l = Cholesky.Factor(sigmaTrain, regularization); }
+        catch (NotPositiveDefiniteException ex)
+        {
+            throw new SingularKernelException($"the NNGP kernel is numerically singular or not positive definite (Cholesky pivot {ex.Pivot} = {ex.PivotValue:G6}); add regularisation (observation noise).", ex);
+        }
+        var z = new Matrix(n, targets.Cols, (double[])targets.Data.Clone());
+        if (targets.Cols > 0) Triangular.SolveLower(n, targets.Cols, l.Data, n, z.Data, targets.Cols);
+        return (l, z);
+    }
+
+    /// <summary>W = L⁻¹·Σ(X,x*), N×M, from the M×N Σ(x*,X); each column depends only on its own row of Σ(x*,X).</summary>
+    internal static Matrix Solve(Matrix l, Matrix sigmaTestTrain)
+    {
+        int n = l.Rows, m = sigmaTestTrain.Rows;
+        var w = new Matrix(n, m);
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++) w[j, i] = sigmaTestTrain[i, j];
+        if (m > 0) Triangular.SolveLower(n, m, l.Data, n, w.Data, m);
+        return w;
     }
 }

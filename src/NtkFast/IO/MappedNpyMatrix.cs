@@ -150,6 +150,33 @@ public sealed class MappedNpyMatrix : IDisposable
         }
     }
 
+    /// <summary>
+    /// Copies columns [<paramref name="col"/>, <paramref name="col"/> + <paramref name="count"/>) of every row into
+    /// <paramref name="destination"/> (Rows × count, row-major): a strided read of the map, e.g. the transposed block a
+    /// symmetric matrix needs. Entries are checked finite (same message as <see cref="ReadRows(int, int, Span{double})"/>).
+    /// </summary>
+    /// <exception cref="InvalidDataException">An entry is NaN or ±Inf.</exception>
+    public void ReadColumns(int col, int count, Span<double> destination)
+    {
+        ObjectDisposedException.ThrowIf(_view.SafeMemoryMappedViewHandle.IsClosed, this);
+        ArgumentOutOfRangeException.ThrowIfNegative(col);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, Cols - col);
+        long n = (long)Rows * count;
+        if (destination.Length < n) throw new ArgumentException($"destination needs {n} elements, has {destination.Length}.", nameof(destination));
+        for (int r = 0; r < Rows; r++)
+        {
+            Span<double> part = destination.Slice(r * count, count);
+            CopyFromView(_offset + ((long)r * Cols + col) * sizeof(double), MemoryMarshal.AsBytes(part));
+            for (int i = 0; i < count; i++)
+                if (!double.IsFinite(part[i]))
+                {
+                    string d = double.IsNaN(part[i]) ? "NaN" : part[i] > 0 ? "+Inf" : "-Inf";
+                    throw new InvalidDataException($"{_label}: contains {d} at row {r}, column {col + i} (0-based)");
+                }
+        }
+    }
+
     private unsafe void CopyFromView(long position, Span<byte> destination)
     {
         byte* p = null;

@@ -125,4 +125,157 @@ public sealed class PredictMappedTests : IDisposable
         Assert.Equal(0, cq);
         Assert.Equal("", eq);
     }
+
+    public static TheoryData<int, int, bool> CovarianceSizes()
+    {
+        var d = new TheoryData<int, int, bool>();
+        foreach (int m in (int[])[1, 7, 65])
+            foreach (int n in (int[])[1, 9, 64])
+                foreach (bool nngp in (bool[])[false, true])
+                    d.Add(m, n, nngp);
+        return d;
+    }
+
+    /// <summary>
+    /// --out-cov (NTK ensemble at t = 0.5 and ∞, and --posterior nngp) and the NNGP posterior's mean/std with the diagonal or the
+    /// full test block: mapped and streamed in blocks of 1, 4 (not dividing 7 or 65) and 256 rows, the same bytes as read whole.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(CovarianceSizes))]
+    public void Mapped_Covariance_And_NngpPosterior_AreBitwiseInMemory(int m, int n, bool nngp)
+    {
+        var (theta, thetaX, _) = Kernel(n, m, 600 + m + n);
+        var (sigma, sigmaX, sigmaXX) = Kernel(n, m, 700 + m + n, lengthScale: 0.7, scale: 0.8);
+        var diag = new Matrix(m, 1);
+        for (int i = 0; i < m; i++) diag[i, 0] = sigmaXX[i, i];
+        MatrixFile.Write(P("k.npy"), theta);
+        MatrixFile.Write(P("kx.npy"), thetaX);
+        MatrixFile.Write(P("s.npy"), sigma);
+        MatrixFile.Write(P("sx.npy"), sigmaX);
+        MatrixFile.Write(P("sxx.npy"), sigmaXX);
+        MatrixFile.Write(P("d.npy"), diag);
+        MatrixFile.Write(P("y.npy"), Random(n, 2, 800 + n));
+        string[] nngpFiles = ["--nngp-train", P("s.npy"), "--nngp-test", P("sx.npy")];
+        string[] head = nngp
+            ? ["predict", "--posterior", "nngp", "--regularization", "abs:1e-6", "--y", P("y.npy"), .. nngpFiles]
+            : ["predict", "--kernel-train", P("k.npy"), "--kernel-test", P("kx.npy"), "--y", P("y.npy"), "--time", "0.5,inf", .. nngpFiles];
+        // (arguments, outputs written): the full covariance; for the posterior also the mean alone and the variances alone.
+        var cases = new List<(string[] Args, string[] Outs)>
+        {
+            ([.. head, "--nngp-test-test", P("sxx.npy"), "--out-cov", P("{0}.cov.npy"), "--out-train", P("{0}.train.npy")], ["", ".std", ".cov", ".train"]),
+            ([.. head, "--nngp-test-test", P("sxx.npy")], ["", ".std"]),
+        };
+        if (nngp)
+        {
+            cases.Add(([.. head, "--out-train", P("{0}.train.npy")], ["", ".train"]));
+            cases.Add(([.. head, "--nngp-test-diag", P("d.npy")], ["", ".std"]));
+        }
+        foreach (var (args, outs) in cases)
+        {
+            string[] With(string tag) => [.. Array.ConvertAll(args, a => a.Replace("{0}", tag, StringComparison.Ordinal)), "--out", P(tag + ".npy"), "--quiet"];
+            var (c0, _, e0) = Run(false, 256, With("mem"));
+            Assert.True(c0 == 0, e0);
+            foreach (int rows in (int[])[1, 4, 256])
+            {
+                var (c1, _, e1) = Run(true, rows, With($"map{rows}"));
+                Assert.True(c1 == 0, e1);
+                foreach (string o in outs)
+                    Assert.Equal(File.ReadAllBytes(P($"mem{o}.npy")), File.ReadAllBytes(P($"map{rows}{o}.npy")));
+            }
+            foreach (string o in outs)
+                foreach (string tag in (string[])["mem", "map1", "map4", "map256"]) File.Delete(P(tag + o + ".npy"));
+        }
+        Assert.Empty(Directory.GetFiles(_dir, ".ntk-spill-*"));   // the covariance's spill files are gone
+    }
+
+    /// <summary>A float32 --nngp-test-test (not mapped: read whole) beside mapped float64 blocks gives the in-memory bytes.</summary>
+    [Fact]
+    public void Mapped_Float32TestTest_IsReadWhole_SameBytes()
+    {
+        int n = 9, m = 7;
+        var (theta, thetaX, _) = Kernel(n, m, 41);
+        var (sigma, sigmaX, sigmaXX) = Kernel(n, m, 42, lengthScale: 0.7);
+        MatrixFile.Write(P("k.npy"), theta);
+        MatrixFile.Write(P("kx.npy"), thetaX);
+        MatrixFile.Write(P("s.npy"), sigma);
+        MatrixFile.Write(P("sx.npy"), sigmaX);
+        MatrixFile.Write(P("y.npy"), Random(n, 1, 43));
+        Npy.Write(P("sxx32.npy"), NpyArray.FromFloat32(Array.ConvertAll(sigmaXX.Data, v => (float)v), m, m));
+        foreach (bool nngp in (bool[])[false, true])
+        {
+            string[] args = nngp
+                ? ["predict", "--posterior", "nngp", "--regularization", "abs:1e-6"]
+                : ["predict", "--kernel-train", P("k.npy"), "--kernel-test", P("kx.npy")];
+            args = [.. args, "--nngp-train", P("s.npy"), "--nngp-test", P("sx.npy"), "--nngp-test-test", P("sxx32.npy"), "--y", P("y.npy"), "--quiet"];
+            var (c0, _, e0) = Run(false, 2, [.. args, "--out", P("a.npy"), "--out-cov", P("a.cov.npy")]);
+            var (c1, _, e1) = Run(true, 2, [.. args, "--out", P("b.npy"), "--out-cov", P("b.cov.npy")]);
+            Assert.True(c0 == 0 && c1 == 0, e0 + e1);
+            foreach (string o in (string[])["", ".std", ".cov"])
+                Assert.Equal(File.ReadAllBytes(P($"a{o}.npy")), File.ReadAllBytes(P($"b{o}.npy")));
+        }
+    }
+
+    /// <summary>
+    /// Bad --nngp-test-test files (truncated, padded, header only, NaN, not symmetric, not square, wrong M) and a bad
+    /// --nngp-test for the posterior: mapped, the same one line and exit 2 as read whole, and no output (nor spill file).
+    /// </summary>
+    [Fact]
+    public void Mapped_BadTestTestOrPosteriorFiles_AreTheInMemoryOneLineExit2_NothingWritten()
+    {
+        int n = 9, m = 7;
+        var (theta, thetaX, _) = Kernel(n, m, 31);
+        var (sigma, sigmaX, sigmaXX) = Kernel(n, m, 32, lengthScale: 0.7);
+        MatrixFile.Write(P("k.npy"), theta);
+        MatrixFile.Write(P("kx.npy"), thetaX);
+        MatrixFile.Write(P("s.npy"), sigma);
+        MatrixFile.Write(P("sx.npy"), sigmaX);
+        MatrixFile.Write(P("y.npy"), Random(n, 1, 33));
+        MatrixFile.Write(P("sxx.npy"), sigmaXX);
+        byte[] full = File.ReadAllBytes(P("sxx.npy"));
+        File.WriteAllBytes(P("short.npy"), full[..^8]);
+        File.WriteAllBytes(P("long.npy"), [.. full, 0, 0, 0, 0, 0, 0, 0, 0]);
+        File.WriteAllBytes(P("header.npy"), full[..20]);
+        Matrix bad = MatrixProducts.Copy(sigmaXX);
+        bad[5, 2] = double.NaN;
+        MatrixFile.Write(P("nan.npy"), bad);
+        bad = MatrixProducts.Copy(sigmaXX);
+        bad[6, 1] += 0.5;
+        bad[4, 3] += 0.25;
+        MatrixFile.Write(P("asym.npy"), bad);
+        MatrixFile.Write(P("rect.npy"), Random(m, m + 1, 34));
+        var (_, _, small) = Kernel(n, m - 1, 35);
+        MatrixFile.Write(P("wrongm.npy"), small);
+        bad = MatrixProducts.Copy(sigmaX);
+        bad[3, 4] = double.PositiveInfinity;
+        MatrixFile.Write(P("sxinf.npy"), bad);
+        // An unsupported dtype (complex128) with a valid header: the reader's own message, mapped or not.
+        string header = "{'descr': '<c16', 'fortran_order': False, 'shape': (7, 7), }";
+        header = header.PadRight(118 - 1) + "\n";
+        byte[] complex = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0, (byte)header.Length, 0,
+            .. System.Text.Encoding.ASCII.GetBytes(header), .. new byte[7 * 7 * 16]];
+        File.WriteAllBytes(P("complex.npy"), complex);
+        var cases = new List<string[]>();
+        foreach (string f in (string[])["short.npy", "long.npy", "header.npy", "nan.npy", "asym.npy", "rect.npy", "wrongm.npy", "complex.npy"])
+        {
+            cases.Add(["predict", "--kernel-train", P("k.npy"), "--kernel-test", P("kx.npy"), "--nngp-train", P("s.npy"), "--nngp-test", P("sx.npy"),
+                "--nngp-test-test", P(f), "--y", P("y.npy"), "--out-cov", P("cov.npy"), "--out", P("out.npy")]);
+            cases.Add(["predict", "--posterior", "nngp", "--nngp-train", P("s.npy"), "--nngp-test", P("sx.npy"),
+                "--nngp-test-test", P(f), "--y", P("y.npy"), "--out", P("out.npy")]);
+        }
+        cases.Add(["predict", "--posterior", "nngp", "--nngp-train", P("s.npy"), "--nngp-test", P("sxinf.npy"),
+            "--nngp-test-test", P("sxx.npy"), "--y", P("y.npy"), "--out-cov", P("cov.npy"), "--out", P("out.npy")]);
+        foreach (string[] args in cases)
+        {
+            var (cm, _, em) = Run(true, 2, args);
+            var (ci, _, ei) = Run(false, 2, args);
+            Assert.True(cm == 2, em);
+            Assert.Single(em.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.Equal(ci, cm);
+            Assert.Equal(ei, em);
+            Assert.False(File.Exists(P("out.npy")));
+            Assert.False(File.Exists(P("out.std.npy")));
+            Assert.False(File.Exists(P("cov.npy")));
+            Assert.Empty(Directory.GetFiles(_dir, ".ntk-spill-*"));
+        }
+    }
 }
