@@ -258,18 +258,19 @@ internal static class BatchedDual
         ref double er = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(ess);
         ref double dr = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(edd);
         int j0 = 0;
-        for (; j0 <= n - w; j0 += w)
+        while (j0 <= n - w)
         {
             TV vb = TO.Load(ref br, (nuint)j0), vc = TO.Load(ref cr, (nuint)j0);
             TK.Run<TV, TO>(false, in p, vb, vc, out TV e, out TV d, out bool needFull);
             if (needFull)
             {
-                RunFull<TV, TO, TK>(in p, ref br, ref cr, ref er, ref dr, (nuint)j0);
+                j0 = RunFullFrom<TV, TO, TK>(in p, ref br, ref cr, ref er, ref dr, j0, n - w);
             }
             else
             {
                 TO.Store(e, ref er, (nuint)j0);
                 TO.Store(d, ref dr, (nuint)j0);
+                j0 += w;
             }
         }
         if (j0 < n)
@@ -296,11 +297,32 @@ internal static class BatchedDual
     }
 
     /// <summary>
-    /// The vector again with clipping and the ρ → −1 series in every lane (selected per lane, so lanes that need
-    /// neither get exactly the fast path's result); rare, kept out of line so the fast path has no branches.
-    /// It loads and stores through the row's references itself: passing vectors in and out would make the
-    /// fast path's values address-exposed (kept on the stack).
+    /// The vector at <paramref name="j"/> again with clipping and the ρ → −1 series in every lane (selected per lane,
+    /// so lanes that need neither get exactly the fast path's result), then the vectors after it the same way while
+    /// they need it too, up to <paramref name="last"/>; returns the next index for the fast path. Vectors that need
+    /// clipping come in runs (the ρ = 1 and zero-variance pixel pairs of blank image borders), and a run costs one
+    /// full evaluation per vector instead of a fast attempt plus a full one (plus one full evaluation of the vector
+    /// that ends it, whose result is the same either way). Kept out of line so the fast path has no branches; it
+    /// loads and stores through the row's references itself: passing vectors in and out would make the fast path's
+    /// values address-exposed (kept on the stack).
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int RunFullFrom<TV, TO, TK>(in ArcCosineParams p, ref double b, ref double c, ref double ess, ref double edd, int j, int last)
+        where TO : IDualVector<TV> where TV : struct where TK : IRowKernel
+    {
+        bool more;
+        do
+        {
+            TK.Run<TV, TO>(true, in p, TO.Load(ref b, (nuint)j), TO.Load(ref c, (nuint)j), out TV e, out TV d, out more);
+            TO.Store(e, ref ess, (nuint)j);
+            TO.Store(d, ref edd, (nuint)j);
+            j += TO.Count;
+        }
+        while (more && j <= last);
+        return j;
+    }
+
+    /// <summary>The tail vector (padded) with clipping and the series in every lane: see <see cref="RunFullFrom"/>.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void RunFull<TV, TO, TK>(in ArcCosineParams p, ref double b, ref double c, ref double ess, ref double edd, nuint j)
         where TO : IDualVector<TV> where TV : struct where TK : IRowKernel
@@ -322,7 +344,8 @@ internal static class BatchedDual
     {
         /// <summary>
         /// One vector of triples. Fast (<paramref name="full"/> false): no clipping, no series, and
-        /// <paramref name="needFull"/> set when a lane may need either; full: both, selected per lane.
+        /// <paramref name="needFull"/> set when a lane may need either; full: both, selected per lane, and
+        /// <paramref name="needFull"/> says whether a lane needed clipping (the next vector probably does too).
         /// </summary>
         static abstract void Run<TV, TO>(bool full, in ArcCosineParams p, TV b, TV c, out TV ess, out TV edd, out bool needFull) where TO : IDualVector<TV> where TV : struct;
     }
@@ -363,6 +386,7 @@ internal static class BatchedDual
                 needFull = true;
                 return;
             }
+            needFull = full && TO.Any(MayClip<TV, TO>(ac, w));
             AtanReduce<TV, TO>(full, s, TO.Abs(b), out TV tail, out TV big, out TV flip);
             TV acute = AtanFinish<TV, TO>(tail, big, flip);                           // atan2(S, |b|) ∈ [0, π/2]
             TV obtuse = PiMinus<TV, TO>(acute);
@@ -394,7 +418,6 @@ internal static class BatchedDual
             // c ≤ 0 lanes always take the full path (a·c = 0 ≤ b² + 2⁻⁹⁶⁰ in MayClip), so only it selects them.
             ess = full ? TO.Select(cpos, e, TO.Zero) : e;
             edd = full ? TO.Select(cpos, d, TO.C(p.EdgeEdd)) : d;
-            needFull = false;
         }
     }
 
@@ -405,7 +428,7 @@ internal static class BatchedDual
         {
             TV c0 = full ? TO.Select(TO.Gt(c, TO.Zero), c, TO.Zero) : c; // c ≤ 0 lanes take the full path (as in the arc-cosine kernel)
             TV dpos = Discriminant<TV, TO>(full, TO.C(p.A), b, c0, out TV w, out TV ac);
-            needFull = !full && TO.Any(MayClip<TV, TO>(ac, w));
+            needFull = TO.Any(MayClip<TV, TO>(ac, w));
             if (full) b = Clip<TV, TO>(TO.Mul(TO.C(p.SqrtA), TO.Sqrt(c0)), b);
             // q = 1 + 2(a + c) + 4D, written as (1 + 2a) + 2c + 4D to keep every term ≥ 0.
             TV q = TO.Fma(TO.C(4.0), dpos, TO.Fma(TO.C(2.0), c0, TO.C(1.0 + 2.0 * p.A)));
@@ -430,7 +453,7 @@ internal static class BatchedDual
             TV cpos = TO.Gt(c, TO.Zero);
             TV c0 = TO.Select(cpos, c, TO.Zero);
             TV s = TO.Sqrt(Discriminant<TV, TO>(full, TO.C(p.A), b, c0, out TV w, out TV ac));
-            needFull = !full && TO.Any(MayClip<TV, TO>(ac, w));
+            needFull = TO.Any(MayClip<TV, TO>(ac, w));
             if (full) b = Clip<TV, TO>(TO.Mul(TO.C(p.SqrtA), TO.Sqrt(c0)), b);
             ess = TO.Select(cpos, TO.Mul(Atan2<TV, TO>(full, b, s), TO.C(2.0 / Math.PI)), TO.Zero);
             edd = TO.Zero;
