@@ -9,12 +9,12 @@ namespace NtkFast.Tests.Distributed;
 
 /// <summary>
 /// Issue #18 row 7: a signal delivered to ONE rank of an `mpirun -np 2` job (`kernel` and `empirical --params`,
-/// tiled). Rank 1 is paused by the test hook NTKFAST_FAULT=1:pause after writing its first tile into the shared
-/// temporaries (rank 0 goes on and waits for it in the commit's collective); the test reads rank 1's pid from the
-/// pause line, checks the temporaries exist, and signals that process only. The job must end non-zero, with no
-/// file at the output paths, an older output unchanged and no temporary left: SIGTERM/SIGINT run rank 1's handler
-/// (which deletes the temporaries it tracks, rank 0's files), SIGKILL does not, and then mpirun stops rank 0 with
-/// SIGTERM, whose handler deletes them. Open MPI must be installed (a missing mpirun fails, as for every MPI test).
+/// tiled). That rank is paused by the test hook NTKFAST_FAULT=&lt;rank&gt;:pause after writing its first tile into the
+/// shared temporaries (the other goes on and waits for it in the commit's collective); the test reads its pid from
+/// the pause line, checks the temporaries exist, and signals that process only. The job must end non-zero, with no
+/// file at the output paths, an older output unchanged and no temporary left: SIGTERM/SIGINT run the signalled
+/// rank's handler (which deletes the temporaries it tracks: rank 0 created them, rank 1 tracks the same names),
+/// SIGKILL does not, and then mpirun stops the other rank with SIGTERM, whose handler deletes them. Open MPI must be installed (a missing mpirun fails, as for every MPI test).
 /// </summary>
 [Collection(DistributedCollection.Name)]
 public sealed partial class MpiSignalTests(ITestOutputHelper log) : IDisposable
@@ -41,14 +41,16 @@ public sealed partial class MpiSignalTests(ITestOutputHelper log) : IDisposable
     }
 
     [Theory]
-    [InlineData("kernel", 15)]
-    [InlineData("kernel", 2)]
-    [InlineData("kernel", 9)]
-    [InlineData("empirical", 15)]
-    [InlineData("empirical", 9)]
-    public void A_signal_to_one_rank_ends_the_job_with_no_output_and_no_temporary(string command, int signal) => SignalOneRank(command, signal);
+    [InlineData("kernel", 15, 1)]
+    [InlineData("kernel", 2, 1)]
+    [InlineData("kernel", 9, 1)]
+    [InlineData("kernel", 15, 0)]
+    [InlineData("kernel", 9, 0)]
+    [InlineData("empirical", 15, 1)]
+    [InlineData("empirical", 9, 1)]
+    public void A_signal_to_one_rank_ends_the_job_with_no_output_and_no_temporary(string command, int signal, int rank) => SignalOneRank(command, signal, rank);
 
-    private void SignalOneRank(string command, int signal)
+    private void SignalOneRank(string command, int signal, int rank)
     {
         if (!OperatingSystem.IsLinux()) return;
         if (signal == 2 && SigIntIgnored)
@@ -69,7 +71,7 @@ public sealed partial class MpiSignalTests(ITestOutputHelper log) : IDisposable
             Assert.True(init.ExitCode == 0, init.ToString());
             args = ["empirical", "--params", P("net.npz"), "--x", x, "--tile", "8", "--out-ntk", t, "--out-nngp", s, "--quiet"];
         }
-        var env = new Dictionary<string, string> { ["NTKFAST_THREADS"] = "1", ["NTKFAST_FAULT"] = "1:pause" };
+        var env = new Dictionary<string, string> { ["NTKFAST_THREADS"] = "1", ["NTKFAST_FAULT"] = $"{rank}:pause" };
         using Process job = Process.Start(NtkProcess.StartInfo(args, env, ranks: 2))!;
         Task<string> stdout = job.StandardOutput.ReadToEndAsync();
         Task<string?> marker = Task.Run(() =>
@@ -78,19 +80,19 @@ public sealed partial class MpiSignalTests(ITestOutputHelper log) : IDisposable
             while ((line = job.StandardError.ReadLine()) is not null && !PausePid().IsMatch(line)) { }
             return line;
         });
-        if (!marker.Wait(TimeSpan.FromSeconds(120))) { job.Kill(entireProcessTree: true); Assert.Fail("rank 1 did not pause within 120 s"); }
+        if (!marker.Wait(TimeSpan.FromSeconds(120))) { job.Kill(entireProcessTree: true); Assert.Fail($"rank {rank} did not pause within 120 s"); }
         if (marker.Result is null) Assert.Fail("the job ended without pausing: exit " + (job.WaitForExit(10_000) ? job.ExitCode : -1)); // (the message waits for the exit: only when it failed)
         Task<string> rest = job.StandardError.ReadToEndAsync();
-        int rank1 = int.Parse(PausePid().Match(marker.Result!).Groups[1].Value, CultureInfo.InvariantCulture);
-        Assert.NotEqual(job.Id, rank1);
+        int paused = int.Parse(PausePid().Match(marker.Result!).Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.NotEqual(job.Id, paused);
 
         string[] live = NtkFast.Tests.IO.AtomicFileTests.Temporaries(_dir);
-        log.WriteLine($"rank 1 (pid {rank1}) paused; temporaries: {string.Join(", ", live.Select(Path.GetFileName))}");
+        log.WriteLine($"rank {rank} (pid {paused}) paused; temporaries: {string.Join(", ", live.Select(Path.GetFileName))}");
         Assert.Equal(2, live.Length); // the NTK's and the NNGP's, shared by both ranks
         Assert.False(File.Exists(t));
 
-        Assert.Equal(0, SendSignal(rank1, signal));
-        if (!job.WaitForExit(60_000)) { job.Kill(entireProcessTree: true); Assert.Fail("the job did not end within 60 s of signal " + signal + " to rank 1"); }
+        Assert.Equal(0, SendSignal(paused, signal));
+        if (!job.WaitForExit(60_000)) { job.Kill(entireProcessTree: true); Assert.Fail("the job did not end within 60 s of signal " + signal + " to rank " + rank); }
         string err = rest.Result;
         _ = stdout.Result;
         log.WriteLine($"mpirun exit {job.ExitCode}; stderr: {err}");
