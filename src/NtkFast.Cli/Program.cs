@@ -60,6 +60,8 @@ public static class Program
             System.Runtime.InteropServices.PosixSignal.SIGINT, _ => NtkFast.IO.AtomicFile.AbandonAll());
         using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(
             System.Runtime.InteropServices.PosixSignal.SIGTERM, _ => NtkFast.IO.AtomicFile.AbandonAll());
+        // Test hook (NTKFAST_FAULT, never set outside tests): for every command, not only the MPI-aware ones.
+        NtkFast.Distributed.FaultInjection.InstallFromEnvironment();
         if (NtkFast.Numerics.Isa.EnvironmentError is { } isaError)
         {
             Console.Error.WriteLine($"ntk {cmd.Name}: {isaError}");

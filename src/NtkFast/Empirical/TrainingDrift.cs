@@ -54,6 +54,7 @@ public static class TrainingDrift
         var k0 = new Matrix(n, n);
         var kt = new Matrix(n, n);
         EmpiricalKernel.ComputeStructured<T>(net, xs, [], EmpiricalOutputs.Trace, trainableFrom, ews, k0.Data, []);
+        EnsureFinite(k0.Data, 0);
         double k0Op = KernelDiagnostics.OperatorNormOf(k0, n);
         var w0Op = new double[depth];
         for (int l = 0; l < depth; l++) w0Op[l] = WeightOperatorNorm(net, theta0, l, difference: false);
@@ -64,8 +65,10 @@ public static class TrainingDrift
             if (s % every == 0 || s == steps)
             {
                 EmpiricalKernel.ComputeStructured<T>(net, xs, [], EmpiricalOutputs.Trace, trainableFrom, ews, kt.Data, []);
+                EnsureFinite(kt.Data, s);
                 net.Forward(xs, mws);
                 double cost = net.MseCost(ys, mws);
+                if (!double.IsFinite(cost)) throw new ArithmeticException($"the cost at step {s} is {cost}: the network's outputs overflow (inputs too large for this precision); scale the data down.");
                 var move = new double[depth];
                 var rel = new double[depth];
                 for (int l = trainableFrom; l < depth; l++)
@@ -75,14 +78,31 @@ public static class TrainingDrift
                     rel[l] = w0Op[l] == 0 ? 0 : d / w0Op[l];
                 }
                 double dOp = s == 0 ? 0 : KernelDiagnostics.DifferenceOperatorNorm(kt, k0, n);
-                records.Add(new DriftRecord(width, s, cost, KernelDiagnostics.OperatorNormOf(kt, n), k0Op == 0 ? 0 : dOp / k0Op,
-                    KernelDiagnostics.RelativeFrobenius(kt.Data, k0.Data), move, rel));
+                var record = new DriftRecord(width, s, cost, KernelDiagnostics.OperatorNormOf(kt, n), k0Op == 0 ? 0 : dOp / k0Op,
+                    KernelDiagnostics.RelativeFrobenius(kt.Data, k0.Data), move, rel);
+                // A report never carries NaN/∞ (e.g. norms of finite but huge kernels overflowing): fail in one line instead.
+                if (!double.IsFinite(record.NtkOp) || !double.IsFinite(record.KernelMoveOp) || !double.IsFinite(record.KernelMoveFrobenius)
+                    || !Array.TrueForAll(move, double.IsFinite) || !Array.TrueForAll(rel, double.IsFinite))
+                    throw new ArithmeticException($"the drift measures at step {s} are not finite (kernel or weights too large for float64); scale the data down.");
+                records.Add(record);
             }
             if (s == steps) break;
             double c = net.TrainStep(xs, ys, learningRate, mws, trainableFrom);
             if (!double.IsFinite(c)) throw new ArithmeticException($"training diverged at step {s} (cost {c}); use a smaller learning rate.");
         }
         return records;
+    }
+
+    /// <summary>
+    /// Fails in one line when the empirical NTK at step <paramref name="step"/> has a NaN/±∞ entry (activations or
+    /// gradients overflow: inputs near the float range, or training that blew the weights up), instead of handing
+    /// it to the eigensolver, which then reports a misleading "did not converge".
+    /// </summary>
+    private static void EnsureFinite(ReadOnlySpan<double> kernel, int step)
+    {
+        foreach (double v in kernel)
+            if (!double.IsFinite(v))
+                throw new ArithmeticException($"the empirical NTK at step {step} has non-finite entries ({v}): the network's activations or gradients overflow (inputs too large for this precision, or the training diverged); scale the data down or use a smaller learning rate.");
     }
 
     /// <summary>‖W(l)‖_op or ‖W(l) − W0(l)‖_op (largest singular value) in float64.</summary>

@@ -24,6 +24,13 @@ public static class AtomicFile
     /// </summary>
     public static AtomicFileWriter Create(string path) => new(path);
 
+    /// <summary>
+    /// Test hook, called before a run renames its complete temporaries into place (outside the lock, so a
+    /// signal's <see cref="AbandonAll"/> still runs): the signal tests pause the process there. Installed by
+    /// NtkFast.Distributed's <c>FaultInjection</c> from NTKFAST_FAULT=publish:pause in <c>ntk</c>; null in every other use.
+    /// </summary>
+    internal static Action? BeforePublish { get; set; }
+
     private static readonly object s_gate = new();
     private static readonly HashSet<string> s_live = new(StringComparer.Ordinal);
     private static bool s_abandoned;
@@ -158,6 +165,7 @@ public static class AtomicFile
     /// </summary>
     internal static void PublishAll(ReadOnlySpan<(string Temp, string Destination)> files)
     {
+        BeforePublish?.Invoke();
         lock (s_gate)
         {
             ThrowIfAbandoned();

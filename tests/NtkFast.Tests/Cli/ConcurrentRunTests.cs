@@ -22,10 +22,10 @@ public sealed class ConcurrentRunTests : IDisposable
         ["kernel", "--x", x, "--depth", "3", "--activation", "erf", "--tile", "64", "--out-ntk", t, "--out-nngp", s, "--quiet"];
 
     /// <summary>Starts both runs at once and waits for both; each must succeed.</summary>
-    private static async Task Race(string[] a, string[] b)
+    private static async Task Race(string[] a, string[] b, IReadOnlyDictionary<string, string>? env = null)
     {
-        using Process pa = Process.Start(NtkProcess.StartInfo(a))!;
-        using Process pb = Process.Start(NtkProcess.StartInfo(b))!;
+        using Process pa = Process.Start(NtkProcess.StartInfo(a, env))!;
+        using Process pb = Process.Start(NtkProcess.StartInfo(b, env))!;
         Task<string> ea = pa.StandardError.ReadToEndAsync(), eb = pb.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         await pa.WaitForExitAsync(timeout.Token);
@@ -99,6 +99,69 @@ public sealed class ConcurrentRunTests : IDisposable
                 Assert.True(got.AsSpan().SequenceEqual(alone["a" + o]) || got.AsSpan().SequenceEqual(alone["b" + o]), $"round {round}: {o} is not one run's complete result");
             }
             Assert.DoesNotContain(Directory.GetFiles(shared), f => AtomicFile.IsTemporaryName(Path.GetFileName(f)));
+        }
+    }
+
+    /// <summary>
+    /// `ntk empirical --params` (two networks, same points, same --out-ntk/--out-nngp): in memory (one tile, renamed
+    /// when complete) and tiled (`--tile 64`, 16 tiles written in place into each run's own temporary). Each final
+    /// file is byte for byte the result of one run alone, and no temporary remains.
+    /// </summary>
+    [Theory]
+    [InlineData("memory")]
+    [InlineData("tiles")]
+    public async Task Two_empirical_processes_on_the_same_outputs_leave_one_complete_result(string mode)
+    {
+        KernelOutOfCoreTests.WritePoints(P("x.npy"), 250, 5, 1);
+        foreach (string v in (string[])["a", "b"])
+            Assert.Equal(0, NtkProcess.Run(["init", "--widths", "5,128,128,1", "--activation", "tanh", "--seed", v == "a" ? "1" : "2", "--out", P($"net{v}.npz")]).ExitCode);
+        string[] Args(string v, string dir) => ["empirical", "--params", P($"net{v}.npz"), "--x", P("x.npy"),
+            "--out-ntk", Path.Combine(dir, "t.npy"), "--out-nngp", Path.Combine(dir, "s.npy"), .. mode == "tiles" ? (string[])["--tile", "64"] : [], "--quiet"];
+        await AloneThenRace(Args, ["t.npy", "s.npy"], null);
+    }
+
+    /// <summary>
+    /// `ntk experiment convergence --quick` with seeds 1 and 2 into the same --out-dir: every file of the folder is,
+    /// byte for byte, that file of one run alone (the experiment writes its files one by one, each atomically, so
+    /// different files may come from different runs); summary.txt too, up to its "elapsed:" line (a wall time).
+    /// </summary>
+    [Fact]
+    public async Task Two_experiment_runs_into_the_same_folder_leave_complete_files()
+    {
+        string[] Args(string v, string dir) => ["experiment", "convergence", "--quick", "--seed", v == "a" ? "1" : "2", "--out-dir", dir, "--quiet"];
+        await AloneThenRace(Args, ["convergence_ntk.csv", "convergence_norms.csv", "convergence.png", "summary.txt"],
+            new Dictionary<string, string> { ["NTKFAST_THREADS"] = "1" }, rounds: 2);
+    }
+
+    /// <summary>Without the wall-time line (summary.txt), so that two runs of the same work compare equal.</summary>
+    private static byte[] Comparable(string name, byte[] bytes) => name != "summary.txt" ? bytes
+        : System.Text.Encoding.UTF8.GetBytes(string.Join('\n', System.Text.Encoding.UTF8.GetString(bytes).Split('\n').Where(l => !l.StartsWith("elapsed: ", StringComparison.Ordinal))));
+
+    /// <summary>
+    /// Runs a and b alone, one after the other, into the shared folder (so that a folder named in an output is the
+    /// same), then races them there <paramref name="rounds"/> times: every output must be one alone run's bytes.
+    /// </summary>
+    private async Task AloneThenRace(Func<string, string, string[]> args, string[] outputs, IReadOnlyDictionary<string, string>? env, int rounds = 3)
+    {
+        string shared = Directory.CreateDirectory(P("shared")).FullName;
+        var alone = new Dictionary<string, byte[]>();
+        foreach (string v in (string[])["a", "b"])
+        {
+            var r = NtkProcess.Run(args(v, shared), env: env);
+            Assert.True(r.ExitCode == 0, r.ToString());
+            foreach (string o in outputs) alone[v + o] = Comparable(o, File.ReadAllBytes(Path.Combine(shared, o)));
+        }
+        foreach (string o in outputs) Assert.False(alone["a" + o].AsSpan().SequenceEqual(alone["b" + o]), "the two runs write the same " + o);
+        for (int round = 0; round < rounds; round++)
+        {
+            foreach (string o in outputs) File.Delete(Path.Combine(shared, o));
+            await Race(args("a", shared), args("b", shared), env);
+            foreach (string o in outputs)
+            {
+                byte[] got = Comparable(o, File.ReadAllBytes(Path.Combine(shared, o)));
+                Assert.True(got.AsSpan().SequenceEqual(alone["a" + o]) || got.AsSpan().SequenceEqual(alone["b" + o]), $"round {round}: {o} is not one run's complete result");
+            }
+            Assert.DoesNotContain(Directory.GetFiles(shared, "*", new EnumerationOptions { AttributesToSkip = 0 }), f => AtomicFile.IsTemporaryName(Path.GetFileName(f)));
         }
     }
 }
