@@ -311,20 +311,8 @@ internal sealed partial class PredictCommand
         {
             Matrix? k = null, s = null;
             string trainName;
-            if (KernelTrainPath is not null)
-            {
-                k = ReadSymmetric("kernel-train", KernelTrainPath);
-                trainName = Label("kernel-train", KernelTrainPath);
-            }
-            else
-            {
-                s = ReadSymmetric("nngp-train", NngpTrainPath!);
-                trainName = Label("nngp-train", NngpTrainPath!);
-            }
-            Matrix train = (k ?? s)!;
+            Matrix train = ReadTrain(y, yPath, out k, out s, out trainName);
             int n = train.Rows;
-            if (y.Rows != n)
-                throw new CliException($"--y {yPath} has {y.Rows} rows but {trainName} has shape {Shape(train)}: one target row per training point");
             IRows? kx = null, sx = null, sxx = null;
             try
             {
@@ -402,10 +390,10 @@ internal sealed partial class PredictCommand
             return sxx;
         }
 
-        private Loaded ReadInMemory(Matrix y, string yPath)
+        /// <summary>The training kernel (--kernel-train, else --nngp-train), checked against the targets' rows.</summary>
+        private Matrix ReadTrain(Matrix y, string yPath, out Matrix? k, out Matrix? s, out string trainName)
         {
-            Matrix? k = null, kx = null, s = null, sx = null, sxx = null;
-            string trainName, testName;
+            k = s = null;
             if (KernelTrainPath is not null)
             {
                 k = ReadSymmetric("kernel-train", KernelTrainPath);
@@ -417,9 +405,17 @@ internal sealed partial class PredictCommand
                 trainName = Label("nngp-train", NngpTrainPath!);
             }
             Matrix train = (k ?? s)!;
-            int n = train.Rows;
-            if (y.Rows != n)
+            if (y.Rows != train.Rows)
                 throw new CliException($"--y {yPath} has {y.Rows} rows but {trainName} has shape {Shape(train)}: one target row per training point");
+            return train;
+        }
+
+        private Loaded ReadInMemory(Matrix y, string yPath)
+        {
+            Matrix? k = null, kx = null, s = null, sx = null, sxx = null;
+            string trainName, testName;
+            Matrix train = ReadTrain(y, yPath, out k, out s, out trainName);
+            int n = train.Rows;
             if (KernelTestPath is not null)
             {
                 kx = ReadCross("kernel-test", KernelTestPath, n, trainName, train);
