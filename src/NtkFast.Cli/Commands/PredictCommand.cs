@@ -63,9 +63,10 @@ internal sealed partial class PredictCommand : ICommand
                                       A float64 .npy --kernel-test, --nngp-test or --nngp-test-test of
                                       64 MiB or more (NTKFAST_MAP_THRESHOLD bytes) is memory-mapped and
                                       read in row blocks, for every posterior and --out-cov: memory
-                                      ~N x N plus a few blocks (and the M x M --out-cov), the same
-                                      results as read whole; --out-cov spills its M x N intermediates
-                                      to a temporary file beside --out, deleted when done.
+                                      ~N x N plus a few blocks, the same results as read whole;
+                                      --out-cov is written a block of rows at a time (never held
+                                      whole) and spills its M x N intermediates to a temporary file
+                                      beside --out, deleted when done.
 
           --time            a number >= 0, a comma-separated list, or inf (default inf). Many
                             times cost one eigendecomposition; a list writes a 3-D array (T, M, K)
@@ -190,20 +191,27 @@ internal sealed partial class PredictCommand : ICommand
         var clock = Stopwatch.StartNew();
         var want = new Wanted(labels || trainPath is not null, stdPath is not null || covPath is not null, covPath is not null);
         string scratch = Path.GetDirectoryName(Path.GetFullPath(outPath))!;
-        Prediction p = loaded?.Streamed is { } streamed ? PredictStreamed(streamed, posterior, y, times, reg, want, scratch)
-            : loaded is not null ? PredictFromKernels(loaded.Kernels!, posterior, y, times, reg, want)
-            : kernel is not null ? PredictAnalytic(kernel, x!, y, xt!, times, reg, ensemble, posterior, want)
-            : PredictEmpirical(paramsPath!, x!, y, xt!, times, reg);
-        Info($"predict: N={n} M={m} K={y.Cols}, {times.Length} time(s), {clock.Elapsed.TotalSeconds:F2} s");
-        // Never write NaN/Inf with exit 0 (issue #18 item 6): the library checks its inputs, this is the last guard.
-        if (!AllFinite(p.Test) || !AllFinite(p.TestStd) || !AllFinite(p.TestCov) || !AllFinite(p.Train))
-            throw new CliException("the prediction has non-finite entries (the kernel or the data overflow float64); nothing was written", ExitCodes.Failure);
-
+        // One transaction for every output. A streamed run writes --out-cov a block of rows at a time as the library
+        // produces them (memory count x M, not M x M); the file is renamed into place with the others only at the end.
+        Prediction p;
         using (var outputs = new AtomicOutputs())
         {
+            CovarianceFile? covFile = loaded?.Streamed is not null && covPath is not null
+                ? new CovarianceFile(outputs.Open(covPath), covPath, times.Length, m) : null;
+            p = loaded?.Streamed is { } streamed ? PredictStreamed(streamed, posterior, y, times, reg, want, scratch, covFile)
+                : loaded is not null ? PredictFromKernels(loaded.Kernels!, posterior, y, times, reg, want)
+                : kernel is not null ? PredictAnalytic(kernel, x!, y, xt!, times, reg, ensemble, posterior, want)
+                : PredictEmpirical(paramsPath!, x!, y, xt!, times, reg);
+            Info($"predict: N={n} M={m} K={y.Cols}, {times.Length} time(s), {clock.Elapsed.TotalSeconds:F2} s");
+            // Never write NaN/Inf with exit 0 (issue #18 item 6): the library checks its inputs, this is the last guard
+            // (a streamed covariance is checked block by block as it is written).
+            if (!AllFinite(p.Test) || !AllFinite(p.TestStd) || !AllFinite(p.TestCov) || !AllFinite(p.Train))
+                throw new CliException(NonFinitePrediction, ExitCodes.Failure);
+
             Write(outputs, outPath, p.Test, m, y.Cols);
             if (stdPath is not null) Write(outputs, stdPath, p.TestStd!, m, y.Cols);
-            if (covPath is not null) Write(outputs, covPath, p.TestCov!, m, m);
+            if (covFile is not null) covFile.Finish();
+            else if (covPath is not null) Write(outputs, covPath, p.TestCov!, m, m);
             if (trainPath is not null) Write(outputs, trainPath, p.Train!, n, y.Cols);
             outputs.Commit();
         }
@@ -289,8 +297,9 @@ internal sealed partial class PredictCommand : ICommand
     /// (the output's folder), deleted on close.
     /// </summary>
     private static Prediction PredictStreamed(KernelFiles.StreamedKernels k, PosteriorKind posterior, Matrix y, double[] times,
-        Regularization reg, Wanted want, string scratch)
+        Regularization reg, Wanted want, string scratch, CovarianceFile? covFile)
     {
+        CovarianceRowsSink? sink = covFile is null ? null : covFile.Write;
         int n = (k.NtkTrain ?? k.NngpTrain)!.Rows, m = k.TestPoints;
         TimePrediction[] r;
         if (posterior == PosteriorKind.Ntk && !want.Covariance)
@@ -302,14 +311,14 @@ internal sealed partial class PredictCommand : ICommand
         {
             using var progress = Progress.Delayed(StreamedLabel, KernelPrediction.NtkCovarianceWork(m, n, times.Length));
             r = KernelPrediction.NtkCovariance(k.NtkTrain!, k.NngpTrain!, m, k.Read, k.TestTest!.Read, y, times, reg, want.Train,
-                BlockRows(CovarianceBlockRows(n)), progress, scratch);
+                BlockRows(CovarianceBlockRows(n)), progress, scratch, sink);
         }
         else
         {
             int rows = BlockRows(want.Covariance ? CovarianceBlockRows(n) : KernelPrediction.DefaultBlockRows);
             using var progress = Progress.Delayed(StreamedLabel, KernelPrediction.NngpWork(m, n, want.Covariance));
             r = [KernelPrediction.Nngp(k.NngpTrain!, m, k.ReadNngpTest, k.Diagonal is null ? null : k.ReadDiagonal,
-                k.TestTest is null ? null : k.TestTest.Read, y, reg, want.Train, want.Covariance, rows, progress, scratch)];
+                k.TestTest is null ? null : k.TestTest.Read, y, reg, want.Train, want.Covariance, rows, progress, scratch, sink)];
         }
         return ToPrediction(r, m, y.Cols, want);
     }
@@ -333,7 +342,8 @@ internal sealed partial class PredictCommand : ICommand
         var test = new Matrix[r.Length];
         Matrix[]? train = want.Train ? new Matrix[r.Length] : null;
         Matrix[]? std = want.Spread ? new Matrix[r.Length] : null;
-        Matrix[]? cov = want.Covariance ? new Matrix[r.Length] : null;
+        // A streamed covariance went to its file block by block (the results hold none).
+        Matrix[]? cov = want.Covariance && r[0].Covariance is not null ? new Matrix[r.Length] : null;
         for (int q = 0; q < r.Length; q++)
         {
             test[q] = r[q].Mean;
@@ -454,6 +464,46 @@ internal sealed partial class PredictCommand : ICommand
         var all = new double[perTime.Length * m * k];
         for (int q = 0; q < perTime.Length; q++) perTime[q].Data.CopyTo(all, q * m * k);
         Npy.Write(s, all, [perTime.Length, m, k]);
+    }
+
+    private const string NonFinitePrediction = "the prediction has non-finite entries (the kernel or the data overflow float64); nothing was written";
+
+    /// <summary>
+    /// --out-cov written as the streamed prediction produces it: the .npy header ([M, M], or [T, M, M] for T times) up front,
+    /// then each block of rows in order (or CSV lines for one time), each block checked finite before it is written.
+    /// </summary>
+    private sealed class CovarianceFile
+    {
+        private readonly Stream _stream;
+        private readonly bool _csv;
+        private readonly int _m;
+        private readonly long _expected;
+        private long _written;
+
+        public CovarianceFile(Stream stream, string path, int times, int m)
+        {
+            _stream = stream;
+            _m = m;
+            _csv = Path.GetExtension(path).Equals(".csv", StringComparison.OrdinalIgnoreCase);
+            _expected = (long)times * m;
+            if (!_csv) NtkFast.IO.Npy.WriteFloat64Header(stream, times == 1 ? [m, m] : [times, m, m]);
+        }
+
+        public void Write(int timeIndex, int rowStart, Matrix rows)
+        {
+            if (timeIndex * (long)_m + rowStart != _written) throw new InvalidOperationException("covariance rows out of order");
+            foreach (double v in rows.Data)
+                if (!double.IsFinite(v)) throw new CliException(NonFinitePrediction, ExitCodes.Failure);
+            if (_csv) MatrixFile.WriteCsv(_stream, rows.Data, rows.Rows, _m);
+            else NtkFast.IO.Npy.WriteFloat64Elements(_stream, rows.Data);
+            _written += rows.Rows;
+        }
+
+        /// <summary>Checks that every row arrived.</summary>
+        public void Finish()
+        {
+            if (_written != _expected) throw new InvalidOperationException($"covariance has {_written} of {_expected} rows");
+        }
     }
 
     private static string FormatTime(double t) => double.IsPositiveInfinity(t) ? "inf" : t.ToString("R", CultureInfo.InvariantCulture);

@@ -15,12 +15,16 @@ public static partial class KernelPrediction
     /// Every entry is the same chain of operations as in memory (each GEMM entry is one fixed FMA chain wherever it sits), so the
     /// mean, variances and covariance are bit for bit the in-memory overload's. <paramref name="progress"/> receives cumulative
     /// work in kernel entries: per time M·N (the transfer rows) plus M·M·N/N = M·M per output row (the products).
+    /// With <paramref name="covarianceRows"/> the covariance is not held: it receives each time's rows a block at a time, in order
+    /// (time by time, rows ascending), and the results' <see cref="TimePrediction.Covariance"/> is null; memory is then a block
+    /// of rows (count×M) instead of M×M, the values the same bit for bit.
     /// </summary>
     /// <exception cref="ArgumentException">A block has the wrong shape or a non-finite entry.</exception>
     /// <exception cref="SingularKernelException">t = ∞ and Θ + ρI is numerically singular.</exception>
     public static TimePrediction[] NtkCovariance(Matrix ntkTrain, Matrix nngpTrain, int testPoints, Func<int, int, TestRowBlock> readBlock,
         Func<int, int, Matrix> readTestTestRows, Matrix targets, ReadOnlySpan<double> times, Regularization regularization = default,
-        bool train = false, int blockRows = DefaultBlockRows, IProgress<long>? progress = null, string? scratchDirectory = null)
+        bool train = false, int blockRows = DefaultBlockRows, IProgress<long>? progress = null, string? scratchDirectory = null,
+        CovarianceRowsSink? covarianceRows = null)
     {
         ArgumentNullException.ThrowIfNull(ntkTrain);
         ArgumentNullException.ThrowIfNull(nngpTrain);
@@ -63,7 +67,7 @@ public static partial class KernelPrediction
             }
             // Pass 2: cov[I, J] = Σ**[I, J] + (A_I·Σ)·A_Jᵀ − A_I·Σ(X*_J,X)ᵀ − (A_J·Σ(X*_I,X)ᵀ)ᵀ, as Ensemble does for the whole matrix
             // (the same GEMM calls as MatrixProducts.MultiplyTransposeB, on blocks).
-            var cov = new Matrix(m, m);
+            var target = new CovarianceRowsTarget(m, covarianceRows);
             var variance = new double[m];
             int bmax = Math.Min(blockRows, m);
             var asa = new double[(long)bmax * bmax];
@@ -78,6 +82,7 @@ public static partial class KernelPrediction
                 Matrix aSigma = MatrixProducts.Multiply(ai, nngpTrain);
                 Matrix sxx = readTestTestRows(i0, bi);
                 CheckBlock(sxx, bi, m, "the Σ(X*,X*) rows");
+                (Matrix cov, int c0) = target.Rows(i0, bi);
                 for (int j0 = 0; j0 < m; j0 += blockRows)
                 {
                     int bj = Math.Min(blockRows, m - j0);
@@ -93,13 +98,14 @@ public static partial class KernelPrediction
                     Gemm.Multiply(Op.None, Op.Transpose, bj, bi, n, 1.0, aj.Data, n, si.Data, n, 0.0, crossJi, bi);     // cross[j, i]
                     for (int i = 0; i < bi; i++)
                         for (int j = 0; j < bj; j++)
-                            cov[i0 + i, j0 + j] = sxx[i, j0 + j] + asa[i * bj + j] - crossIj[i * bj + j] - crossJi[j * bi + i];
+                            cov[c0 + i, j0 + j] = sxx[i, j0 + j] + asa[i * bj + j] - crossIj[i * bj + j] - crossJi[j * bi + i];
                 }
-                for (int i = 0; i < bi; i++) variance[i0 + i] = Math.Max(0, cov[i0 + i, i0 + i]);
+                for (int i = 0; i < bi; i++) variance[i0 + i] = Math.Max(0, cov[c0 + i, i0 + i]);
+                target.Done(q, i0, cov);
                 done += (long)bi * m;
                 progress?.Report(done);
             }
-            result[q] = new TimePrediction(times[q], mean, null, variance, cov);
+            result[q] = new TimePrediction(times[q], mean, null, variance, target.Full);
         }
         if (train)
         {
@@ -124,13 +130,16 @@ public static partial class KernelPrediction
     /// Memory: the N×N block and its factor, a few N×count blocks, and the M×M result when asked for. Each column of W and
     /// each GEMM entry is the same chain of operations whatever the block, so the results are the in-memory overload's bit for bit.
     /// <paramref name="progress"/>: cumulative entries, M·N for the solves and M·M for the covariance rows.
+    /// With <paramref name="covarianceRows"/> the covariance is handed over a block of rows at a time (ascending) instead of held
+    /// (the result's <see cref="TimePrediction.Covariance"/> is null): memory count×M instead of M×M, the same values.
     /// </summary>
     /// <exception cref="ArgumentException">A block has the wrong shape or a non-finite entry.</exception>
     /// <exception cref="SingularKernelException">Σ + ρI is numerically singular.</exception>
     public static TimePrediction Nngp(Matrix nngpTrain, int testPoints, Func<int, int, Matrix> readNngpTest,
         Func<int, int, Matrix>? readDiagonal, Func<int, int, Matrix>? readTestTestRows, Matrix targets,
         Regularization regularization = default, bool train = false, bool covariance = false,
-        int blockRows = DefaultBlockRows, IProgress<long>? progress = null, string? scratchDirectory = null)
+        int blockRows = DefaultBlockRows, IProgress<long>? progress = null, string? scratchDirectory = null,
+        CovarianceRowsSink? covarianceRows = null)
     {
         ArgumentNullException.ThrowIfNull(nngpTrain);
         ArgumentNullException.ThrowIfNull(readNngpTest);
@@ -139,6 +148,8 @@ public static partial class KernelPrediction
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(blockRows);
         if (covariance && readTestTestRows is null)
             throw new ArgumentException("the full covariance needs the rows of Σ(X*,X*).", nameof(readTestTestRows));
+        if (covarianceRows is not null && !covariance)
+            throw new ArgumentException("rows of the covariance need covariance: true.", nameof(covarianceRows));
         int n = nngpTrain.Rows, m = testPoints, k = targets.Cols;
         bool spread = covariance || readDiagonal is not null;
         Matrix? l = null, z = null;
@@ -178,10 +189,10 @@ public static partial class KernelPrediction
             done += (long)count * n;
             progress?.Report(done);
         }
-        Matrix? cov = null;
+        Matrix? fullCov = null;
         if (covariance)
         {
-            cov = new Matrix(m, m);
+            var target = new CovarianceRowsTarget(m, covarianceRows);
             var buffers = new BlockBuffers();
             int bmax = Math.Min(blockRows, m);
             var wtw = new double[(long)bmax * bmax];
@@ -192,6 +203,7 @@ public static partial class KernelPrediction
                 spill!.Read((long)i0 * n, wi.Data);
                 Matrix sxx = readTestTestRows!(i0, bi);
                 CheckBlock(sxx, bi, m, "the Σ(X*,X*) rows");
+                (Matrix cov, int c0) = target.Rows(i0, bi);
                 for (int j0 = 0; j0 < m; j0 += blockRows)
                 {
                     int bj = Math.Min(blockRows, m - j0);
@@ -200,20 +212,44 @@ public static partial class KernelPrediction
                     // W_Iᵀ·W_J: the GEMM call of MatrixProducts.MultiplyTransposeA on the blocks.
                     Gemm.Multiply(Op.Transpose, Op.None, bi, bj, n, 1.0, wi.Data, bi, wj.Data, bj, 0.0, wtw, bj);
                     for (int i = 0; i < bi; i++)
-                        for (int j = 0; j < bj; j++) cov[i0 + i, j0 + j] = sxx[i, j0 + j] - wtw[i * bj + j];
+                        for (int j = 0; j < bj; j++) cov[c0 + i, j0 + j] = sxx[i, j0 + j] - wtw[i * bj + j];
                 }
-                for (int i = 0; i < bi; i++) variance[i0 + i] = Math.Max(0, cov[i0 + i, i0 + i]);
+                for (int i = 0; i < bi; i++) variance[i0 + i] = Math.Max(0, cov[c0 + i, i0 + i]);
+                target.Done(0, i0, cov);
                 done += (long)bi * m;
                 progress?.Report(done);
             }
+            fullCov = target.Full;
         }
         Matrix? trainMean = train ? NngpPosterior.Predict(nngpTrain, nngpTrain, Diagonal(nngpTrain), targets, regularization).Mean : null;
-        return new TimePrediction(double.PositiveInfinity, mean, trainMean, spread ? variance : null, cov);
+        return new TimePrediction(double.PositiveInfinity, mean, trainMean, spread ? variance : null, fullCov);
     }
 
-    /// <summary>Total work the streamed <see cref="Nngp(Matrix, int, Func{int, int, Matrix}, Func{int, int, Matrix}?, Func{int, int, Matrix}?, Matrix, Regularization, bool, bool, int, IProgress{long}?, string?)"/> reports.</summary>
+    /// <summary>Total work the streamed <see cref="Nngp(Matrix, int, Func{int, int, Matrix}, Func{int, int, Matrix}?, Func{int, int, Matrix}?, Matrix, Regularization, bool, bool, int, IProgress{long}?, string?, CovarianceRowsSink?)"/> reports.</summary>
     public static long NngpWork(int testPoints, int trainPoints, bool covariance) =>
         (long)testPoints * trainPoints + (covariance ? (long)testPoints * testPoints : 0);
+
+    /// <summary>
+    /// Where a covariance pass puts its rows: the whole M×M matrix (no sink; rows at their own index), or one reused
+    /// count×M block per block size handed to the sink when complete (rows from 0).
+    /// </summary>
+    private sealed class CovarianceRowsTarget(int m, CovarianceRowsSink? sink)
+    {
+        private readonly Dictionary<int, Matrix> _blocks = [];
+
+        /// <summary>The whole covariance (null with a sink).</summary>
+        public Matrix? Full { get; } = sink is null ? new Matrix(m, m) : null;
+
+        /// <summary>The matrix rows i0..i0+count go to, and the index of row i0 in it.</summary>
+        public (Matrix Rows, int Offset) Rows(int i0, int count)
+        {
+            if (Full is not null) return (Full, i0);
+            if (!_blocks.TryGetValue(count, out Matrix? b)) _blocks[count] = b = new Matrix(count, m);
+            return (b, 0);
+        }
+
+        public void Done(int timeIndex, int i0, Matrix rows) => sink?.Invoke(timeIndex, i0, rows);
+    }
 
     /// <summary>Two reusable count×N matrices per block size (the full block and the last, shorter one).</summary>
     private sealed class BlockBuffers

@@ -520,6 +520,28 @@ public static class Npy
         else WriteSwapped(stream, MemoryMarshal.Cast<float, int>(data));
     }
 
+    /// <summary>
+    /// Starts a float64 ('&lt;f8', C order) array of <paramref name="shape"/> written in pieces: the header now, then the
+    /// elements in order through <see cref="WriteFloat64Elements"/> (an array too large to hold, e.g. a covariance written a block
+    /// of rows at a time). The caller writes exactly the product of <paramref name="shape"/> elements.
+    /// </summary>
+    public static void WriteFloat64Header(Stream stream, ReadOnlySpan<int> shape)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        if (shape.Length > MaxRank) throw new ArgumentException($"Shape has {shape.Length} dimensions; at most {MaxRank} are supported.", nameof(shape));
+        foreach (int d in shape)
+            if (d < 0) throw new ArgumentException($"Shape {NpyArray.ShapeString(shape)} has a negative dimension.", nameof(shape));
+        WriteHeader(stream, "<f8", shape);
+    }
+
+    /// <summary>The next elements of an array begun with <see cref="WriteFloat64Header"/> (little-endian on every host).</summary>
+    public static void WriteFloat64Elements(Stream stream, ReadOnlySpan<double> data)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        if (BitConverter.IsLittleEndian) WriteRaw(stream, data);
+        else WriteSwapped(stream, MemoryMarshal.Cast<double, long>(data));
+    }
+
     /// <summary>Writes a 0-d unicode scalar ('&lt;U n', UTF-32LE), as numpy saves <c>np.array('relu')</c>.</summary>
     public static void WriteText(Stream stream, string text)
     {

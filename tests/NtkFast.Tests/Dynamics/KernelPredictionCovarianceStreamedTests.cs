@@ -112,4 +112,101 @@ public class KernelPredictionCovarianceStreamedTests
         }
         finally { Directory.Delete(dir, recursive: true); }
     }
+    /// <summary>Collects the rows a sink receives (in order) into full matrices.</summary>
+    private sealed class RowsCollector(int times, int m)
+    {
+        public Matrix[] Full { get; } = Enumerable.Range(0, times).Select(_ => new Matrix(m, m)).ToArray();
+        private long _next;
+
+        public void Take(int q, int start, Matrix rows)
+        {
+            Assert.Equal(_next, (long)q * m + start);
+            Assert.Equal(m, rows.Cols);
+            rows.Data.CopyTo(Full[q].Data, (long)start * m);
+            _next += rows.Rows;
+        }
+
+        public long Received => _next;
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(7, 9)]
+    [InlineData(65, 64)]
+    public void CovarianceRows_ArriveInOrder_BitwiseTheHeldMatrix_AndNoneIsHeld(int m, int n)
+    {
+        var (theta, thetaX, _) = Kernel(n, m, 190 + m);
+        var (sigma, sigmaX, sigmaXX) = Kernel(n, m, 195 + n, lengthScale: 0.6, scale: 0.7);
+        Matrix y = Random(n, 2, 199);
+        double[] times = [0.5, double.PositiveInfinity];
+        foreach (int b in (int[])[1, 4, 64])
+        {
+            TimePrediction[] held = KernelPrediction.NtkCovariance(theta, sigma, m, (s0, c) => new TestRowBlock(Rows(thetaX, s0, c), Rows(sigmaX, s0, c)),
+                (s0, c) => Rows(sigmaXX, s0, c), y, times, blockRows: b);
+            var got = new RowsCollector(times.Length, m);
+            TimePrediction[] sunk = KernelPrediction.NtkCovariance(theta, sigma, m, (s0, c) => new TestRowBlock(Rows(thetaX, s0, c), Rows(sigmaX, s0, c)),
+                (s0, c) => Rows(sigmaXX, s0, c), y, times, blockRows: b, covarianceRows: got.Take);
+            Assert.Equal(times.Length * (long)m, got.Received);
+            for (int q = 0; q < times.Length; q++)
+            {
+                Assert.Null(sunk[q].Covariance);
+                Assert.Equal(held[q].Covariance!.Data, got.Full[q].Data);
+                Assert.Equal(held[q].Variance, sunk[q].Variance);
+                Assert.Equal(held[q].Mean.Data, sunk[q].Mean.Data);
+            }
+
+            TimePrediction nHeld = KernelPrediction.Nngp(sigma, m, (s, c) => Rows(sigmaX, s, c), null, (s, c) => Rows(sigmaXX, s, c), y,
+                covariance: true, blockRows: b);
+            var nGot = new RowsCollector(1, m);
+            TimePrediction nSunk = KernelPrediction.Nngp(sigma, m, (s, c) => Rows(sigmaX, s, c), null, (s, c) => Rows(sigmaXX, s, c), y,
+                covariance: true, blockRows: b, covarianceRows: nGot.Take);
+            Assert.Null(nSunk.Covariance);
+            Assert.Equal(nHeld.Covariance!.Data, nGot.Full[0].Data);
+            Assert.Equal(nHeld.Variance, nSunk.Variance);
+        }
+        Assert.Throws<ArgumentException>(() => KernelPrediction.Nngp(sigma, m, (s, c) => Rows(sigmaX, s, c), null, null, y,
+            covarianceRows: (_, _, _) => { }));
+    }
+
+    [Fact]
+    public void CovarianceRows_AllocateABlockNotTheMatrix()
+    {
+        // M = 1200: the held covariance alone is 11.5 MB; with a sink the pass holds blocks of 64 rows (0.6 MB). Readers reuse
+        // their matrices, so what the call allocates is the library's own.
+        const int m = 1200, n = 16, b = 64;
+        var (theta, thetaX, _) = Kernel(n, m, 7);
+        var (sigma, sigmaX, sigmaXX) = Kernel(n, m, 8, lengthScale: 0.6, scale: 0.7);
+        Matrix y = Random(n, 1, 9);
+        var blocks = new Dictionary<int, (Matrix T, Matrix S, Matrix XX)>();
+        TestRowBlock Read(int s0, int c)
+        {
+            (Matrix T, Matrix S, Matrix XX) e = Buffers(c);
+            thetaX.Data.AsSpan(s0 * n, c * n).CopyTo(e.T.Data);
+            sigmaX.Data.AsSpan(s0 * n, c * n).CopyTo(e.S.Data);
+            return new TestRowBlock(e.T, e.S);
+        }
+        Matrix ReadXX(int s0, int c)
+        {
+            Matrix xx = Buffers(c).XX;
+            sigmaXX.Data.AsSpan(s0 * m, c * m).CopyTo(xx.Data);
+            return xx;
+        }
+        (Matrix T, Matrix S, Matrix XX) Buffers(int c)
+        {
+            if (!blocks.TryGetValue(c, out var e)) blocks[c] = e = (new Matrix(c, n), new Matrix(c, n), new Matrix(c, m));
+            return e;
+        }
+        long sum = 0;
+        void Sink(int q, int s0, Matrix rows) => sum += rows.Rows;
+        long Measure(CovarianceRowsSink? sink)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            _ = KernelPrediction.NtkCovariance(theta, sigma, m, Read, ReadXX, y, [1.0], blockRows: b, covarianceRows: sink);
+            return GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+        _ = Measure(Sink); // warm-up: the readers' buffers
+        long held = Measure(null), sunk = Measure(Sink);
+        Assert.True(held > 8L * m * m, $"held {held}");
+        Assert.True(sunk < 8L * m * m / 4, $"with a sink {sunk} bytes, the matrix is {8L * m * m}");
+    }
 }

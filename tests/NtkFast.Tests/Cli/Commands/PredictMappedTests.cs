@@ -188,6 +188,37 @@ public sealed class PredictMappedTests : IDisposable
         Assert.Empty(Directory.GetFiles(_dir, ".ntk-spill-*"));   // the covariance's spill files are gone
     }
 
+    /// <summary>
+    /// The streamed --out-cov goes to its file a block of rows at a time: as CSV (one time) and as a [T, M, M] .npy (two times)
+    /// it is the bytes of the in-memory run; a second --out-cov run over an existing file replaces it whole.
+    /// </summary>
+    [Fact]
+    public void Mapped_CovarianceWrittenByRows_CsvAndMultiTime_AreTheInMemoryBytes()
+    {
+        int n = 9, m = 11;
+        var (theta, thetaX, _) = Kernel(n, m, 51);
+        var (sigma, sigmaX, sigmaXX) = Kernel(n, m, 52, lengthScale: 0.7);
+        MatrixFile.Write(P("k.npy"), theta);
+        MatrixFile.Write(P("kx.npy"), thetaX);
+        MatrixFile.Write(P("s.npy"), sigma);
+        MatrixFile.Write(P("sx.npy"), sigmaX);
+        MatrixFile.Write(P("sxx.npy"), sigmaXX);
+        MatrixFile.Write(P("y.npy"), Random(n, 2, 53));
+        string[] head = ["predict", "--kernel-train", P("k.npy"), "--kernel-test", P("kx.npy"), "--nngp-train", P("s.npy"), "--nngp-test", P("sx.npy"),
+            "--nngp-test-test", P("sxx.npy"), "--y", P("y.npy"), "--quiet"];
+        foreach ((string ext, string time) in (ValueTuple<string, string>[])[(".csv", "1"), (".npy", "0.5,inf")])
+        {
+            var (c0, _, e0) = Run(false, 3, [.. head, "--time", time, "--out", P("a" + ext), "--out-cov", P("a.cov" + ext)]);
+            File.WriteAllText(P("b.cov" + ext), "old");
+            var (c1, _, e1) = Run(true, 3, [.. head, "--time", time, "--out", P("b" + ext), "--out-cov", P("b.cov" + ext)]);
+            Assert.True(c0 == 0 && c1 == 0, e0 + e1);
+            Assert.Equal(File.ReadAllBytes(P("a.cov" + ext)), File.ReadAllBytes(P("b.cov" + ext)));
+            Assert.Equal(File.ReadAllBytes(P("a" + ext)), File.ReadAllBytes(P("b" + ext)));
+        }
+        Assert.Equal([2, m, m], Npy.Read(P("b.cov.npy")).Shape);
+        Assert.Empty(Directory.GetFiles(_dir, ".*"));   // no temporaries or spill files left
+    }
+
     /// <summary>A float32 --nngp-test-test (not mapped: read whole) beside mapped float64 blocks gives the in-memory bytes.</summary>
     [Fact]
     public void Mapped_Float32TestTest_IsReadWhole_SameBytes()
