@@ -24,10 +24,9 @@ public sealed class TiledOutputs : IDisposable
 {
     private readonly Communicator _comm;
     private readonly NpyTileFile?[] _files;
-    private readonly string?[] _destinations;
-    private readonly string?[] _temps;
-    private readonly string[] _sideDestinations;
-    private readonly string?[] _sideTemps;
+    private readonly OutputSet _set = new();
+    private readonly int[] _slots;       // per matrix output, its slot in _set (−1: not requested)
+    private readonly int[] _sideSlots;   // per side file, its slot in _set
     private bool _committed;
 
     /// <param name="comm">The ranks sharing the files (collective: every rank must construct it).</param>
@@ -45,22 +44,11 @@ public sealed class TiledOutputs : IDisposable
         if (entryShapes is not null && entryShapes.Count != paths.Count) throw new ArgumentException($"{entryShapes.Count} entry shapes for {paths.Count} outputs", nameof(entryShapes));
         _comm = comm;
         _files = new NpyTileFile?[paths.Count];
-        _destinations = new string?[paths.Count];
-        _temps = new string?[paths.Count];
         sideFiles ??= [];
-        _sideDestinations = new string[sideFiles.Count];
-        _sideTemps = new string?[sideFiles.Count];
-        for (int i = 0; i < paths.Count + sideFiles.Count; i++)
-        {
-            string? p = i < paths.Count ? paths[i] : sideFiles[i - paths.Count].Path;
-            if (p is null) continue;
-            string full = AtomicFile.CheckDestination(p);
-            for (int k = 0; k < i; k++)
-                if ((k < paths.Count ? _destinations[k] : _sideDestinations[k - paths.Count]) == full)
-                    throw new ArgumentException($"output '{p}' is given twice", nameof(paths));
-            if (i < paths.Count) _destinations[i] = full;
-            else _sideDestinations[i - paths.Count] = full;
-        }
+        _slots = new int[paths.Count];
+        _sideSlots = new int[sideFiles.Count];
+        for (int i = 0; i < paths.Count; i++) _slots[i] = paths[i] is { } p ? _set.Add(p) : -1;
+        for (int i = 0; i < sideFiles.Count; i++) _sideSlots[i] = _set.Add(sideFiles[i].Path);
 
         // Rank 0 creates, then everyone learns whether that worked (a plain barrier would leave the
         // others waiting on a dead rank 0 — an error must reach them as a value), then the names.
@@ -70,11 +58,15 @@ public sealed class TiledOutputs : IDisposable
             try
             {
                 for (int i = 0; i < _files.Length; i++)
-                    if (_destinations[i] is { } d) _files[i] = NpyTileFile.CreateTemporary(d, rows, cols, mode, out _temps[i], entryShapes?[i]);
-                for (int i = 0; i < _sideDestinations.Length; i++)
                 {
-                    using FileStream fs = AtomicFile.CreateTemp(_sideDestinations[i], out string temp);
-                    _sideTemps[i] = temp;
+                    if (_slots[i] < 0) continue;
+                    _files[i] = NpyTileFile.CreateTemporary(_set.Destination(_slots[i]), rows, cols, mode, out string temp, entryShapes?[i]);
+                    _set.SetTemporary(_slots[i], temp, owned: true);
+                }
+                for (int i = 0; i < _sideSlots.Length; i++)
+                {
+                    using FileStream fs = AtomicFile.CreateTemp(_set.Destination(_sideSlots[i]), out string temp);
+                    _set.SetTemporary(_sideSlots[i], temp, owned: true);
                     fs.Write(sideFiles[i].Content.Span);
                     fs.Flush(flushToDisk: true);
                 }
@@ -89,7 +81,7 @@ public sealed class TiledOutputs : IDisposable
         if (status[0] != 0)
         {
             DisposeFiles();
-            DeleteTemps();
+            _set.Discard();
             throw new IOException(error ?? "rank 0 could not create the output files");
         }
         if (comm.Size > 1) BroadcastNames();
@@ -99,8 +91,7 @@ public sealed class TiledOutputs : IDisposable
             {
                 for (int i = 0; i < _files.Length; i++)
                 {
-                    if (_temps[i] is not { } t) continue;
-                    AtomicFile.Track(t);
+                    if (_slots[i] < 0 || _set.Temporary(_slots[i]) is not { } t) continue;
                     _files[i] = NpyTileFile.Open(t, rows, cols, mode, entryShapes?[i]);
                 }
             }
@@ -115,26 +106,26 @@ public sealed class TiledOutputs : IDisposable
     private static bool IsNoSpace(Exception e) =>
         (e.HResult & 0xFFFF) is 28 or 27 || e.Message.Contains("space", StringComparison.OrdinalIgnoreCase) || e.Message.Contains("disk was full", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>Rank 0's temporary names to every rank: one length, then the UTF-8 names joined by '\0'.</summary>
+    /// <summary>Rank 0's temporary names of the matrices to every rank: one length, then the UTF-8 names joined by '\0'.</summary>
     private void BroadcastNames()
     {
-        byte[] names = _comm.Rank == 0 ? Encoding.UTF8.GetBytes(string.Join('\0', _temps.Select(t => t ?? ""))) : [];
+        byte[] names = _comm.Rank == 0 ? Encoding.UTF8.GetBytes(string.Join('\0', _slots.Select(s => s < 0 ? "" : _set.Temporary(s) ?? ""))) : [];
         byte[] length = BitConverter.GetBytes(names.Length);
         _comm.Broadcast(length, 0);
         if (_comm.Rank != 0) names = new byte[BitConverter.ToInt32(length)];
         _comm.Broadcast(names, 0);
         if (_comm.Rank == 0) return;
         string[] parts = Encoding.UTF8.GetString(names).Split('\0');
-        if (parts.Length != _temps.Length) throw new IOException("rank 0 announced a different number of outputs");
+        if (parts.Length != _slots.Length) throw new IOException("rank 0 announced a different number of outputs");
         for (int i = 0; i < parts.Length; i++)
         {
-            if ((parts[i].Length == 0) != (_destinations[i] is null)) throw new IOException("rank 0 was asked for different outputs");
-            _temps[i] = parts[i].Length == 0 ? null : parts[i];
+            if ((parts[i].Length == 0) != (_slots[i] < 0)) throw new IOException("rank 0 was asked for different outputs");
+            if (parts[i].Length > 0) _set.SetTemporary(_slots[i], parts[i], owned: false);
         }
     }
 
     /// <summary>The temporary file output <paramref name="i"/> is built in (null when not requested).</summary>
-    public string? TemporaryPath(int i) => _temps[i];
+    public string? TemporaryPath(int i) => _slots[i] < 0 ? null : _set.Temporary(_slots[i]);
 
     /// <summary>Number of output slots (including not-requested ones).</summary>
     public int Count => _files.Length;
@@ -164,30 +155,18 @@ public sealed class TiledOutputs : IDisposable
         _comm.AllreduceMax(status);
         if (status[0] != 0)
         {
-            DeleteTemps();
+            _set.Discard();
             return false;
         }
-        // Rank 0 renames; if that fails, the others must hear it as a value, not wait in the barrier.
+        // Rank 0 renames (the others only forget the names); if that fails, the others must hear it as a value, not wait in the barrier.
         string? error = null;
-        if (_comm.Rank == 0)
-        {
-            var files = new List<(string, string)>();
-            for (int i = 0; i < _temps.Length; i++)
-                if (_temps[i] is { } t) files.Add((t, _destinations[i]!));
-            for (int i = 0; i < _sideTemps.Length; i++)
-                if (_sideTemps[i] is { } t) files.Add((t, _sideDestinations[i]));
-            try { AtomicFile.PublishAll(files.ToArray()); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or OperationCanceledException) { error = e.Message; }
-        }
-        else
-        {
-            foreach (string? t in _temps) if (t is not null) AtomicFile.Untrack(t);
-        }
+        try { _set.Publish(); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or OperationCanceledException) { error = e.Message; }
         Span<long> renamed = [error is null ? 0 : 1];
         _comm.AllreduceMax(renamed);
         if (renamed[0] != 0)
         {
-            DeleteTemps();
+            _set.Discard();
             throw new IOException(error ?? "rank 0 could not rename the outputs into place");
         }
         _committed = true;
@@ -204,32 +183,17 @@ public sealed class TiledOutputs : IDisposable
         }
     }
 
-    private void DeleteTemps()
-    {
-        foreach (string? t in _sideTemps)
-            if (t is not null) AtomicFile.Delete(t);
-        foreach (string? t in _temps)
-        {
-            if (t is null) continue;
-            if (_comm.Rank == 0) AtomicFile.Delete(t);
-            else AtomicFile.Untrack(t);
-        }
-    }
-
     /// <summary>Deletes this run's temporary files (any rank may call it when aborting).</summary>
     public void Abandon()
     {
         DisposeFiles();
-        foreach (string? t in _temps)
-            if (t is not null) AtomicFile.Delete(t);
-        foreach (string? t in _sideTemps)
-            if (t is not null) AtomicFile.Delete(t);
+        _set.DeleteAll();
     }
 
     public void Dispose()
     {
         DisposeFiles();
-        if (!_committed) DeleteTemps();
+        if (!_committed) _set.Discard();
     }
 }
 
