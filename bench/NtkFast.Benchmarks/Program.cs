@@ -8,6 +8,7 @@ public static class Program
     {
         if (args.Length > 0 && args[0] == "headline") { Headline.Run(); return; }
         if (args.Length > 0 && args[0] == "cntk") { Architectures.CntkBenchmark.Run(args); return; }
+        if (args.Length > 0 && args[0] == "gemm") { Numerics.GemmSweep.Run(args); return; }
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
     }
 }

@@ -23,6 +23,21 @@ internal static class GemmConfig
 }
 
 /// <summary>
+/// Blocking and splitting knobs read once from the environment, for tuning measurements only: none of them changes a
+/// result bit (tested), only where the work runs.
+/// </summary>
+internal static class GemmTuning
+{
+    /// <summary>Row or column bands per thread of a parallel product (NTKFAST_GEMM_TASKS_PER_THREAD, default 2).</summary>
+    public static int TasksPerThread { get; set; } = KiB("NTKFAST_GEMM_TASKS_PER_THREAD", 2);
+
+    /// <summary>A positive integer from <paramref name="variable"/>, else <paramref name="fallback"/>.</summary>
+    internal static int KiB(string variable, int fallback) =>
+        int.TryParse(Environment.GetEnvironmentVariable(variable), System.Globalization.NumberStyles.None,
+            System.Globalization.CultureInfo.InvariantCulture, out int v) && v is > 0 and <= 1 << 20 ? v : fallback;
+}
+
+/// <summary>
 /// BLIS-style blocked GEMM for row-major storage. Loop nest (outside in):
 /// row block ic (MC rows, ≤ 1536) → K block pc (KC) → pack A block (MC×KC, MR-row panels) →
 /// column block jc (NC ≈ 480 KiB of packed B, kept in L2) → pack B block (KC×NC, NR-column panels) →
@@ -49,7 +64,12 @@ internal static unsafe class GemmDriver<T> where T : unmanaged, IFloatingPointIe
     /// happens once per row block. 1536 rows: 3 MiB per thread.
     /// </summary>
     private const int MCMax = 1536;
-    private const int NCBytes = 480 * 1024;
+
+    /// <summary>
+    /// Bytes of one packed B block (KC×NC), meant to stay in L2 while the A panels stream past it. NTKFAST_GEMM_NC_KIB
+    /// overrides it for tuning measurements (results are bitwise the same for any NC: only KC shapes the FMA chains).
+    /// </summary>
+    internal static int NCBytes { get; set; } = GemmTuning.KiB("NTKFAST_GEMM_NC_KIB", 480) * 1024;
 
     internal struct Problem
     {
@@ -109,7 +129,7 @@ internal static unsafe class GemmDriver<T> where T : unmanaged, IFloatingPointIe
             int unit = action.Mode == SplitMode.Rows ? g.MR : g.NR;
             int extent = action.Mode == SplitMode.Rows ? p.M : p.N;
             int panels = action.Mode == SplitMode.Rows ? panelsM : panelsN;
-            int tasks = threads == 1 ? 1 : Math.Min(panels, 2 * threads);
+            int tasks = threads == 1 ? 1 : Math.Min(panels, GemmTuning.TasksPerThread * threads);
             int chunk = ((extent + tasks - 1) / tasks + unit - 1) / unit * unit;
             action.Chunk = chunk;
             action.Tasks = (extent + chunk - 1) / chunk;
