@@ -246,8 +246,10 @@ internal sealed partial class PredictCommand : ICommand
     private static Prediction PredictFromKernels(PredictionKernels k, PosteriorKind posterior, Matrix y, double[] times, Regularization reg,
         Wanted want, StagedWork work)
     {
+        // The eigendecomposition (~10 N³ of the estimate) reports from inside, so a large N is not minutes of silence.
+        long n = k.TrainPoints;
         TimePrediction[] r = posterior == PosteriorKind.Ntk
-            ? KernelPrediction.Ntk(k, y, times, reg, want.Train, want.Covariance)
+            ? KernelPrediction.Ntk(k, y, times, reg, want.Train, want.Covariance, work.Within(10 * n * n * n))
             : [KernelPrediction.Nngp(k, y, reg, want.Train, want.Covariance)];
         work.Done(PredictionWork(k, posterior, y.Cols, times, want));
         return ToPrediction(r, k.TestPoints, y.Cols, want);
@@ -267,6 +269,17 @@ internal sealed partial class PredictCommand : ICommand
         {
             _done += units;
             _progress.Report(_done);
+        }
+
+        /// <summary>
+        /// Progress inside the next stage: a library step reporting its fraction done (0…1) advances the report by that
+        /// fraction of <paramref name="units"/>; the caller still calls <see cref="Done"/> with the whole stage afterwards.
+        /// </summary>
+        public IProgress<double> Within(long units) => new Fraction(this, units);
+
+        private sealed class Fraction(StagedWork owner, long units) : IProgress<double>
+        {
+            public void Report(double value) => owner._progress.Report(owner._done + (long)(Math.Clamp(value, 0, 1) * units));
         }
 
         public void Dispose() => _progress.Dispose();
@@ -590,7 +603,7 @@ internal sealed partial class PredictCommand : ICommand
             throw new CliException("the empirical NTK or the network's outputs have non-finite entries (the network's activations overflow)", ExitCodes.Failure);
         Info($"predict: empirical NTK ({n * nl}×{n * nl}) in {clock.Elapsed.TotalSeconds:F2} s");
         var yFlat = new Matrix(n * nl, 1, (double[])y.Data.Clone());
-        var dyn = new KernelDynamics(thetaTrain, yFlat, reg, timeScale: n);
+        var dyn = new KernelDynamics(thetaTrain, yFlat, reg, timeScale: n) { DecompositionProgress = eigen ? work.Within(10 * nn * nn * nn) : null };
         Matrix[] test = dyn.PredictTest(times, thetaCross, f0, f0t);
         Matrix[] train = dyn.PredictTrain(times, f0);
         work.Done(dynWork);

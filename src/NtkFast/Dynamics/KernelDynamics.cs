@@ -62,6 +62,12 @@ public sealed class KernelDynamics
     /// <summary>The ρ added to the training kernel's diagonal.</summary>
     public double Rho { get; }
 
+    /// <summary>
+    /// Receives the fraction done (0…1) of the eigendecomposition of Θ + ρI while <see cref="Eigen"/> computes it (the
+    /// O(N³) step of every finite time and of the ensemble: minutes for N in the tens of thousands). Null: no reports.
+    /// </summary>
+    public IProgress<double>? DecompositionProgress { get; init; }
+
     /// <summary>Eigendecomposition of Θ + ρI (computed on first use).</summary>
     public EigenDecomposition Eigen
     {
@@ -72,7 +78,7 @@ public sealed class KernelDynamics
                 int n = Points;
                 var a = new Matrix(n, n, (double[])_theta.Data.Clone());
                 for (int i = 0; i < n; i++) a[i, i] += Rho;
-                EigenDecomposition e = SymmetricEigen.Decompose(a);
+                EigenDecomposition e = SymmetricEigen.Decompose(a, DecompositionProgress);
                 double max = Math.Max(Math.Abs(e.Values[0]), Math.Abs(e.Values[n - 1]));
                 double thr = Math.Max(n, 10) * 2.220446049250313e-16 * 10 * max;
                 if (e.Values[0] < -thr)

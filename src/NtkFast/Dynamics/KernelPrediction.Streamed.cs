@@ -5,7 +5,7 @@ namespace NtkFast.Dynamics;
 public static partial class KernelPrediction
 {
     /// <summary>
-    /// The NTK ensemble with its full M×M covariance (<see cref="Ntk(PredictionKernels, Matrix, ReadOnlySpan{double}, Regularization, bool, bool)"/>
+    /// The NTK ensemble with its full M×M covariance (<see cref="Ntk(PredictionKernels, Matrix, ReadOnlySpan{double}, Regularization, bool, bool, IProgress{double}?)"/>
     /// with <c>covariance: true</c>), the test blocks read <paramref name="blockRows"/> rows at a time: <paramref name="readBlock"/>
     /// gives Θ(X*_b,X) and Σ(X*_b,X) (its diagonal is not used), <paramref name="readTestTestRows"/> (start, count) gives rows of the
     /// symmetric Σ(X*,X*) (count×M). The M×N transfer matrix A = Θ(X*,X)·Θ⁻¹·(I − e^{−tΘ/N}) and the rows of Σ(X*,X) are spilled a

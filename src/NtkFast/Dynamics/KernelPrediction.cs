@@ -136,10 +136,12 @@ public static partial class KernelPrediction
     /// With the Σ blocks and Σ(X*,X*) the variances are returned and the mean is the ensemble's A·Y
     /// (equal to the mean prediction up to round-off); <paramref name="covariance"/> asks for the full
     /// M×M covariance (needs the full Σ(X*,X*)).
+    /// <paramref name="factorProgress"/> receives the fraction done of the eigendecomposition of Θ + ρI, the O(N³) step
+    /// (<see cref="KernelDynamics.DecompositionProgress"/>); t = ∞ without the Σ blocks takes a Cholesky factor instead and reports nothing.
     /// </summary>
     /// <exception cref="SingularKernelException">t = ∞ and Θ + ρI is numerically singular.</exception>
     public static TimePrediction[] Ntk(PredictionKernels kernels, Matrix targets, ReadOnlySpan<double> times,
-        Regularization regularization = default, bool train = false, bool covariance = false)
+        Regularization regularization = default, bool train = false, bool covariance = false, IProgress<double>? factorProgress = null)
     {
         ArgumentNullException.ThrowIfNull(kernels);
         ArgumentNullException.ThrowIfNull(targets);
@@ -148,7 +150,7 @@ public static partial class KernelPrediction
         bool spread = kernels.NngpTestTest is not null;
         if (covariance && !kernels.HasFullTestCovariance)
             throw new ArgumentException("the full covariance needs the full M×M Σ(X*,X*).", nameof(covariance));
-        var dyn = new KernelDynamics(kernels.NtkTrain, targets, regularization);
+        var dyn = new KernelDynamics(kernels.NtkTrain, targets, regularization) { DecompositionProgress = factorProgress };
         Matrix[] mean = dyn.PredictTest(times, kernels.NtkTest!);
         Matrix[]? trainPred = train ? dyn.PredictTrain(times) : null;
         var result = new TimePrediction[times.Length];
@@ -174,7 +176,7 @@ public static partial class KernelPrediction
     public const int DefaultBlockRows = 256;
 
     /// <summary>
-    /// The NTK-trained prediction of <see cref="Ntk(PredictionKernels, Matrix, ReadOnlySpan{double}, Regularization, bool, bool)"/>
+    /// The NTK-trained prediction of <see cref="Ntk(PredictionKernels, Matrix, ReadOnlySpan{double}, Regularization, bool, bool, IProgress{double}?)"/>
     /// with the test blocks read <paramref name="blockRows"/> rows at a time from <paramref name="readBlock"/>
     /// (start, count), e.g. from a memory-mapped file: memory is the N×N blocks and their factor plus one block,
     /// not M×N. Each test row's mean and variance depend only on its own kernel rows, so the results are those of

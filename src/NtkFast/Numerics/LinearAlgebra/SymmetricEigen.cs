@@ -28,7 +28,7 @@ public static class SymmetricEigen
     /// <summary>Diagnostics: plane rotations recorded by the QL phase since start-up (not thread-safe).</summary>
     internal static long RotationsApplied;
 
-    /// <summary>Doubles of workspace <see cref="Decompose(int, Span{double}, int, Span{double}, Span{double}, int, Span{double})"/> needs.</summary>
+    /// <summary>Doubles of workspace <see cref="Decompose(int, Span{double}, int, Span{double}, Span{double}, int, Span{double}, IProgress{double}?)"/> needs.</summary>
     public static long GetWorkspaceLength(int n, bool computeVectors)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(n);
@@ -70,9 +70,11 @@ public static class SymmetricEigen
     /// destroyed). Writes eigenvalues ascending to <paramref name="eigenvalues"/> and, unless
     /// <paramref name="vectors"/> is empty, the orthonormal eigenvectors as the columns of the n×n
     /// <paramref name="vectors"/> (leading dimension ldv). Allocation-free given the workspace.
+    /// <paramref name="progress"/> receives the fraction of the estimated work done (0…1, non-decreasing: per panel of the
+    /// tridiagonal reduction, after the tridiagonal solve, per block of the back-transformation), on the calling thread.
     /// </summary>
     public static unsafe void Decompose(int n, Span<double> a, int lda, Span<double> eigenvalues,
-        Span<double> vectors, int ldv, Span<double> workspace)
+        Span<double> vectors, int ldv, Span<double> workspace, IProgress<double>? progress = null)
     {
         Cholesky.Validate(n, a.Length, lda, nameof(a));
         bool wantVectors = !vectors.IsEmpty;
@@ -89,7 +91,10 @@ public static class SymmetricEigen
         {
             double* e = pw, tau = pw + n, v1 = pw + 2 * n, v2 = pw + 3 * n, p1 = pw + 4 * n, p2 = pw + 5 * n;
             double* vt = pw + 6 * n + 16, wt = vt + (long)PanelWidth * n, slabs = wt + (long)PanelWidth * n;
-            Tridiagonalize(n, pa, lda, pd, e, tau, v1, v2, p1, p2, vt, wt, slabs);
+            // Work weights (flops / n³): reduction 4/3, divide and conquer ~1 (less with deflation), back-transformation 2.
+            var stages = new Stages(progress, wantVectors ? s_vectorStages : s_valueStages);
+            Tridiagonalize(n, pa, lda, pd, e, tau, v1, v2, p1, p2, vt, wt, slabs, stages);
+            stages.Finish(0);
             if (!wantVectors)
             {
                 TridiagonalQL(n, pd, e, null, null, 0, null);
@@ -99,9 +104,31 @@ public static class SymmetricEigen
             // Tridiagonal eigenvectors by divide and conquer straight into V, then V ← Q·V.
             double* rest = pw + 6 * n + 16 + (2L * PanelWidth + SymvSlabs) * n;
             TridiagonalDivideAndConquer.Solve(n, pd, e, pv, ldv, rest);
+            stages.Finish(1);
             double* back = rest;
-            BackTransform(n, pa, lda, tau, pv, ldv, back);
+            BackTransform(n, pa, lda, tau, pv, ldv, back, stages);
+            stages.Finish(2);
         }
+    }
+
+    private static readonly double[] s_vectorStages = [4.0 / 3, 1, 2], s_valueStages = [1.0];
+
+    /// <summary>Cumulative progress over weighted stages: stage k at fraction f reports (Σ_{j&lt;k} w_j + f·w_k) / Σ w.</summary>
+    private readonly struct Stages(IProgress<double>? progress, double[] weights)
+    {
+        public void Report(int stage, double fraction)
+        {
+            if (progress is null) return;
+            double before = 0, total = 0;
+            for (int j = 0; j < weights.Length; j++)
+            {
+                if (j < stage) before += weights[j];
+                total += weights[j];
+            }
+            progress.Report(Math.Clamp((before + Math.Clamp(fraction, 0, 1) * weights[stage]) / total, 0, 1));
+        }
+
+        public void Finish(int stage) => Report(stage, 1);
     }
 
     // ----------------------------------------------------------------------------------------
@@ -114,7 +141,7 @@ public static class SymmetricEigen
     /// v = (0…0, 1 at k+1, A[k, k+2..]) stored in row k of A.
     /// </summary>
     private static unsafe void Tridiagonalize(int n, double* a, int lda, double* d, double* e, double* tau,
-        double* vcur, double* vnext, double* p, double* pnext, double* vt, double* wt, double* slabs)
+        double* vcur, double* vnext, double* p, double* pnext, double* vt, double* wt, double* slabs, Stages stages)
     {
         // Mirror the lower triangle so full rows can be streamed.
         for (int i = 0; i < n; i++)
@@ -125,6 +152,8 @@ public static class SymmetricEigen
         {
             ReducePanel(n, a, lda, s, d, e, tau, vcur, p, vt, wt, slabs);
             s += PanelWidth;
+            double left = (double)(n - s) / n;
+            stages.Report(0, 1 - (left * left * left)); // the work left is ∝ (n − s)³
         }
         TridiagonalizeUnblocked(n, a, lda, s, d, e, tau, vcur, vnext, p, pnext);
     }
@@ -585,7 +614,7 @@ public static class SymmetricEigen
     // (3) Back-transformation V ← Q·V with compact WY blocks
     // ----------------------------------------------------------------------------------------
 
-    private static unsafe void BackTransform(int n, double* a, int lda, double* tau, double* v, int ldv, double* ws)
+    private static unsafe void BackTransform(int n, double* a, int lda, double* tau, double* v, int ldv, double* ws, Stages stages)
     {
         int reflectors = n - 2;
         if (reflectors <= 0) return;
@@ -629,6 +658,8 @@ public static class SymmetricEigen
             Gemm.Multiply(Op.Transpose, Op.None, b, n, len, 1.0, pan, b, x, ldv, 0.0, sy1, n);
             Gemm.Multiply(Op.None, Op.None, b, n, b, 1.0, new ReadOnlySpan<double>(tm, b * b), b, sy1, n, 0.0, sy2, n);
             Gemm.Multiply(Op.None, Op.None, len, n, b, -1.0, pan, b, sy2, n, 1.0, x, ldv);
+            double done = (double)(n - k0) / n;
+            stages.Report(2, done * done); // block k0 costs ∝ n − k0: the work done is ∝ (n − k0)²
         }
     }
 
@@ -636,8 +667,11 @@ public static class SymmetricEigen
     // Allocating conveniences
     // ----------------------------------------------------------------------------------------
 
-    /// <summary>All eigenpairs of the symmetric matrix <paramref name="a"/> (not modified; lower triangle read).</summary>
-    public static EigenDecomposition Decompose(Matrix a)
+    /// <summary>
+    /// All eigenpairs of the symmetric matrix <paramref name="a"/> (not modified; lower triangle read); <paramref name="progress"/>
+    /// as in the span overload.
+    /// </summary>
+    public static EigenDecomposition Decompose(Matrix a, IProgress<double>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(a);
         if (a.Rows != a.Cols) throw new ArgumentException($"eigendecomposition needs a square matrix, got {a.Rows}×{a.Cols}.", nameof(a));
@@ -646,7 +680,7 @@ public static class SymmetricEigen
         var values = new double[n];
         var vectors = new Matrix(n, n);
         var ws = new double[GetWorkspaceLength(n, true)];
-        Decompose(n, copy, Math.Max(1, n), values, vectors.Data, Math.Max(1, n), ws);
+        Decompose(n, copy, Math.Max(1, n), values, vectors.Data, Math.Max(1, n), ws, progress);
         return new EigenDecomposition(values, vectors);
     }
 

@@ -102,6 +102,25 @@ public sealed partial class PredictProgressTests : IDisposable
         Assert.Equal("", q.StdErr);
     }
 
+    /// <summary>
+    /// A finite time needs the eigendecomposition of the N×N kernel (~10 N³, the bulk of the run): it reports from inside
+    /// (per panel and block), so the run shows many percentages, not a jump from the kernels' stage to 100%.
+    /// </summary>
+    [Fact]
+    public void AnalyticKernel_FiniteTime_ReportsFromInsideTheEigendecomposition()
+    {
+        int n = 1200, m = 20;
+        WriteCsv(P("x.csv"), Random(n, 5, 81));
+        WriteCsv(P("y.csv"), Random(n, 1, 82));
+        WriteCsv(P("xt.csv"), Random(m, 5, 83));
+        CliResult r = CliRunner.Run(["predict", "--x", P("x.csv"), "--y", P("y.csv"), "--x-test", P("xt.csv"), "--depth", "2", "--activation", "relu",
+            "--time", "1", "--out", P("p.npy")], Forced, TimeSpan.FromSeconds(300));
+        AssertProgress(r, "predict: work");
+        int distinct = r.ErrorLines.Where(l => l.StartsWith("predict: work:", StringComparison.Ordinal))
+            .Select(l => Percent().Match(l)).Where(mm => mm.Success).Select(mm => mm.Groups[1].Value).Distinct().Count();
+        Assert.True(distinct >= 10, r.StdErr); // the kernels' stages alone give 4
+    }
+
     [Fact]
     public void Params_InMemory_ReportsProgress_QuietSilences()
     {

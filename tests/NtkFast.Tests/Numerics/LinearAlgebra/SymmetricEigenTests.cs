@@ -22,6 +22,34 @@ public class SymmetricEigenTests
         for (int i = 0; i < n; i++) Assert.Equal(e.Values[i], only[i], 1e-12 * Math.Max(1, scale));
     }
 
+    /// <summary>Records reports synchronously (Progress&lt;T&gt; would post them to a context).</summary>
+    private sealed class Recorder : IProgress<double>
+    {
+        public List<double> Values { get; } = [];
+        public void Report(double value) => Values.Add(value);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(17)]
+    [InlineData(193)]
+    [InlineData(600)]
+    public void Progress_IsMonotoneFromInsideTheStages_EndsAtOne_AndChangesNoBit(int n)
+    {
+        Matrix a = RandomSpd(n, 3000 + n);
+        EigenDecomposition plain = SymmetricEigen.Decompose(a);
+        var rec = new Recorder();
+        EigenDecomposition reported = SymmetricEigen.Decompose(a, rec);
+        Assert.Equal(plain.Values, reported.Values);
+        Assert.Equal(plain.Vectors.Data, reported.Vectors.Data);
+        Assert.NotEmpty(rec.Values);
+        for (int i = 1; i < rec.Values.Count; i++) Assert.True(rec.Values[i] >= rec.Values[i - 1], string.Join(", ", rec.Values));
+        Assert.All(rec.Values, v => Assert.InRange(v, 0.0, 1.0));
+        Assert.Equal(1.0, rec.Values[^1]);
+        // 600 = 13 panels of the blocked reduction and 19 blocks of the back-transformation: many reports strictly inside (0, 1).
+        if (n == 600) Assert.True(rec.Values.Count(v => v > 0 && v < 1) >= 20, string.Join(", ", rec.Values));
+    }
+
     [Theory]
     [InlineData(5)]
     [InlineData(40)]
