@@ -43,8 +43,8 @@ public static class AtomicFile
 
     /// <summary>
     /// True for a name made by <see cref="TempPathFor"/>: hidden, ".&lt;name&gt;.&lt;8 hex&gt;.ntk-tmp". Such a file is
-    /// never a result: a killed run may leave one, and no later run opens or renames it (every run picks
-    /// a fresh random name), so it is safe to delete.
+    /// never a result: a killed run may leave one, no later run renames it (every run picks a fresh random
+    /// name), and the next run for the same output deletes it once no live process holds it (<see cref="StaleTemporaries"/>).
     /// </summary>
     public static bool IsTemporaryName(string fileName)
     {

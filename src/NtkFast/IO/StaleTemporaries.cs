@@ -62,7 +62,8 @@ internal static unsafe partial class StaleTemporaries
     /// </summary>
     internal static void Hold(string tempPath)
     {
-        if (OperatingSystem.IsWindows() || Volatile.Read(ref s_noLibc)) return;
+        // Linux only: the open(2) flags below are Linux's, and only Linux runs the cleaner
+        if (!OperatingSystem.IsLinux() || Volatile.Read(ref s_noLibc)) return;
         try
         {
             int fd = Open(tempPath, ORdOnly | OCloExec | ONonBlock | ONoCtty);
