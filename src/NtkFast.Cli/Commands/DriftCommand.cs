@@ -39,6 +39,7 @@ internal sealed class DriftCommand : ICommand
         Operator norms by Lanczos (relative tolerance 1e-10). CSV columns: width,step, then the above.
         Prints on stdout the log-log slope against the width of each final-step quantity (−0.5 is the
         theory's 1/√n; weight_move_0 stays O(1) because n_0 = d is fixed — see weight_rel_0).
+        A quantity with no slope says why, e.g. "n/a (all zero)" (layers before a sign activation do not move).
 
         """;
 
@@ -98,12 +99,26 @@ internal sealed class DriftCommand : ICommand
         {
             double[] ws = finals.Select(r => (double)r.Width).ToArray();
             var line = new StringBuilder();
-            line.Append(CultureInfo.InvariantCulture, $"log-log slope vs width at step {steps}: kernel_move_op {TrainingDrift.LogLogSlope(ws, finals.Select(r => r.KernelMoveOp).ToArray()):F3}");
-            line.Append(CultureInfo.InvariantCulture, $", kernel_move_frobenius {TrainingDrift.LogLogSlope(ws, finals.Select(r => r.KernelMoveFrobenius).ToArray()):F3}");
+            line.Append(CultureInfo.InvariantCulture, $"log-log slope vs width at step {steps}: kernel_move_op {Slope(ws, finals.Select(r => r.KernelMoveOp).ToArray())}");
+            line.Append(CultureInfo.InvariantCulture, $", kernel_move_frobenius {Slope(ws, finals.Select(r => r.KernelMoveFrobenius).ToArray())}");
             for (int l = trainableFrom; l < depth; l++)
-                line.Append(CultureInfo.InvariantCulture, $", weight_move_{l} {TrainingDrift.LogLogSlope(ws, finals.Select(r => r.WeightMove[l]).ToArray()):F3}");
+                line.Append(CultureInfo.InvariantCulture, $", weight_move_{l} {Slope(ws, finals.Select(r => r.WeightMove[l]).ToArray())}");
             Console.Out.WriteLine(line.ToString());
         }
         return ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// The log-log slope to three decimals, or why there is none: a quantity that does not move (e.g. the layers
+    /// before a `sign` activation, whose derivative is 0) has no logarithm, and "NaN" would read as a failure.
+    /// </summary>
+    internal static string Slope(double[] widths, double[] values)
+    {
+        double s = TrainingDrift.LogLogSlope(widths, values);
+        if (double.IsFinite(s)) return s.ToString("F3", CultureInfo.InvariantCulture);
+        if (values.Any(v => !double.IsFinite(v))) return "n/a (not finite)";
+        if (values.All(v => v == 0)) return "n/a (all zero)";
+        if (values.Count(v => v > 0) < 2) return "n/a (nonzero at fewer than two widths)";
+        return "n/a (one width)";
     }
 }

@@ -43,8 +43,8 @@ public static class AtomicFile
 
     /// <summary>
     /// True for a name made by <see cref="TempPathFor"/>: hidden, ".&lt;name&gt;.&lt;8 hex&gt;.ntk-tmp". Such a file is
-    /// never a result: a killed run may leave one, and no later run opens or renames it (every run picks
-    /// a fresh random name), so it is safe to delete.
+    /// never a result: a killed run may leave one, no later run renames it (every run picks a fresh random
+    /// name), and the next run for the same output deletes it once no live process holds it (<see cref="StaleTemporaries"/>).
     /// </summary>
     public static bool IsTemporaryName(string fileName)
     {
@@ -105,6 +105,7 @@ public static class AtomicFile
     internal static FileStream CreateTemp(string destinationFull, out string tempPath, long preallocateBytes = 0,
         FileAccess access = FileAccess.Write, FileShare share = FileShare.None, int bufferSize = 1 << 16)
     {
+        StaleTemporaries.Clean(destinationFull); // temporaries of killed runs that no live process holds
         for (int attempt = 0; ; attempt++)
         {
             ThrowIfAbandoned();
@@ -116,7 +117,8 @@ public static class AtomicFile
                 {
                     Mode = FileMode.CreateNew,
                     Access = access,
-                    Share = share,
+                    // on Unix the share is only .NET's flock (None: LOCK_EX), which would shut out the shared lock of Hold
+                    Share = OperatingSystem.IsWindows() ? share : share | FileShare.Read,
                     BufferSize = bufferSize,
                     PreallocationSize = preallocateBytes,
                 });
@@ -130,6 +132,7 @@ public static class AtomicFile
                 if (!s_abandoned)
                 {
                     s_live.Add(candidate);
+                    StaleTemporaries.Hold(candidate); // until renamed or deleted: tells other runs' cleaners it is alive
                     tempPath = candidate;
                     return fs;
                 }
@@ -154,6 +157,7 @@ public static class AtomicFile
     internal static void Untrack(string tempPath)
     {
         lock (s_gate) s_live.Remove(tempPath);
+        StaleTemporaries.Release(tempPath);
     }
 
     /// <summary>Renames a temporary file over its destination, unless the process is being stopped.</summary>
@@ -173,6 +177,7 @@ public static class AtomicFile
             {
                 File.Move(temp, dest, overwrite: true);
                 s_live.Remove(temp);
+                StaleTemporaries.Release(temp);
             }
         }
     }
@@ -215,7 +220,11 @@ public static class AtomicFile
             live = [.. s_live];
             s_live.Clear();
         }
-        foreach (string p in live) TryDelete(p);
+        foreach (string p in live)
+        {
+            TryDelete(p);
+            StaleTemporaries.Release(p);
+        }
     }
 
     /// <summary>Files registered now (tests).</summary>

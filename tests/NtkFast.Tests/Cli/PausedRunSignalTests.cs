@@ -13,7 +13,7 @@ namespace NtkFast.Tests.Cli;
 /// one marker line on stderr and waits. No sleep decides when the signal goes: the test waits for that line.
 /// SIGINT/SIGTERM: the handlers delete every temporary; no output, older outputs unchanged. SIGKILL: nothing at
 /// the output paths, only hidden `.ntk-tmp` names remain, and the next run on the same outputs writes exactly what
-/// a clean run writes, leaving the stale temporaries alone (they are ignored, not cleaned up: see reliability.md).
+/// a clean run writes, leaving the stale temporaries alone (younger than 60 s: only older unlocked ones are cleaned, StaleTemporaryCliTests).
 /// </summary>
 public sealed class PausedRunSignalTests(ITestOutputHelper log) : IDisposable
 {
@@ -106,7 +106,7 @@ public sealed class PausedRunSignalTests(ITestOutputHelper log) : IDisposable
             byte[] got = File.ReadAllBytes(o); // null below: a file whose bytes are not reproducible (a wall time in it)
             Assert.True(clean!(o) is not { } want || want.AsSpan().SequenceEqual(got), "the run after SIGKILL wrote other bytes than a clean run: " + o);
         }
-        // The stale temporaries are ignored (neither opened, renamed nor deleted) by the next run.
+        // The stale temporaries are too young to be cleaned (StaleTemporaries.MinimumAge): the next run leaves them.
         Assert.Equal(left.Order(), NtkFast.Tests.IO.AtomicFileTests.Temporaries(_dir).Order());
         foreach ((string f, byte[] b) in staleBytes) Assert.True(b.AsSpan().SequenceEqual(File.ReadAllBytes(f)), "a stale temporary was changed: " + f);
         Assert.Equal("older result", File.ReadAllText(old));

@@ -12,7 +12,7 @@ public sealed class ArchEmpiricalMpiTests : IDisposable
 
     private string P(string name) => Path.Combine(_dir, name);
 
-    [Fact]
+    [MpiFact]
     public void Mpirun_with_2_ranks_writes_the_single_process_bytes()
     {
         var rng = new Random(3);

@@ -123,7 +123,7 @@ public sealed class EmpiricalDistributedTests : IDisposable
         Assert.Empty(NtkFast.Tests.IO.AtomicFileTests.Temporaries(_dir));
     }
 
-    [Fact]
+    [MpiFact]
     public void Mpirun_with_1_2_4_ranks_writes_the_in_memory_bytes_symmetric_and_rectangular()
     {
         string x = P("x.npy"), x2 = P("x2.npy");
@@ -152,7 +152,7 @@ public sealed class EmpiricalDistributedTests : IDisposable
         Assert.Empty(NtkFast.Tests.IO.AtomicFileTests.Temporaries(_dir));
     }
 
-    [Fact]
+    [MpiFact]
     public void Monte_carlo_under_mpirun_is_bitwise_the_single_process_mean_and_std()
     {
         string x = P("x.npy");
@@ -181,7 +181,7 @@ public sealed class EmpiricalDistributedTests : IDisposable
         }
     }
 
-    [Fact]
+    [MpiFact]
     public void A_failing_rank_fails_the_job_and_leaves_no_finished_output()
     {
         string x = P("x.npy"), o = P("t.npy"), kept = P("s.npy");

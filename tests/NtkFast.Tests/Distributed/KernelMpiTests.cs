@@ -26,7 +26,7 @@ public sealed class KernelMpiTests : IDisposable
         Assert.Equal(0, rc);
     }
 
-    [Fact]
+    [MpiFact]
     public void Mpirun_with_1_2_4_ranks_writes_the_in_memory_bytes_symmetric_and_rectangular()
     {
         string x = P("x.npy"), x2 = P("x2.npy");
@@ -84,7 +84,7 @@ public sealed class KernelMpiTests : IDisposable
         }
     }
 
-    [Theory]
+    [MpiTheory]
     [InlineData("throw")]
     [InlineData("kill")]
     public void A_failing_rank_fails_the_job_and_leaves_no_finished_output(string how)
@@ -107,7 +107,7 @@ public sealed class KernelMpiTests : IDisposable
         Assert.Equal("an older result that must survive", File.ReadAllText(kept));
     }
 
-    [Fact]
+    [MpiFact]
     public void Bad_input_under_mpirun_is_one_clear_line_and_exit_2()
     {
         NtkProcess.Result r = NtkProcess.Run(["kernel", "--x", P("missing.npy"), "--depth", "2", "--activation", "relu", "--out-ntk", P("o.npy")], ranks: 2, OneThread);
@@ -117,7 +117,7 @@ public sealed class KernelMpiTests : IDisposable
         Assert.False(File.Exists(P("o.npy")));
     }
 
-    [Theory]
+    [MpiTheory]
     [InlineData("fewer-rows")]
     [InlineData("other-content")]
     [InlineData("missing")]
@@ -160,7 +160,7 @@ public sealed class KernelMpiTests : IDisposable
         Assert.False(File.Exists(P("b.npy")));
     }
 
-    [Fact]
+    [MpiFact]
     public void Mpi_info_exchanges_messages_round_the_ring()
     {
         NtkProcess.Result r = NtkProcess.Run(["mpi-info"], ranks: 3);

@@ -40,7 +40,7 @@ public sealed partial class MpiSignalTests(ITestOutputHelper log) : IDisposable
         }
     }
 
-    [Theory]
+    [MpiTheory]
     [InlineData("kernel", 15, 1)]
     [InlineData("kernel", 2, 1)]
     [InlineData("kernel", 9, 1)]

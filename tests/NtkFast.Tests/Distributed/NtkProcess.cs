@@ -42,7 +42,10 @@ internal static partial class NtkProcess
 
     private static readonly Lazy<string?> s_mpirun = new(() => FindOnPath("mpirun"));
 
-    /// <summary>mpirun's path. Missing mpirun is a test FAILURE, not a skip: CI installs Open MPI (scripts/install-openmpi.sh).</summary>
+    /// <summary>True when mpirun is on PATH (the MPI tests' [MpiFact]/[MpiTheory] skip otherwise, outside CI: <see cref="MpiTests"/>).</summary>
+    public static bool HasMpiRun => s_mpirun.Value is not null;
+
+    /// <summary>mpirun's path. Missing, it is a test FAILURE with the install hint (a test reaching here under CI, where Open MPI is installed: .ci/run).</summary>
     public static string MpiRun => s_mpirun.Value ?? throw new XunitException(
         "mpirun not found on PATH: the MPI tests need Open MPI (run scripts/install-openmpi.sh, i.e. apt-get install -y openmpi-bin libopenmpi-dev)");
 
