@@ -600,7 +600,7 @@ internal sealed partial class PredictCommand : ICommand
         (Matrix thetaTrain, Matrix thetaCross, Matrix f0, Matrix f0t) = EmpiricalNtk(net, x, xt);
         work.Done(ntkWork);
         if (!AllFiniteEach(thetaTrain, thetaCross, f0, f0t))
-            throw new CliException("the empirical NTK or the network's outputs have non-finite entries (the network's activations overflow)", ExitCodes.Failure);
+            throw new CliException("the empirical NTK or the network's outputs have non-finite entries (the network's activations or the NTK's sums of products overflow float64)", ExitCodes.Failure);
         Info($"predict: empirical NTK ({n * nl}×{n * nl}) in {clock.Elapsed.TotalSeconds:F2} s");
         var yFlat = new Matrix(n * nl, 1, (double[])y.Data.Clone());
         var dyn = new KernelDynamics(thetaTrain, yFlat, reg, timeScale: n) { DecompositionProgress = eigen ? work.Within(10 * nn * nn * nn) : null };
