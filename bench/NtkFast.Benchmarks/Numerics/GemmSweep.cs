@@ -17,6 +17,8 @@ public static class GemmSweep
         int[] threads = args.Length > 2 ? Array.ConvertAll(args[2].Split(','), v => int.Parse(v, CultureInfo.InvariantCulture)) : [1, NtkParallel.MaxThreads];
         int reps = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 5;
         int saved = NtkParallel.MaxThreads;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"L2 {CpuCaches.L2Bytes / 1024} KiB ({CpuCaches.Source}), packed B block {GemmDriver<double>.NCBytes / 1024} KiB, {GemmTuning.TasksPerThread} bands per thread, path {Isa.Active}"));
         foreach (int n in sizes)
         {
             double[] a = Fill(n * n, 1), b = Fill(n * n, 2), c = new double[n * n];

@@ -31,6 +31,9 @@ internal static class GemmTuning
     /// <summary>Row or column bands per thread of a parallel product (NTKFAST_GEMM_TASKS_PER_THREAD, default 2).</summary>
     public static int TasksPerThread { get; set; } = KiB("NTKFAST_GEMM_TASKS_PER_THREAD", 2);
 
+    /// <summary>The packed-B block for this CPU's L2, in KiB (see <c>GemmDriver.NCBytes</c>).</summary>
+    public static int DefaultNCKiB => CpuCaches.L2Bytes > 0 ? (int)Math.Clamp(CpuCaches.L2Bytes * 15 / 32 / 1024, 96, 960) : 480;
+
     /// <summary>A positive integer from <paramref name="variable"/>, else <paramref name="fallback"/>.</summary>
     internal static int KiB(string variable, int fallback) =>
         int.TryParse(Environment.GetEnvironmentVariable(variable), System.Globalization.NumberStyles.None,
@@ -66,10 +69,12 @@ internal static unsafe class GemmDriver<T> where T : unmanaged, IFloatingPointIe
     private const int MCMax = 1536;
 
     /// <summary>
-    /// Bytes of one packed B block (KC×NC), meant to stay in L2 while the A panels stream past it. NTKFAST_GEMM_NC_KIB
-    /// overrides it for tuning measurements (results are bitwise the same for any NC: only KC shapes the FMA chains).
+    /// Bytes of one packed B block (KC×NC), meant to stay in L2 while the A panels stream past it: 15/32 of this CPU's L2
+    /// (<see cref="CpuCaches"/>; 480 KiB of Zen 5's 1 MiB, 240 KiB of Zen 3's 512 KiB), 480 KiB when the L2 is unknown.
+    /// NTKFAST_GEMM_NC_KIB overrides it for tuning measurements (results are bitwise the same for any NC: only KC shapes
+    /// the FMA chains).
     /// </summary>
-    internal static int NCBytes { get; set; } = GemmTuning.KiB("NTKFAST_GEMM_NC_KIB", 480) * 1024;
+    internal static int NCBytes { get; set; } = GemmTuning.KiB("NTKFAST_GEMM_NC_KIB", GemmTuning.DefaultNCKiB) * 1024;
 
     internal struct Problem
     {

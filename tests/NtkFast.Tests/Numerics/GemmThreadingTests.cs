@@ -218,4 +218,37 @@ public class GemmThreadingTests
             return 0;
         });
     }
+
+    [Theory]
+    [InlineData("512K", 512L * 1024)]
+    [InlineData("32768K\n", 32768L * 1024)]
+    [InlineData("1M", 1L << 20)]
+    [InlineData("1048576", 1L << 20)]
+    [InlineData("", 0L)]
+    [InlineData("K", 0L)]
+    [InlineData("-4K", 0L)]
+    [InlineData("99999999999999999999K", 0L)]
+    public void Cache_sizes_parse_as_sysfs_writes_them(string text, long bytes) => Assert.Equal(bytes, CpuCaches.ParseSize(text));
+
+    [Fact]
+    public void The_packed_B_block_follows_the_L2()
+    {
+        // Whatever this machine has: a known L2 gives 15/32 of it (clamped), an unknown one the Zen 5 tuning.
+        long l2 = CpuCaches.L2Bytes;
+        int expected = l2 > 0 ? (int)Math.Clamp(l2 * 15 / 32 / 1024, 96, 960) : 480;
+        Assert.Equal(expected, GemmTuning.DefaultNCKiB);
+        if (OperatingSystem.IsLinux() && File.Exists("/sys/devices/system/cpu/cpu0/cache/index2/size")) Assert.True(l2 > 0);
+    }
+
+    [Fact]
+    public void Cpuid_and_sysfs_agree_on_the_cache_sizes()
+    {
+        // Linux derives sysfs cacheinfo from the same CPUID leaves; where both exist they must agree (checks the CPUID decoding).
+        if (!System.Runtime.Intrinsics.X86.X86Base.IsSupported) return;
+        foreach (int level in (int[])[1, 2, 3])
+        {
+            long sys = CpuCaches.FromSysfs(level), cpu = CpuCaches.FromCpuid(level);
+            if (sys > 0 && cpu > 0) Assert.Equal(sys, cpu);
+        }
+    }
 }
