@@ -65,6 +65,8 @@ public sealed class ConcurrentRunTests : IDisposable
     [Theory]
     [InlineData("train")]
     [InlineData("predict")]
+    [InlineData("predict-cov")]
+    [InlineData("drift")]
     public async Task Two_train_or_predict_processes_on_the_same_outputs_leave_one_complete_result(string command)
     {
         foreach (string v in (string[])["a", "b"])
@@ -74,17 +76,43 @@ public sealed class ConcurrentRunTests : IDisposable
         }
         KernelOutOfCoreTests.WritePoints(P("xt.npy"), 200, 6, 5);
         Assert.Equal(0, NtkProcess.Run(["init", "--widths", "6,64,64,2", "--activation", "tanh", "--seed", "1", "--out", P("net.npz")]).ExitCode);
-        string[] Args(string v, string dir) => command == "train"
-            ? ["train", "--params", P("net.npz"), "--x", P($"x{v}.npy"), "--y", P($"y{v}.npy"), "--lr", "0.5", "--steps", "300", "--out", Path.Combine(dir, "out.npz")]
-            : ["predict", "--x", P($"x{v}.npy"), "--y", P($"y{v}.npy"), "--x-test", P("xt.npy"), "--depth", "4", "--activation", "erf", "--ensemble",
-               "--time", "0.5,2,inf", "--out", Path.Combine(dir, "out.npy"), "--out-std", Path.Combine(dir, "std.npy"), "--quiet"];
-        string[] outputs = command == "train" ? ["out.npz"] : ["out.npy", "std.npy"];
+        if (command == "predict-cov")
+        {
+            // Precomputed kernels of the two training sets, --out-cov written by rows as the streamed prediction runs.
+            foreach (string v in (string[])["a", "b"])
+            {
+                string[] k = ["--depth", "3", "--activation", "relu", "--quiet"];
+                Assert.Equal(0, NtkProcess.Run(["kernel", "--x", P($"x{v}.npy"), .. k, "--out-ntk", P($"k{v}.npy"), "--out-nngp", P($"s{v}.npy")]).ExitCode);
+                Assert.Equal(0, NtkProcess.Run(["kernel", "--x", P("xt.npy"), "--x2", P($"x{v}.npy"), .. k, "--out-ntk", P($"kx{v}.npy"), "--out-nngp", P($"sx{v}.npy")]).ExitCode);
+            }
+            Assert.Equal(0, NtkProcess.Run(["kernel", "--x", P("xt.npy"), "--depth", "3", "--activation", "relu", "--quiet", "--out-ntk", P("kxx.npy"), "--out-nngp", P("sxx.npy")]).ExitCode);
+        }
+        string[] Args(string v, string dir) => command switch
+        {
+            "train" => ["train", "--params", P("net.npz"), "--x", P($"x{v}.npy"), "--y", P($"y{v}.npy"), "--lr", "0.5", "--steps", "300", "--out", Path.Combine(dir, "out.npz")],
+            "predict" => ["predict", "--x", P($"x{v}.npy"), "--y", P($"y{v}.npy"), "--x-test", P("xt.npy"), "--depth", "4", "--activation", "erf", "--ensemble",
+               "--time", "0.5,2,inf", "--out", Path.Combine(dir, "out.npy"), "--out-std", Path.Combine(dir, "std.npy"), "--quiet"],
+            "predict-cov" => ["predict", "--kernel-train", P($"k{v}.npy"), "--kernel-test", P($"kx{v}.npy"), "--nngp-train", P($"s{v}.npy"),
+               "--nngp-test", P($"sx{v}.npy"), "--nngp-test-test", P("sxx.npy"), "--y", P($"y{v}.npy"), "--time", "1,inf",
+               "--out", Path.Combine(dir, "out.npy"), "--out-cov", Path.Combine(dir, "cov.npy"), "--quiet"],
+            _ => ["drift", "--x", P($"x{v}.npy"), "--y", P($"y{v}.npy"), "--depth", "2", "--hidden", "16,32", "--activation", "tanh", "--seed", "1",
+               "--lr", "0.5", "--steps", "20", "--every", "10", "--report", Path.Combine(dir, "drift.csv")],
+        };
+        string[] outputs = command switch
+        {
+            "train" => ["out.npz"],
+            "predict" => ["out.npy", "std.npy"],
+            "predict-cov" => ["out.npy", "out.std.npy", "cov.npy"],
+            _ => ["drift.csv"],
+        };
+        // (predict-cov: NTKFAST_MAP_THRESHOLD=0 maps the test blocks, so the covariance is written block by block.)
+        Dictionary<string, string>? env = command == "predict-cov" ? new() { ["NTKFAST_MAP_THRESHOLD"] = "0", ["NTKFAST_PREDICT_BLOCK_ROWS"] = "16" } : null;
         // each run alone, into its own folder
         var alone = new Dictionary<string, byte[]>();
         foreach (string v in (string[])["a", "b"])
         {
             string dir = Directory.CreateDirectory(P("alone-" + v)).FullName;
-            var r = NtkProcess.Run(Args(v, dir));
+            var r = NtkProcess.Run(Args(v, dir), env: env);
             Assert.True(r.ExitCode == 0, r.StdErr);
             foreach (string o in outputs) alone[v + o] = File.ReadAllBytes(Path.Combine(dir, o));
         }
@@ -92,7 +120,7 @@ public sealed class ConcurrentRunTests : IDisposable
         string shared = Directory.CreateDirectory(P("shared")).FullName;
         for (int round = 0; round < 3; round++)
         {
-            await Race(Args("a", shared), Args("b", shared));
+            await Race(Args("a", shared), Args("b", shared), env);
             foreach (string o in outputs)
             {
                 byte[] got = File.ReadAllBytes(Path.Combine(shared, o));

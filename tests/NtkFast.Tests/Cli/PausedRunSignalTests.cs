@@ -53,7 +53,8 @@ public sealed class PausedRunSignalTests(ITestOutputHelper log) : IDisposable
     /// temporaries exist and no output does, sends <paramref name="signal"/> and checks what is left; after SIGKILL,
     /// reruns without the hook and compares with <paramref name="clean"/> (each output's bytes from a clean run).
     /// </summary>
-    private void PauseAndSignal(string[] args, string fault, int signal, string[] outputs, Func<string, byte[]?>? clean)
+    private void PauseAndSignal(string[] args, string fault, int signal, string[] outputs, Func<string, byte[]?>? clean,
+        IReadOnlyDictionary<string, string>? extraEnv = null)
     {
         if (!OperatingSystem.IsLinux()) return;
         if (signal == 2 && SigIntIgnored)
@@ -65,6 +66,8 @@ public sealed class PausedRunSignalTests(ITestOutputHelper log) : IDisposable
         string old = P("old.csv");
         File.WriteAllText(old, "older result");
         var env = new Dictionary<string, string>(OneThread) { ["NTKFAST_FAULT"] = fault };
+        var rerunEnv = new Dictionary<string, string>(OneThread);
+        foreach ((string key, string value) in extraEnv ?? new Dictionary<string, string>()) env[key] = rerunEnv[key] = value;
         using Process p = Process.Start(NtkProcess.StartInfo(args, env))!;
         Task<string> stdout = p.StandardOutput.ReadToEndAsync();
         Task<string?> marker = Task.Run(() =>
@@ -99,7 +102,7 @@ public sealed class PausedRunSignalTests(ITestOutputHelper log) : IDisposable
         // SIGKILL runs no handler: exactly the temporaries seen while paused remain, still named as temporaries.
         Assert.Equal(live.Order(), left.Order());
         var staleBytes = left.ToDictionary(f => f, File.ReadAllBytes);
-        NtkProcess.Result again = NtkProcess.Run(args, env: OneThread);
+        NtkProcess.Result again = NtkProcess.Run(args, env: rerunEnv);
         Assert.True(again.ExitCode == 0, again.ToString());
         foreach (string o in outputs)
         {
@@ -113,10 +116,12 @@ public sealed class PausedRunSignalTests(ITestOutputHelper log) : IDisposable
     }
 
     /// <summary>Each output's bytes from a clean run of <paramref name="args"/> in a folder of its own.</summary>
-    private Func<string, byte[]?> CleanRun(Func<string, string[]> args, string? notReproducible = null)
+    private Func<string, byte[]?> CleanRun(Func<string, string[]> args, string? notReproducible = null, IReadOnlyDictionary<string, string>? extraEnv = null)
     {
         string dir = Directory.CreateDirectory(P("clean")).FullName;
-        NtkProcess.Result r = NtkProcess.Run(args(dir), env: OneThread);
+        var env = new Dictionary<string, string>(OneThread);
+        foreach ((string key, string value) in extraEnv ?? new Dictionary<string, string>()) env[key] = value;
+        NtkProcess.Result r = NtkProcess.Run(args(dir), env: env);
         Assert.True(r.ExitCode == 0, r.ToString());
         return o => Path.GetFileName(o) == notReproducible ? null : File.ReadAllBytes(Path.Combine(dir, Path.GetFileName(o)));
     }
@@ -185,5 +190,35 @@ public sealed class PausedRunSignalTests(ITestOutputHelper log) : IDisposable
             : [P("convergence_ntk.csv"), P("convergence_norms.csv"), P("convergence.png"), P("summary.txt")];
         Func<string, byte[]?>? clean = signal == 9 ? CleanRun(Args, notReproducible: "summary.txt") : null;
         PauseAndSignal(Args(_dir), "publish:pause", signal, outputs, clean);
+    }
+    /// <summary>
+    /// `predict` (its one transaction of --out, --out-std and --out-cov): from precomputed kernels with the test blocks
+    /// mapped, so --out-cov is written block by block into its temporary during the run, and in memory with --ensemble;
+    /// signalled with every output complete in its temporary, just before the renames.
+    /// </summary>
+    [Theory]
+    [InlineData("streamed", 15)]
+    [InlineData("streamed", 9)]
+    [InlineData("memory", 2)]
+    [InlineData("memory", 9)]
+    public void A_signal_just_before_predict_publishes_leaves_no_output(string mode, int signal)
+    {
+        var (x, _) = Setup();
+        string y = P("y.npy"), xt = P("xt.npy");
+        KernelOutOfCoreTests.WritePoints(y, 200, 1, 8);
+        KernelOutOfCoreTests.WritePoints(xt, 50, 3, 9);
+        string[] k = ["--depth", "3", "--activation", "relu", "--quiet"];
+        Assert.Equal(0, NtkProcess.Run(["kernel", "--x", x, .. k, "--out-ntk", P("k.npy"), "--out-nngp", P("s.npy")]).ExitCode);
+        Assert.Equal(0, NtkProcess.Run(["kernel", "--x", xt, "--x2", x, .. k, "--out-ntk", P("kx.npy"), "--out-nngp", P("sx.npy")]).ExitCode);
+        Assert.Equal(0, NtkProcess.Run(["kernel", "--x", xt, .. k, "--out-ntk", P("kxx.npy"), "--out-nngp", P("sxx.npy")]).ExitCode);
+        string[] Args(string dir) => mode == "streamed"
+            ? ["predict", "--kernel-train", P("k.npy"), "--kernel-test", P("kx.npy"), "--nngp-train", P("s.npy"), "--nngp-test", P("sx.npy"),
+               "--nngp-test-test", P("sxx.npy"), "--y", y, "--time", "1,inf", "--out", Path.Combine(dir, "m.npy"), "--out-cov", Path.Combine(dir, "c.npy"), "--quiet"]
+            : ["predict", "--x", x, "--y", y, "--x-test", xt, "--depth", "3", "--activation", "erf", "--ensemble", "--time", "0.5,inf",
+               "--out", Path.Combine(dir, "m.npy"), "--out-std", Path.Combine(dir, "m.std.npy"), "--quiet"];
+        string[] outputs = mode == "streamed" ? [P("m.npy"), P("m.std.npy"), P("c.npy")] : [P("m.npy"), P("m.std.npy")];
+        var mapped = new Dictionary<string, string> { ["NTKFAST_MAP_THRESHOLD"] = "0", ["NTKFAST_PREDICT_BLOCK_ROWS"] = "16" }; // test blocks mapped, rows by 16
+        Func<string, byte[]?>? clean = signal == 9 ? CleanRun(Args, extraEnv: mapped) : null;
+        PauseAndSignal(Args(_dir), "publish:pause", signal, outputs, clean, mapped);
     }
 }
