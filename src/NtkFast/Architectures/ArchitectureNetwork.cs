@@ -34,6 +34,8 @@ public abstract class ArchitectureNetwork
     private protected readonly int[] _lenIn;     // length of the tensor entering each op
     private protected readonly int _inputLength;
     private readonly int[] _affineStarts;
+    private protected readonly AffinePlan?[] _plans;    // per op: the index tables of the tiled affine kernels
+    private protected int _version;                      // bumped by each batch call: workspaces rebuild their transposed weights
 
     private protected sealed class AffineInfo
     {
@@ -62,10 +64,20 @@ public abstract class ArchitectureNetwork
         ParameterCount = layout.Count;
         _inputLength = _program.InputH * _program.InputW * _program.InputC;
         _affineStarts = [.. _affine.Where(a => a is not null).Select(a => a!.WOffset)];
+        _plans = [.. _program.Ops.Select(op => op.Kind == OpKind.Affine ? new AffinePlan(op) : null)];
     }
 
     /// <summary>The architecture the network was built from.</summary>
     public Architecture Architecture { get; }
+
+    /// <summary>
+    /// Benchmarks only: run the affine (dense/conv) layers with the reference loops (per output pixel and tap,
+    /// TensorPrimitives over the output channels) instead of the register-tiled kernels, to time both in one process.
+    /// </summary>
+    internal static bool UseReferenceKernels { get; set; }
+
+    /// <summary>The compiled ops (benchmarks count FLOPs from them).</summary>
+    internal IReadOnlyList<Op> CompiledOps => _program.Ops;
 
     /// <summary>Number of parameters.</summary>
     public int ParameterCount { get; }
@@ -253,6 +265,11 @@ public sealed class ArchitectureNetwork<T> : ArchitectureNetwork where T : unman
         internal readonly bool[] GradSlotLive;
         internal readonly int[][] ArgMax;
         internal readonly T[] Image;
+        internal readonly T[][] XPad;   // per affine op: s_w·input in the zero-bordered layout of its AffinePlan
+        internal readonly T[][] WT;     // per affine op: s_w·W transposed to [tap, c_out, c_in] (for the input gradient)
+        internal readonly T[] GPad;     // the input gradient of one affine op in the padded layout
+        internal readonly T[] Seed;     // the output weights of one backward pass
+        internal int WTVersion = -1;
 
         internal Workspace(ArchitectureNetwork<T> net)
         {
@@ -275,6 +292,18 @@ public sealed class ArchitectureNetwork<T> : ArchitectureNetwork where T : unman
             Image = new T[net._inputLength];
             ArgMax = new int[ops.Length][];
             for (int i = 0; i < ops.Length; i++) ArgMax[i] = ops[i].Kind == OpKind.MaxPool ? new int[ops[i].Pout * ops[i].Cout] : [];
+            XPad = new T[ops.Length][];
+            WT = new T[ops.Length][];
+            int gpad = 0;
+            for (int i = 0; i < ops.Length; i++)
+            {
+                AffinePlan? plan = net._plans[i];
+                XPad[i] = plan is null ? [] : new T[plan.PadLength];
+                WT[i] = plan is null || i == 0 ? [] : new T[plan.Taps * plan.Cin * plan.Cout];
+                if (plan is not null && i > 0) gpad = Math.Max(gpad, plan.PadLength);
+            }
+            GPad = new T[gpad];
+            Seed = new T[net.Outputs];
         }
     }
 
@@ -318,6 +347,7 @@ public sealed class ArchitectureNetwork<T> : ArchitectureNetwork where T : unman
         if (outputWeights.Length != Outputs) throw new ArgumentException($"{outputWeights.Length} output weights, expected {Outputs}", nameof(outputWeights));
         if (gradient.Length != ParameterCount) throw new ArgumentException($"gradient has {gradient.Length} values, expected {ParameterCount}", nameof(gradient));
         image.CopyTo(workspace.Image);
+        Interlocked.Increment(ref _version); // the parameters may have changed since the workspace's last call
         T[] y = RunForward(workspace.Image, workspace);
         if (!output.IsEmpty) y.AsSpan(0, Outputs).CopyTo(output);
         gradient.Clear();
@@ -333,6 +363,7 @@ public sealed class ArchitectureNetwork<T> : ArchitectureNetwork where T : unman
         if (!double.IsFinite(learningRate) || learningRate <= 0) throw new ArgumentOutOfRangeException(nameof(learningRate), learningRate, "learning rate must be finite and positive");
         int frozen = TrainableOffset(trainableFrom);
         int n = x.Count, k = Outputs, stride = x.Stride, p = ParameterCount;
+        Interlocked.Increment(ref _version);
         // fixed blocks of samples, summed in block order: the same bits for every thread count
         int blocks = Math.Min(n, 16);
         var partial = new T[blocks][];
@@ -426,16 +457,18 @@ public sealed class ArchitectureNetwork<T> : ArchitectureNetwork where T : unman
     {
         int k = Outputs, p = ParameterCount, stride = x.Stride;
         var j = new T[(long)x.Count * k * p];
+        Interlocked.Increment(ref _version);
         ForSamples(x.Count, (ws, i) =>
         {
-            var w = new T[k];
-            var image = new T[stride];
-            Load(x.Data.AsSpan(i * stride, stride), image);
+            // one forward per sample, then one backward per output (back-propagation leaves the forward state)
+            Load(x.Data.AsSpan(i * stride, stride), ws.Image);
+            RunForward(ws.Image, ws);
+            T[] w = ws.Seed;
             for (int q = 0; q < k; q++)
             {
                 Array.Clear(w);
                 w[q] = T.One;
-                Gradient(image, w, j.AsSpan((int)(((long)i * k + q) * p), p), ws);
+                RunBackward(w, j.AsSpan((int)(((long)i * k + q) * p), p), ws); // the row is zero: back-propagation adds to it
             }
         });
         return j;
@@ -470,7 +503,11 @@ public sealed class ArchitectureNetwork<T> : ArchitectureNetwork where T : unman
             T[] o = ws.Out[i];
             switch (op.Kind)
             {
-                case OpKind.Affine: AffineForward(op, _affine[i]!, _wScale[i], _bScale[i], cur, o); cur = o; break;
+                case OpKind.Affine:
+                    if (UseReferenceKernels) AffineForwardReference(op, _affine[i]!, _wScale[i], _bScale[i], cur, o);
+                    else AffineForward(i, op, _affine[i]!, cur, o, ws);
+                    cur = o;
+                    break;
                 case OpKind.Activation: NetworkOps.Forward<T>(op.Act!, cur.AsSpan(0, _lenIn[i]), o); cur = o; break;
                 case OpKind.Pool: PoolForward(op, cur, o); cur = o; break;
                 case OpKind.MaxPool: MaxPoolForward(op, cur, o, ws.ArgMax[i]); cur = o; break;
@@ -498,6 +535,8 @@ public sealed class ArchitectureNetwork<T> : ArchitectureNetwork where T : unman
         T[][] inputs = ws.Inputs;
         T[] g = ws.Grad[ops.Length];
         seed.CopyTo(g);
+        int version = Volatile.Read(ref _version);
+        if (ws.WTVersion != version && !UseReferenceKernels) { TransposeWeights(ws); ws.WTVersion = version; }
         Array.Clear(ws.GradSlotLive);
         for (int i = ops.Length - 1; i >= 0; i--)
         {
@@ -506,7 +545,10 @@ public sealed class ArchitectureNetwork<T> : ArchitectureNetwork where T : unman
             int len = _lenIn[i];
             switch (op.Kind)
             {
-                case OpKind.Affine: AffineBackward(op, _affine[i]!, _wScale[i], _bScale[i], inputs[i], g, gin, grad); break;
+                case OpKind.Affine:
+                    if (UseReferenceKernels) AffineBackwardReference(op, _affine[i]!, _wScale[i], _bScale[i], inputs[i], g, gin, grad);
+                    else AffineBackward(i, op, _affine[i]!, g, gin, grad, ws);
+                    break;
                 case OpKind.Activation:
                     NetworkOps.Derivative<T>(op.Act!, inputs[i].AsSpan(0, len), gin.AsSpan(0, len));
                     TensorPrimitives.Multiply(gin.AsSpan(0, len), g.AsSpan(0, len), gin.AsSpan(0, len));
@@ -555,7 +597,7 @@ public sealed class ArchitectureNetwork<T> : ArchitectureNetwork where T : unman
         }
     }
 
-    private void AffineForward(Op op, AffineInfo info, T wScale, T bScale, T[] input, T[] output)
+    private void AffineForwardReference(Op op, AffineInfo info, T wScale, T bScale, T[] input, T[] output)
     {
         ReadOnlySpan<T> theta = Parameters;
         int cin = op.Cin, cout = op.Cout;
@@ -585,7 +627,7 @@ public sealed class ArchitectureNetwork<T> : ArchitectureNetwork where T : unman
             }
     }
 
-    private void AffineBackward(Op op, AffineInfo info, T wScale, T bScale, T[] input, T[] gOut, T[] gIn, Span<T> grad)
+    private void AffineBackwardReference(Op op, AffineInfo info, T wScale, T bScale, T[] input, T[] gOut, T[] gIn, Span<T> grad)
     {
         ReadOnlySpan<T> theta = Parameters;
         int cin = op.Cin, cout = op.Cout;
@@ -617,6 +659,70 @@ public sealed class ArchitectureNetwork<T> : ArchitectureNetwork where T : unman
                     }
                 }
             }
+    }
+
+    /// <summary>s_w·W[tap, c_in, c_out] → WT[tap, c_out, c_in] of every affine op but the first (whose input gradient is not needed).</summary>
+    private void TransposeWeights(Workspace ws)
+    {
+        ReadOnlySpan<T> theta = Parameters;
+        for (int i = 1; i < _plans.Length; i++)
+        {
+            AffinePlan? plan = _plans[i];
+            if (plan is null) continue;
+            T s = _wScale[i];
+            int cin = plan.Cin, cout = plan.Cout, wOff = _affine[i]!.WOffset;
+            T[] wt = ws.WT[i];
+            for (int t = 0; t < plan.Taps; t++)
+            {
+                int blk = t * cin * cout;
+                for (int ci = 0; ci < cin; ci++)
+                    for (int co = 0; co < cout; co++)
+                        wt[blk + co * cin + ci] = s * theta[wOff + blk + ci * cout + co];
+            }
+        }
+    }
+
+    /// <summary>z = s_b·b + Σ_{tap, c_in} (s_w·x)·W per output pixel, by the tiled kernel on the zero-bordered, pre-scaled input.</summary>
+    private void AffineForward(int i, Op op, AffineInfo info, T[] input, T[] output, Workspace ws)
+    {
+        AffinePlan plan = _plans[i]!;
+        T[] xp = ws.XPad[i];
+        T wScale = _wScale[i], bScale = _bScale[i];
+        int cin = op.Cin, cout = op.Cout, rowLen = op.Win * cin;
+        for (int h = 0; h < op.Hin; h++)
+            TensorPrimitives.Multiply(input.AsSpan(h * rowLen, rowLen), wScale, xp.AsSpan(((h + op.PadT) * plan.Wp + op.PadL) * cin, rowLen));
+        ReadOnlySpan<T> bias = Parameters.AsSpan(info.BOffset, cout);
+        for (int po = 0; po < op.Pout; po++) TensorPrimitives.Multiply(bias, bScale, output.AsSpan(po * cout, cout));
+        AffineKernels<T>.Run(op.Pout, xp, plan.PixBase, 0, plan.KOff, Parameters, info.WOffset, cout, cout, output, plan.OutBase, 0);
+    }
+
+    /// <summary>
+    /// Back-propagation through an affine op: the weight gradient Σ_po (s_w·x)·g per tap (rows c_in, k = output pixels),
+    /// the bias gradient, and — except for the first op, whose input is the image — the input gradient scattered per tap
+    /// into the padded layout (rows output pixels, k = c_out, on s_w·Wᵀ) and cropped.
+    /// </summary>
+    private void AffineBackward(int i, Op op, AffineInfo info, T[] gOut, T[] gIn, Span<T> grad, Workspace ws)
+    {
+        AffinePlan plan = _plans[i]!;
+        int cin = op.Cin, cout = op.Cout;
+        T bScale = _bScale[i];
+        T[] xp = ws.XPad[i];
+        if (bScale != T.Zero)
+        {
+            Span<T> gb = grad.Slice(info.BOffset, cout);
+            for (int po = 0; po < op.Pout; po++) TensorPrimitives.MultiplyAdd(gOut.AsSpan(po * cout, cout), bScale, gb, gb);
+        }
+        for (int t = 0; t < plan.Taps; t++)
+            AffineKernels<T>.Run(cin, xp, plan.CiId, plan.TapOff[t], plan.PixBase, gOut, 0, cout, cout, grad, plan.CiRow, info.WOffset + t * cin * cout);
+        if (i == 0) return;
+        Span<T> gp = ws.GPad.AsSpan(0, plan.PadLength);
+        gp.Clear();
+        T[] wt = ws.WT[i];
+        for (int t = 0; t < plan.Taps; t++)
+            AffineKernels<T>.Run(op.Pout, gOut, plan.OutBase, 0, plan.CoId, wt, t * cout * cin, cin, cin, gp, plan.PixBase, plan.TapOff[t]);
+        int rowLen = op.Win * cin;
+        for (int h = 0; h < op.Hin; h++)
+            gp.Slice(((h + op.PadT) * plan.Wp + op.PadL) * cin, rowLen).CopyTo(gIn.AsSpan(h * rowLen, rowLen));
     }
 
     private static void PoolForward(Op op, T[] input, T[] output)
