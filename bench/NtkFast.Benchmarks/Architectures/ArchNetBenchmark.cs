@@ -37,6 +37,39 @@ public static class ArchNetBenchmark
             $"threads = {NtkParallel.MaxThreads}, Vector<double>.Count = {System.Numerics.Vector<double>.Count}, repeats = {repeats}");
         Case(ArchitectureNetwork<double>.Initialize(arch, 28, 28, 1, 1), "float64", xt, xk, y, repeats);
         Case(ArchitectureNetwork<float>.Initialize(arch, 28, 28, 1, 1), "float32", xt, xk, y, repeats);
+        Profile(ArchitectureNetwork<double>.Initialize(arch, 28, 28, 1, 1), "float64", xt, y);
+        Profile(ArchitectureNetwork<float>.Initialize(arch, 28, 28, 1, 1), "float32", xt, y);
+    }
+
+    /// <summary>One TrainStep on one thread with per-op Stopwatch ticks: where the time goes, reference and tiled.</summary>
+    private static void Profile<T>(ArchitectureNetwork<T> net, string name, ImageSet x, Matrix y)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        int saved = NtkParallel.MaxThreads;
+        NtkParallel.MaxThreads = 1;
+        try
+        {
+            IReadOnlyList<NtkFast.Architectures.Op> ops = net.CompiledOps;
+            foreach (bool reference in (ReadOnlySpan<bool>)[true, false])
+            {
+                ArchitectureNetwork.UseReferenceKernels = reference;
+                net.TrainStep(x, y, 1e-9); // warm-up
+                var ticks = new long[2 * ops.Count];
+                ArchitectureNetwork.ProfileTicks = ticks;
+                var sw = Stopwatch.StartNew();
+                net.TrainStep(x, y, 1e-9);
+                double total = sw.Elapsed.TotalMilliseconds;
+                ArchitectureNetwork.ProfileTicks = null;
+                var parts = new List<string>();
+                for (int i = 0; i < 2 * ops.Count; i++)
+                {
+                    double ms = ticks[i] * 1e3 / Stopwatch.Frequency;
+                    if (ms >= 0.005 * total) parts.Add($"{(i < ops.Count ? "fwd" : "bwd")} {i % ops.Count}:{ops[i % ops.Count].Kind} {ms:F0} ms");
+                }
+                Console.WriteLine($"  profile {name} TrainStep N = {x.Count}, 1 thread, {(reference ? "reference" : "tiled")}: {total:F0} ms — {string.Join(", ", parts)}");
+            }
+        }
+        finally { NtkParallel.MaxThreads = saved; ArchitectureNetwork.UseReferenceKernels = false; ArchitectureNetwork.ProfileTicks = null; }
     }
 
     private static void Case<T>(ArchitectureNetwork<T> net, string name, ImageSet xt, ImageSet xk, Matrix y, int repeats)

@@ -121,79 +121,95 @@ internal static class AffineKernels<T> where T : unmanaged, IFloatingPointIeee75
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void St(Vector<T> v, ref T r, int i) => Vector.StoreUnsafe(v, ref r, (nuint)i);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector<T> Bc(ref T r, int i) => new(Unsafe.Add(ref r, i));
-
+    // The k loops walk refs (B's row, the four A rows) so that each step is the loads and the arithmetic only.
     private static void Tile4x2(ref T a, int a0, int a1, int a2, int a3, ref int kOff, int kLen, ref T b, int bOff, int ldb,
         ref T c, int c0, int c1, int c2, int c3)
     {
-        int vl = Vector<T>.Count;
-        Vector<T> s00 = Ld(ref c, c0), s01 = Ld(ref c, c0 + vl), s10 = Ld(ref c, c1), s11 = Ld(ref c, c1 + vl);
-        Vector<T> s20 = Ld(ref c, c2), s21 = Ld(ref c, c2 + vl), s30 = Ld(ref c, c3), s31 = Ld(ref c, c3 + vl);
-        int bi = bOff;
-        for (int k = 0; k < kLen; k++, bi += ldb)
+        nuint vl = (nuint)Vector<T>.Count;
+        ref T q0 = ref Unsafe.Add(ref c, c0), q1 = ref Unsafe.Add(ref c, c1), q2 = ref Unsafe.Add(ref c, c2), q3 = ref Unsafe.Add(ref c, c3);
+        Vector<T> s00 = Vector.LoadUnsafe(ref q0), s01 = Vector.LoadUnsafe(ref q0, vl), s10 = Vector.LoadUnsafe(ref q1), s11 = Vector.LoadUnsafe(ref q1, vl);
+        Vector<T> s20 = Vector.LoadUnsafe(ref q2), s21 = Vector.LoadUnsafe(ref q2, vl), s30 = Vector.LoadUnsafe(ref q3), s31 = Vector.LoadUnsafe(ref q3, vl);
+        ref T p0 = ref Unsafe.Add(ref a, a0), p1 = ref Unsafe.Add(ref a, a1), p2 = ref Unsafe.Add(ref a, a2), p3 = ref Unsafe.Add(ref a, a3);
+        ref T pb = ref Unsafe.Add(ref b, bOff);
+        ref int pk = ref kOff, pkEnd = ref Unsafe.Add(ref kOff, kLen);
+        nint step = ldb;
+        for (; Unsafe.IsAddressLessThan(ref pk, ref pkEnd); pk = ref Unsafe.Add(ref pk, 1), pb = ref Unsafe.Add(ref pb, step))
         {
-            int ko = Unsafe.Add(ref kOff, k);
-            Vector<T> b0 = Ld(ref b, bi), b1 = Ld(ref b, bi + vl);
-            Vector<T> x = Bc(ref a, a0 + ko);
+            nint ko = pk;
+            Vector<T> b0 = Vector.LoadUnsafe(ref pb), b1 = Vector.LoadUnsafe(ref pb, vl);
+            var x = new Vector<T>(Unsafe.Add(ref p0, ko));
             s00 += x * b0; s01 += x * b1;
-            x = Bc(ref a, a1 + ko);
+            x = new Vector<T>(Unsafe.Add(ref p1, ko));
             s10 += x * b0; s11 += x * b1;
-            x = Bc(ref a, a2 + ko);
+            x = new Vector<T>(Unsafe.Add(ref p2, ko));
             s20 += x * b0; s21 += x * b1;
-            x = Bc(ref a, a3 + ko);
+            x = new Vector<T>(Unsafe.Add(ref p3, ko));
             s30 += x * b0; s31 += x * b1;
         }
-        St(s00, ref c, c0); St(s01, ref c, c0 + vl); St(s10, ref c, c1); St(s11, ref c, c1 + vl);
-        St(s20, ref c, c2); St(s21, ref c, c2 + vl); St(s30, ref c, c3); St(s31, ref c, c3 + vl);
+        Vector.StoreUnsafe(s00, ref q0); Vector.StoreUnsafe(s01, ref q0, vl); Vector.StoreUnsafe(s10, ref q1); Vector.StoreUnsafe(s11, ref q1, vl);
+        Vector.StoreUnsafe(s20, ref q2); Vector.StoreUnsafe(s21, ref q2, vl); Vector.StoreUnsafe(s30, ref q3); Vector.StoreUnsafe(s31, ref q3, vl);
     }
 
     private static void Tile4x1(ref T a, int a0, int a1, int a2, int a3, ref int kOff, int kLen, ref T b, int bOff, int ldb,
         ref T c, int c0, int c1, int c2, int c3)
     {
-        Vector<T> s0 = Ld(ref c, c0), s1 = Ld(ref c, c1), s2 = Ld(ref c, c2), s3 = Ld(ref c, c3);
-        int bi = bOff;
-        for (int k = 0; k < kLen; k++, bi += ldb)
+        ref T q0 = ref Unsafe.Add(ref c, c0), q1 = ref Unsafe.Add(ref c, c1), q2 = ref Unsafe.Add(ref c, c2), q3 = ref Unsafe.Add(ref c, c3);
+        Vector<T> s0 = Vector.LoadUnsafe(ref q0), s1 = Vector.LoadUnsafe(ref q1), s2 = Vector.LoadUnsafe(ref q2), s3 = Vector.LoadUnsafe(ref q3);
+        ref T p0 = ref Unsafe.Add(ref a, a0), p1 = ref Unsafe.Add(ref a, a1), p2 = ref Unsafe.Add(ref a, a2), p3 = ref Unsafe.Add(ref a, a3);
+        ref T pb = ref Unsafe.Add(ref b, bOff);
+        ref int pk = ref kOff, pkEnd = ref Unsafe.Add(ref kOff, kLen);
+        nint step = ldb;
+        for (; Unsafe.IsAddressLessThan(ref pk, ref pkEnd); pk = ref Unsafe.Add(ref pk, 1), pb = ref Unsafe.Add(ref pb, step))
         {
-            int ko = Unsafe.Add(ref kOff, k);
-            Vector<T> b0 = Ld(ref b, bi);
-            s0 += Bc(ref a, a0 + ko) * b0;
-            s1 += Bc(ref a, a1 + ko) * b0;
-            s2 += Bc(ref a, a2 + ko) * b0;
-            s3 += Bc(ref a, a3 + ko) * b0;
+            nint ko = pk;
+            Vector<T> b0 = Vector.LoadUnsafe(ref pb);
+            s0 += new Vector<T>(Unsafe.Add(ref p0, ko)) * b0;
+            s1 += new Vector<T>(Unsafe.Add(ref p1, ko)) * b0;
+            s2 += new Vector<T>(Unsafe.Add(ref p2, ko)) * b0;
+            s3 += new Vector<T>(Unsafe.Add(ref p3, ko)) * b0;
         }
-        St(s0, ref c, c0); St(s1, ref c, c1); St(s2, ref c, c2); St(s3, ref c, c3);
+        Vector.StoreUnsafe(s0, ref q0); Vector.StoreUnsafe(s1, ref q1); Vector.StoreUnsafe(s2, ref q2); Vector.StoreUnsafe(s3, ref q3);
     }
 
     private static void Tile1x2(ref T a, int a0, ref int kOff, int kLen, ref T b, int bOff, int ldb, ref T c, int c0)
     {
-        int vl = Vector<T>.Count;
-        Vector<T> s0 = Ld(ref c, c0), s1 = Ld(ref c, c0 + vl);
-        int bi = bOff;
-        for (int k = 0; k < kLen; k++, bi += ldb)
+        nuint vl = (nuint)Vector<T>.Count;
+        ref T q0 = ref Unsafe.Add(ref c, c0);
+        Vector<T> s0 = Vector.LoadUnsafe(ref q0), s1 = Vector.LoadUnsafe(ref q0, vl);
+        ref T p0 = ref Unsafe.Add(ref a, a0);
+        ref T pb = ref Unsafe.Add(ref b, bOff);
+        ref int pk = ref kOff, pkEnd = ref Unsafe.Add(ref kOff, kLen);
+        nint step = ldb;
+        for (; Unsafe.IsAddressLessThan(ref pk, ref pkEnd); pk = ref Unsafe.Add(ref pk, 1), pb = ref Unsafe.Add(ref pb, step))
         {
-            Vector<T> x = Bc(ref a, a0 + Unsafe.Add(ref kOff, k));
-            s0 += x * Ld(ref b, bi);
-            s1 += x * Ld(ref b, bi + vl);
+            var x = new Vector<T>(Unsafe.Add(ref p0, (nint)pk));
+            s0 += x * Vector.LoadUnsafe(ref pb);
+            s1 += x * Vector.LoadUnsafe(ref pb, vl);
         }
-        St(s0, ref c, c0); St(s1, ref c, c0 + vl);
+        Vector.StoreUnsafe(s0, ref q0); Vector.StoreUnsafe(s1, ref q0, vl);
     }
 
     private static void Tile1x1(ref T a, int a0, ref int kOff, int kLen, ref T b, int bOff, int ldb, ref T c, int c0)
     {
         Vector<T> s0 = Ld(ref c, c0);
-        int bi = bOff;
-        for (int k = 0; k < kLen; k++, bi += ldb)
-            s0 += Bc(ref a, a0 + Unsafe.Add(ref kOff, k)) * Ld(ref b, bi);
+        ref T p0 = ref Unsafe.Add(ref a, a0);
+        ref T pb = ref Unsafe.Add(ref b, bOff);
+        ref int pk = ref kOff, pkEnd = ref Unsafe.Add(ref kOff, kLen);
+        nint step = ldb;
+        for (; Unsafe.IsAddressLessThan(ref pk, ref pkEnd); pk = ref Unsafe.Add(ref pk, 1), pb = ref Unsafe.Add(ref pb, step))
+            s0 += new Vector<T>(Unsafe.Add(ref p0, (nint)pk)) * Vector.LoadUnsafe(ref pb);
         St(s0, ref c, c0);
     }
 
     private static void Scalar(ref T a, int a0, ref int kOff, int kLen, ref T b, int bOff, int ldb, ref T c, int c0)
     {
         T s = Unsafe.Add(ref c, c0);
-        int bi = bOff;
-        for (int k = 0; k < kLen; k++, bi += ldb)
-            s += Unsafe.Add(ref a, a0 + Unsafe.Add(ref kOff, k)) * Unsafe.Add(ref b, bi);
+        ref T p0 = ref Unsafe.Add(ref a, a0);
+        ref T pb = ref Unsafe.Add(ref b, bOff);
+        ref int pk = ref kOff, pkEnd = ref Unsafe.Add(ref kOff, kLen);
+        nint step = ldb;
+        for (; Unsafe.IsAddressLessThan(ref pk, ref pkEnd); pk = ref Unsafe.Add(ref pk, 1), pb = ref Unsafe.Add(ref pb, step))
+            s += Unsafe.Add(ref p0, (nint)pk) * pb;
         Unsafe.Add(ref c, c0) = s;
     }
 }

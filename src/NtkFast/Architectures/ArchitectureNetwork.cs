@@ -76,6 +76,9 @@ public abstract class ArchitectureNetwork
     /// </summary>
     internal static bool UseReferenceKernels { get; set; }
 
+    /// <summary>Benchmarks only (single thread): when set, Stopwatch ticks per op, forward [0, ops) then backward [ops, 2·ops).</summary>
+    internal static long[]? ProfileTicks { get; set; }
+
     /// <summary>The compiled ops (benchmarks count FLOPs from them).</summary>
     internal IReadOnlyList<Op> CompiledOps => _program.Ops;
 
@@ -499,6 +502,7 @@ public sealed class ArchitectureNetwork<T> : ArchitectureNetwork where T : unman
         for (int i = 0; i < ops.Length; i++)
         {
             Op op = ops[i];
+            long t0 = ProfileTicks is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
             inputs[i] = cur;
             T[] o = ws.Out[i];
             switch (op.Kind)
@@ -524,6 +528,7 @@ public sealed class ArchitectureNetwork<T> : ArchitectureNetwork where T : unman
                     break;
                 }
             }
+            if (ProfileTicks is { } pf) pf[i] += System.Diagnostics.Stopwatch.GetTimestamp() - t0;
         }
         return cur;
     }
@@ -541,6 +546,7 @@ public sealed class ArchitectureNetwork<T> : ArchitectureNetwork where T : unman
         for (int i = ops.Length - 1; i >= 0; i--)
         {
             Op op = ops[i];
+            long t0 = ProfileTicks is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
             T[] gin = ws.Grad[i];
             int len = _lenIn[i];
             switch (op.Kind)
@@ -593,6 +599,7 @@ public sealed class ArchitectureNetwork<T> : ArchitectureNetwork where T : unman
                     if (op.First) ws.GradSlotLive[op.Slot] = false;
                     break;
             }
+            if (ProfileTicks is { } pb) pb[ops.Length + i] += System.Diagnostics.Stopwatch.GetTimestamp() - t0;
             g = gin;
         }
     }
