@@ -369,12 +369,19 @@ public sealed class ArchitectureNetwork<T> : ArchitectureNetwork where T : unman
         Interlocked.Increment(ref _version);
         // fixed blocks of samples, summed in block order: the same bits for every thread count
         int blocks = Math.Min(n, 16);
-        var partial = new T[blocks][];
+        T[][] partial = Interlocked.Exchange(ref _spareGradients, null) ?? [];
+        if (partial.Length < blocks)
+        {
+            int had = partial.Length;
+            Array.Resize(ref partial, blocks);
+            for (int b = had; b < blocks; b++) partial[b] = new T[p];
+        }
         var cost = new double[blocks];
         ForBlocks(blocks, (ws, b) =>
         {
-            var g = new T[p]; // Σ over the block's samples of (f − y)ᵀ ∂f/∂θ: back-propagation accumulates into it
-            var r = new T[k];
+            T[] g = partial[b]; // Σ over the block's samples of (f − y)ᵀ ∂f/∂θ: back-propagation accumulates into it
+            Array.Clear(g);
+            T[] r = ws.Seed;
             double c = 0;
             for (int i = (int)((long)n * b / blocks); i < (int)((long)n * (b + 1) / blocks); i++)
             {
@@ -386,9 +393,8 @@ public sealed class ArchitectureNetwork<T> : ArchitectureNetwork where T : unman
                     double rj = double.CreateTruncating(r[j]);
                     c += rj * rj;
                 }
-                RunBackward(r, g, ws);
+                RunBackward(r, g, ws, frozen);
             }
-            partial[b] = g;
             cost[b] = c;
         });
         double total = 0;
@@ -396,6 +402,7 @@ public sealed class ArchitectureNetwork<T> : ArchitectureNetwork where T : unman
         for (int b = 0; b < blocks; b++) total += cost[b];
         Span<T> trained = Parameters.AsSpan(frozen);
         TensorPrimitives.MultiplyAdd(partial[0].AsSpan(frozen), T.CreateTruncating(-learningRate / n), trained, trained);
+        Volatile.Write(ref _spareGradients, partial);
         return total / (2.0 * n);
     }
 
@@ -409,7 +416,7 @@ public sealed class ArchitectureNetwork<T> : ArchitectureNetwork where T : unman
         int k = Outputs, p = ParameterCount;
         if ((long)(x.Count + (x2?.Count ?? 0)) * k * p > Array.MaxLength)
             throw new ArchitectureException($"the Jacobians of {x.Count + (x2?.Count ?? 0)} points × {k} outputs × {p} parameters do not fit in one array; use fewer points per call (tiles)");
-        T[] ja = Jacobian(x), jb = x2 is null ? ja : Jacobian(x2);
+        T[] ja = Jacobian(x, frozen), jb = x2 is null ? ja : Jacobian(x2, frozen);
         int n = x.Count, m = other.Count;
         var full = new T[(long)n * k * m * k];
         // the frozen parameters are a prefix of θ: the product runs over the trained columns only
@@ -456,7 +463,7 @@ public sealed class ArchitectureNetwork<T> : ArchitectureNetwork where T : unman
     }
 
     /// <summary>Rows (sample i, output k) of ∂f_k(x_i)/∂θ: (N·K)×P.</summary>
-    private T[] Jacobian(ImageSet x)
+    private T[] Jacobian(ImageSet x, int frozen)
     {
         int k = Outputs, p = ParameterCount, stride = x.Stride;
         var j = new T[(long)x.Count * k * p];
@@ -471,7 +478,7 @@ public sealed class ArchitectureNetwork<T> : ArchitectureNetwork where T : unman
             {
                 Array.Clear(w);
                 w[q] = T.One;
-                RunBackward(w, j.AsSpan((int)(((long)i * k + q) * p), p), ws); // the row is zero: back-propagation adds to it
+                RunBackward(w, j.AsSpan((int)(((long)i * k + q) * p), p), ws, frozen); // the row is zero: back-propagation adds to it
             }
         });
         return j;
@@ -484,11 +491,21 @@ public sealed class ArchitectureNetwork<T> : ArchitectureNetwork where T : unman
             throw new ArchitectureException($"{name}: images are {x.ShapeString}, the network was built for {_program.InputH}×{_program.InputW}×{_program.InputC}");
     }
 
+    // The workspaces (and TrainStep's per-block gradients) of the last batch call, kept for the next one: a training
+    // loop allocates no buffers per step. Taken with an exchange, so concurrent calls on one network each get their own.
+    private Workspace?[]? _spareSpaces;
+    private T[][]? _spareGradients;
+
     private void ForSamples(int count, Action<Workspace, int> body)
     {
         int workers = Math.Max(1, Math.Min(NtkParallel.MaxThreads, count));
-        var spaces = new Workspace?[workers];
-        NtkParallel.ForWithWorker(count, workers, (worker, i) => body(spaces[worker] ??= new Workspace(this), i));
+        Workspace?[] spaces = Interlocked.Exchange(ref _spareSpaces, null) ?? [];
+        if (spaces.Length < workers) Array.Resize(ref spaces, workers);
+        try
+        {
+            NtkParallel.ForWithWorker(count, workers, (worker, i) => body(spaces[worker] ??= new Workspace(this), i));
+        }
+        finally { Volatile.Write(ref _spareSpaces, spaces); }
     }
 
     private void ForBlocks(int blocks, Action<Workspace, int> body) => ForSamples(blocks, body);
@@ -533,8 +550,12 @@ public sealed class ArchitectureNetwork<T> : ArchitectureNetwork where T : unman
         return cur;
     }
 
-    /// <summary>Adds Σ_k seed_k ∂f_k/∂θ (at the forward state in <paramref name="ws"/>) to <paramref name="grad"/>.</summary>
-    private void RunBackward(ReadOnlySpan<T> seed, Span<T> grad, Workspace ws)
+    /// <summary>
+    /// Adds Σ_k seed_k ∂f_k/∂θ (at the forward state in <paramref name="ws"/>) to <paramref name="grad"/>; the entries
+    /// below <paramref name="frozen"/> (a prefix of whole affine layers: their weight and bias gradients are not
+    /// computed) are left as they are.
+    /// </summary>
+    private void RunBackward(ReadOnlySpan<T> seed, Span<T> grad, Workspace ws, int frozen = 0)
     {
         Op[] ops = _program.Ops;
         T[][] inputs = ws.Inputs;
@@ -543,7 +564,10 @@ public sealed class ArchitectureNetwork<T> : ArchitectureNetwork where T : unman
         int version = Volatile.Read(ref _version);
         if (ws.WTVersion != version && !UseReferenceKernels) { TransposeWeights(ws); ws.WTVersion = version; }
         Array.Clear(ws.GradSlotLive);
-        for (int i = ops.Length - 1; i >= 0; i--)
+        // ops before the first trained affine op only carry the gradient towards the image (or frozen layers): not run
+        int stop = 0;
+        while (_affine[stop] is not { } info0 || info0.WOffset < frozen) stop++;
+        for (int i = ops.Length - 1; i >= stop; i--)
         {
             Op op = ops[i];
             long t0 = ProfileTicks is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
@@ -553,7 +577,7 @@ public sealed class ArchitectureNetwork<T> : ArchitectureNetwork where T : unman
             {
                 case OpKind.Affine:
                     if (UseReferenceKernels) AffineBackwardReference(op, _affine[i]!, _wScale[i], _bScale[i], inputs[i], g, gin, grad);
-                    else AffineBackward(i, op, _affine[i]!, g, gin, grad, ws);
+                    else AffineBackward(i, op, _affine[i]!, g, gin, grad, ws, _affine[i]!.WOffset >= frozen, i > stop);
                     break;
                 case OpKind.Activation:
                     NetworkOps.Derivative<T>(op.Act!, inputs[i].AsSpan(0, len), gin.AsSpan(0, len));
@@ -705,23 +729,25 @@ public sealed class ArchitectureNetwork<T> : ArchitectureNetwork where T : unman
 
     /// <summary>
     /// Back-propagation through an affine op: the weight gradient Σ_po (s_w·x)·g per tap (rows c_in, k = output pixels),
-    /// the bias gradient, and — except for the first op, whose input is the image — the input gradient scattered per tap
+    /// the bias gradient (both unless the layer is frozen), and — unless nothing trained is below (the first op, whose
+    /// input is the image, or only frozen layers) — the input gradient scattered per tap
     /// into the padded layout (rows output pixels, k = c_out, on s_w·Wᵀ) and cropped.
     /// </summary>
-    private void AffineBackward(int i, Op op, AffineInfo info, T[] gOut, T[] gIn, Span<T> grad, Workspace ws)
+    private void AffineBackward(int i, Op op, AffineInfo info, T[] gOut, T[] gIn, Span<T> grad, Workspace ws, bool trained, bool needInput)
     {
         AffinePlan plan = _plans[i]!;
         int cin = op.Cin, cout = op.Cout;
         T bScale = _bScale[i];
         T[] xp = ws.XPad[i];
-        if (bScale != T.Zero)
+        if (trained && bScale != T.Zero)
         {
             Span<T> gb = grad.Slice(info.BOffset, cout);
             for (int po = 0; po < op.Pout; po++) TensorPrimitives.MultiplyAdd(gOut.AsSpan(po * cout, cout), bScale, gb, gb);
         }
-        for (int t = 0; t < plan.Taps; t++)
-            AffineKernels<T>.Run(cin, xp, plan.CiId, plan.TapOff[t], plan.PixBase, gOut, 0, cout, cout, grad, plan.CiRow, info.WOffset + t * cin * cout);
-        if (i == 0) return;
+        if (trained)
+            for (int t = 0; t < plan.Taps; t++)
+                AffineKernels<T>.Run(cin, xp, plan.CiId, plan.TapOff[t], plan.PixBase, gOut, 0, cout, cout, grad, plan.CiRow, info.WOffset + t * cin * cout);
+        if (!needInput) return;
         Span<T> gp = ws.GPad.AsSpan(0, plan.PadLength);
         gp.Clear();
         T[] wt = ws.WT[i];
