@@ -39,6 +39,38 @@ public static class ArchNetBenchmark
         Case(ArchitectureNetwork<float>.Initialize(arch, 28, 28, 1, 1), "float32", xt, xk, y, repeats);
         Profile(ArchitectureNetwork<double>.Initialize(arch, 28, 28, 1, 1), "float64", xt, y);
         Profile(ArchitectureNetwork<float>.Initialize(arch, 28, 28, 1, 1), "float32", xt, y);
+        Chunks(ArchitectureNetwork<double>.Initialize(arch, 28, 28, 1, 1), "float64", xt, y, repeats);
+        Chunks(ArchitectureNetwork<float>.Initialize(arch, 28, 28, 1, 1), "float32", xt, y, repeats);
+    }
+
+    /// <summary>TrainStep on one thread for pixel-chunk sizes of the backward products, alternating, medians.</summary>
+    private static void Chunks<T>(ArchitectureNetwork<T> net, string name, ImageSet x, Matrix y, int repeats)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        int saved = NtkParallel.MaxThreads, savedChunk = ArchitectureNetwork<T>.PixelChunk;
+        NtkParallel.MaxThreads = 1;
+        int[] sizes = [0, 16, 32, 64, 128, 1 << 20];
+        var t = new double[sizes.Length, repeats];
+        try
+        {
+            net.TrainStep(x, y, 1e-9);
+            for (int r = 0; r < repeats; r++)
+                for (int c = 0; c < sizes.Length; c++)
+                {
+                    ArchitectureNetwork<T>.PixelChunk = sizes[c];
+                    var sw = Stopwatch.StartNew();
+                    net.TrainStep(x, y, 1e-9);
+                    t[c, r] = sw.Elapsed.TotalMilliseconds;
+                }
+        }
+        finally { NtkParallel.MaxThreads = saved; ArchitectureNetwork<T>.PixelChunk = savedChunk; }
+        var parts = new List<string>();
+        for (int c = 0; c < sizes.Length; c++)
+        {
+            double[] v = [.. Enumerable.Range(0, repeats).Select(r => t[c, r]).Order()];
+            parts.Add($"{(sizes[c] == 1 << 20 ? "none" : sizes[c] == 0 ? "auto" : sizes[c].ToString(CultureInfo.InvariantCulture))}: {v[repeats / 2]:F0} ms");
+        }
+        Console.WriteLine($"  pixel chunk of the backward products, {name} TrainStep N = {x.Count}, 1 thread (medians): {string.Join(", ", parts)}");
     }
 
     /// <summary>One TrainStep on one thread with per-op Stopwatch ticks: where the time goes, reference and tiled.</summary>
