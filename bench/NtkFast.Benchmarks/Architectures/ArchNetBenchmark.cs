@@ -39,8 +39,40 @@ public static class ArchNetBenchmark
         Case(ArchitectureNetwork<float>.Initialize(arch, 28, 28, 1, 1), "float32", xt, xk, y, repeats);
         Profile(ArchitectureNetwork<double>.Initialize(arch, 28, 28, 1, 1), "float64", xt, y);
         Profile(ArchitectureNetwork<float>.Initialize(arch, 28, 28, 1, 1), "float32", xt, y);
+        Order(ArchitectureNetwork<double>.Initialize(arch, 28, 28, 1, 1), "float64", xt, y, repeats);
+        Order(ArchitectureNetwork<float>.Initialize(arch, 28, 28, 1, 1), "float32", xt, y, repeats);
         Chunks(ArchitectureNetwork<double>.Initialize(arch, 28, 28, 1, 1), "float64", xt, y, repeats);
         Chunks(ArchitectureNetwork<float>.Initialize(arch, 28, 28, 1, 1), "float32", xt, y, repeats);
+    }
+
+    /// <summary>Forward and TrainStep on one thread, the forward product's rows-outer and columns-outer loop orders alternating.</summary>
+    private static void Order<T>(ArchitectureNetwork<T> net, string name, ImageSet x, Matrix y, int repeats)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        int saved = NtkParallel.MaxThreads;
+        NtkParallel.MaxThreads = 1;
+        var t = new double[2, 2, repeats];
+        try
+        {
+            repeats = Math.Max(repeats, 7);
+            t = new double[2, 2, repeats];
+            net.TrainStep(x, y, 1e-9);
+            for (int r = 0; r < repeats; r++)
+                for (int c = 0; c < 2; c++)
+                {
+                    ArchitectureNetwork<T>.ForwardColumnsOuter = c == 1;
+                    var sw = Stopwatch.StartNew();
+                    net.Forward(x);
+                    t[c, 0, r] = sw.Elapsed.TotalMilliseconds;
+                    sw.Restart();
+                    net.TrainStep(x, y, 1e-9);
+                    t[c, 1, r] = sw.Elapsed.TotalMilliseconds;
+                }
+        }
+        finally { NtkParallel.MaxThreads = saved; ArchitectureNetwork<T>.ForwardColumnsOuter = true; }
+        int reps = t.GetLength(2);
+        double Med(int c, int w) { double[] v = [.. Enumerable.Range(0, reps).Select(r => t[c, w, r]).Order()]; return v[reps / 2]; }
+        Console.WriteLine($"  loop order, {name} N = {x.Count}, 1 thread (medians): rows outer: Forward {Med(0, 0):F0} ms, TrainStep {Med(0, 1):F0} ms; columns outer: Forward {Med(1, 0):F0} ms, TrainStep {Med(1, 1):F0} ms");
     }
 
     /// <summary>TrainStep on one thread for pixel-chunk sizes of the backward products, alternating, medians.</summary>

@@ -64,7 +64,7 @@ internal sealed class AffinePlan
 internal static class AffineKernels<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     public static void Run(int rows, ReadOnlySpan<T> a, ReadOnlySpan<int> aBase, int aShift, ReadOnlySpan<int> kOff,
-        ReadOnlySpan<T> b, int bOff, int ldb, int n, Span<T> c, ReadOnlySpan<int> cBase, int cShift)
+        ReadOnlySpan<T> b, int bOff, int ldb, int n, Span<T> c, ReadOnlySpan<int> cBase, int cShift, bool columnsOuter = false)
     {
         int kLen = kOff.Length;
         Debug.Assert(aBase.Length >= rows && cBase.Length >= rows);
@@ -87,6 +87,15 @@ internal static class AffineKernels<T> where T : unmanaged, IFloatingPointIeee75
         ref T rc = ref MemoryMarshal.GetReference(c);
         ref int rk = ref MemoryMarshal.GetReference(kOff);
         int vl = Vector<T>.Count;
+        if (columnsOuter)
+        {
+            // column panels outer: one panel of B (k × 2 vectors) stays in L1 while every row tile runs over it
+            int j = 0;
+            for (; j + 2 * vl <= n; j += 2 * vl) Rows(rows, 2, ref ra, aBase, aShift, ref rk, kLen, ref rb, bOff + j, ldb, ref rc, cBase, cShift + j);
+            for (; j + vl <= n; j += vl) Rows(rows, 1, ref ra, aBase, aShift, ref rk, kLen, ref rb, bOff + j, ldb, ref rc, cBase, cShift + j);
+            for (; j < n; j++) Rows(rows, 0, ref ra, aBase, aShift, ref rk, kLen, ref rb, bOff + j, ldb, ref rc, cBase, cShift + j);
+            return;
+        }
         int r0 = 0;
         for (; r0 + 4 <= rows; r0 += 4)
         {
@@ -112,6 +121,34 @@ internal static class AffineKernels<T> where T : unmanaged, IFloatingPointIeee75
             for (; j + 2 * vl <= n; j += 2 * vl) Tile1x2(ref ra, a0, ref rk, kLen, ref rb, bOff + j, ldb, ref rc, c0 + j);
             for (; j + vl <= n; j += vl) Tile1x1(ref ra, a0, ref rk, kLen, ref rb, bOff + j, ldb, ref rc, c0 + j);
             for (; j < n; j++) Scalar(ref ra, a0, ref rk, kLen, ref rb, bOff + j, ldb, ref rc, c0 + j);
+        }
+    }
+
+    /// <summary>All rows of one column panel of width 2 vectors, 1 vector or 0 (one scalar column); cShift includes the panel's column.</summary>
+    private static void Rows(int rows, int width, ref T ra, ReadOnlySpan<int> aBase, int aShift, ref int rk, int kLen, ref T rb, int bOff, int ldb,
+        ref T rc, ReadOnlySpan<int> cBase, int cShift)
+    {
+        int r0 = 0;
+        for (; r0 + 4 <= rows; r0 += 4)
+        {
+            int a0 = aBase[r0] + aShift, a1 = aBase[r0 + 1] + aShift, a2 = aBase[r0 + 2] + aShift, a3 = aBase[r0 + 3] + aShift;
+            int c0 = cBase[r0] + cShift, c1 = cBase[r0 + 1] + cShift, c2 = cBase[r0 + 2] + cShift, c3 = cBase[r0 + 3] + cShift;
+            if (width == 2) Tile4x2(ref ra, a0, a1, a2, a3, ref rk, kLen, ref rb, bOff, ldb, ref rc, c0, c1, c2, c3);
+            else if (width == 1) Tile4x1(ref ra, a0, a1, a2, a3, ref rk, kLen, ref rb, bOff, ldb, ref rc, c0, c1, c2, c3);
+            else
+            {
+                Scalar(ref ra, a0, ref rk, kLen, ref rb, bOff, ldb, ref rc, c0);
+                Scalar(ref ra, a1, ref rk, kLen, ref rb, bOff, ldb, ref rc, c1);
+                Scalar(ref ra, a2, ref rk, kLen, ref rb, bOff, ldb, ref rc, c2);
+                Scalar(ref ra, a3, ref rk, kLen, ref rb, bOff, ldb, ref rc, c3);
+            }
+        }
+        for (; r0 < rows; r0++)
+        {
+            int a0 = aBase[r0] + aShift, c0 = cBase[r0] + cShift;
+            if (width == 2) Tile1x2(ref ra, a0, ref rk, kLen, ref rb, bOff, ldb, ref rc, c0);
+            else if (width == 1) Tile1x1(ref ra, a0, ref rk, kLen, ref rb, bOff, ldb, ref rc, c0);
+            else Scalar(ref ra, a0, ref rk, kLen, ref rb, bOff, ldb, ref rc, c0);
         }
     }
 

@@ -703,6 +703,13 @@ public sealed class ArchitectureNetwork<T> : ArchitectureNetwork where T : unman
     private static int ChunkFor(int cout) =>
         PixelChunk > 0 ? PixelChunk : Math.Max(4, 8192 / (cout * Unsafe.SizeOf<T>()) / 4 * 4);
 
+    /// <summary>
+    /// Loop order of the forward product: column panels outer (a k × 2-vector panel of W stays in L1 while every
+    /// pixel tile runs over it) or pixel tiles outer (W streams from L2 per tile). The bits are the same either way;
+    /// settable for bench archnet.
+    /// </summary>
+    internal static bool ForwardColumnsOuter { get; set; } = true;
+
     /// <summary>s_w·W[tap, c_in, c_out] → WT[tap, c_out, c_in] of every affine op but the first (whose input gradient is not needed).</summary>
     private void TransposeWeights(Workspace ws)
     {
@@ -735,7 +742,7 @@ public sealed class ArchitectureNetwork<T> : ArchitectureNetwork where T : unman
             TensorPrimitives.Multiply(input.AsSpan(h * rowLen, rowLen), wScale, xp.AsSpan(((h + op.PadT) * plan.Wp + op.PadL) * cin, rowLen));
         ReadOnlySpan<T> bias = Parameters.AsSpan(info.BOffset, cout);
         for (int po = 0; po < op.Pout; po++) TensorPrimitives.Multiply(bias, bScale, output.AsSpan(po * cout, cout));
-        AffineKernels<T>.Run(op.Pout, xp, plan.PixBase, 0, plan.KOff, Parameters, info.WOffset, cout, cout, output, plan.OutBase, 0);
+        AffineKernels<T>.Run(op.Pout, xp, plan.PixBase, 0, plan.KOff, Parameters, info.WOffset, cout, cout, output, plan.OutBase, 0, ForwardColumnsOuter);
     }
 
     /// <summary>
