@@ -22,8 +22,9 @@ namespace NtkFast.Architectures;
 /// <para>Parameters θ are stored layer by layer in the order of the architecture, each affine layer as
 /// W[a, b, c_in, c_out] (row-major; a dense layer has a = b = 0) then b[c_out]; θ is initialised from
 /// <see cref="GaussianStream"/> with the seed (θ_p = scale_p · z_p) in float64, and a float32 network holds
-/// those values rounded. Results are bitwise independent of the thread count: samples are independent, and
-/// sums over samples are taken in a fixed order.</para>
+/// those values rounded. Results are bitwise independent of the thread count and of the instruction-set path:
+/// samples are independent, sums over samples are taken in a fixed order, and the dense/conv products
+/// (<see cref="AffineKernels{T}"/>) sum every element in a fixed order with separate multiplies and adds.</para>
 /// <para><c>trainableFrom</c> = K freezes the first K affine layers (their weights and biases: a prefix of θ),
 /// as <see cref="Mlp{T}"/> does for its weight layers: training leaves them unchanged and the empirical NTK
 /// sums over the other parameters only. K ranges over [0, <see cref="AffineLayers"/> − 1].</para>
