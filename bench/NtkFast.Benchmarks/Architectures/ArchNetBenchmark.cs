@@ -39,10 +39,38 @@ public static class ArchNetBenchmark
         Case(ArchitectureNetwork<float>.Initialize(arch, 28, 28, 1, 1), "float32", xt, xk, y, repeats);
         Profile(ArchitectureNetwork<double>.Initialize(arch, 28, 28, 1, 1), "float64", xt, y);
         Profile(ArchitectureNetwork<float>.Initialize(arch, 28, 28, 1, 1), "float32", xt, y);
+        Threads(ArchitectureNetwork<double>.Initialize(arch, 28, 28, 1, 1), "float64", xt, y, repeats);
         Order(ArchitectureNetwork<double>.Initialize(arch, 28, 28, 1, 1), "float64", xt, y, repeats);
         Order(ArchitectureNetwork<float>.Initialize(arch, 28, 28, 1, 1), "float32", xt, y, repeats);
         Chunks(ArchitectureNetwork<double>.Initialize(arch, 28, 28, 1, 1), "float64", xt, y, repeats);
         Chunks(ArchitectureNetwork<float>.Initialize(arch, 28, 28, 1, 1), "float32", xt, y, repeats);
+    }
+
+    /// <summary>Forward and TrainStep (tiled) on 1 thread and on all, alternating: how the per-sample parallelism scales.</summary>
+    private static void Threads<T>(ArchitectureNetwork<T> net, string name, ImageSet x, Matrix y, int repeats)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        int saved = NtkParallel.MaxThreads;
+        int[] counts = [1, saved];
+        var t = new double[2, 2, repeats];
+        try
+        {
+            net.TrainStep(x, y, 1e-9);
+            for (int r = 0; r < repeats; r++)
+                for (int c = 0; c < 2; c++)
+                {
+                    NtkParallel.MaxThreads = counts[c];
+                    var sw = Stopwatch.StartNew();
+                    net.Forward(x);
+                    t[c, 0, r] = sw.Elapsed.TotalMilliseconds;
+                    sw.Restart();
+                    net.TrainStep(x, y, 1e-9);
+                    t[c, 1, r] = sw.Elapsed.TotalMilliseconds;
+                }
+        }
+        finally { NtkParallel.MaxThreads = saved; }
+        double Med(int c, int w) { double[] v = [.. Enumerable.Range(0, repeats).Select(r => t[c, w, r]).Order()]; return v[repeats / 2]; }
+        Console.WriteLine($"  threads, {name} N = {x.Count} (medians): 1 thread: Forward {Med(0, 0):F0} ms, TrainStep {Med(0, 1):F0} ms; {saved} threads: Forward {Med(1, 0):F0} ms, TrainStep {Med(1, 1):F0} ms");
     }
 
     /// <summary>Forward and TrainStep on one thread, the forward product's rows-outer and columns-outer loop orders alternating.</summary>
