@@ -568,7 +568,7 @@ public sealed class ArchitectureNetwork<T> : ArchitectureNetwork where T : unman
         Array.Clear(ws.GradSlotLive);
         // ops before the first trained affine op only carry the gradient towards the image (or frozen layers): not run
         int stop = 0;
-        while (_affine[stop] is not { } info0 || info0.WOffset < frozen) stop++;
+        while (stop < ops.Length && (_affine[stop] is not { } info0 || info0.WOffset < frozen)) stop++; // none: no parameters
         for (int i = ops.Length - 1; i >= stop; i--)
         {
             Op op = ops[i];

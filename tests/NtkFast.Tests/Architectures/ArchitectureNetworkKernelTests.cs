@@ -160,6 +160,16 @@ public class ArchitectureNetworkKernelTests
     }
 
     [Fact]
+    public void A_network_without_affine_layers_has_an_empty_gradient()
+    {
+        ArchitectureNetwork<double> net = ArchitectureNetwork<double>.Initialize(Architecture.Parse("relu avgpool:2 gap"), 4, 4, 3, 0);
+        Assert.Equal(0, net.ParameterCount);
+        var f = new double[3];
+        net.Gradient(new double[48], [1, 2, 3], [], net.CreateWorkspace(), f);
+        Assert.Equal([0, 0, 0], f);
+    }
+
+    [Fact]
     public void Forward_and_gradient_allocate_nothing_once_warm()
     {
         Architecture arch = Architecture.Parse("conv:9,3x3,same relu conv:8,3x3,s2,same tanh res{ conv:8,3x3,same relu } avgpool:2 flatten dense:3");
