@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using NtkFast.Networks;
 using NtkFast.Numerics;
@@ -21,8 +22,9 @@ namespace NtkFast.Architectures;
 /// <para>Parameters θ are stored layer by layer in the order of the architecture, each affine layer as
 /// W[a, b, c_in, c_out] (row-major; a dense layer has a = b = 0) then b[c_out]; θ is initialised from
 /// <see cref="GaussianStream"/> with the seed (θ_p = scale_p · z_p) in float64, and a float32 network holds
-/// those values rounded. Results are bitwise independent of the thread count: samples are independent, and
-/// sums over samples are taken in a fixed order.</para>
+/// those values rounded. Results are bitwise independent of the thread count and of the instruction-set path:
+/// samples are independent, sums over samples are taken in a fixed order, and the dense/conv products
+/// (<see cref="AffineKernels{T}"/>) sum every element in a fixed order with separate multiplies and adds.</para>
 /// <para><c>trainableFrom</c> = K freezes the first K affine layers (their weights and biases: a prefix of θ),
 /// as <see cref="Mlp{T}"/> does for its weight layers: training leaves them unchanged and the empirical NTK
 /// sums over the other parameters only. K ranges over [0, <see cref="AffineLayers"/> − 1].</para>
@@ -34,6 +36,8 @@ public abstract class ArchitectureNetwork
     private protected readonly int[] _lenIn;     // length of the tensor entering each op
     private protected readonly int _inputLength;
     private readonly int[] _affineStarts;
+    private protected readonly AffinePlan?[] _plans;    // per op: the index tables of the tiled affine kernels
+    private protected int _version;                      // bumped by each batch call: workspaces rebuild their transposed weights
 
     private protected sealed class AffineInfo
     {
@@ -62,10 +66,23 @@ public abstract class ArchitectureNetwork
         ParameterCount = layout.Count;
         _inputLength = _program.InputH * _program.InputW * _program.InputC;
         _affineStarts = [.. _affine.Where(a => a is not null).Select(a => a!.WOffset)];
+        _plans = [.. _program.Ops.Select(op => op.Kind == OpKind.Affine ? new AffinePlan(op) : null)];
     }
 
     /// <summary>The architecture the network was built from.</summary>
     public Architecture Architecture { get; }
+
+    /// <summary>
+    /// Benchmarks only: run the affine (dense/conv) layers with the reference loops (per output pixel and tap,
+    /// TensorPrimitives over the output channels) instead of the register-tiled kernels, to time both in one process.
+    /// </summary>
+    internal static bool UseReferenceKernels { get; set; }
+
+    /// <summary>Benchmarks only (single thread): when set, Stopwatch ticks per op, forward [0, ops) then backward [ops, 2·ops).</summary>
+    internal static long[]? ProfileTicks { get; set; }
+
+    /// <summary>The compiled ops (benchmarks count FLOPs from them).</summary>
+    internal IReadOnlyList<Op> CompiledOps => _program.Ops;
 
     /// <summary>Number of parameters.</summary>
     public int ParameterCount { get; }
@@ -253,6 +270,11 @@ public sealed class ArchitectureNetwork<T> : ArchitectureNetwork where T : unman
         internal readonly bool[] GradSlotLive;
         internal readonly int[][] ArgMax;
         internal readonly T[] Image;
+        internal readonly T[][] XPad;   // per affine op: s_w·input in the zero-bordered layout of its AffinePlan
+        internal readonly T[][] WT;     // per affine op: s_w·W transposed to [tap, c_out, c_in] (for the input gradient)
+        internal readonly T[] GPad;     // the input gradient of one affine op in the padded layout
+        internal readonly T[] Seed;     // the output weights of one backward pass
+        internal int WTVersion = -1;
 
         internal Workspace(ArchitectureNetwork<T> net)
         {
@@ -275,6 +297,18 @@ public sealed class ArchitectureNetwork<T> : ArchitectureNetwork where T : unman
             Image = new T[net._inputLength];
             ArgMax = new int[ops.Length][];
             for (int i = 0; i < ops.Length; i++) ArgMax[i] = ops[i].Kind == OpKind.MaxPool ? new int[ops[i].Pout * ops[i].Cout] : [];
+            XPad = new T[ops.Length][];
+            WT = new T[ops.Length][];
+            int gpad = 0;
+            for (int i = 0; i < ops.Length; i++)
+            {
+                AffinePlan? plan = net._plans[i];
+                XPad[i] = plan is null ? [] : new T[plan.PadLength];
+                WT[i] = plan is null || i == 0 ? [] : new T[plan.Taps * plan.Cin * plan.Cout];
+                if (plan is not null && i > 0) gpad = Math.Max(gpad, plan.PadLength);
+            }
+            GPad = new T[gpad];
+            Seed = new T[net.Outputs];
         }
     }
 
@@ -318,6 +352,7 @@ public sealed class ArchitectureNetwork<T> : ArchitectureNetwork where T : unman
         if (outputWeights.Length != Outputs) throw new ArgumentException($"{outputWeights.Length} output weights, expected {Outputs}", nameof(outputWeights));
         if (gradient.Length != ParameterCount) throw new ArgumentException($"gradient has {gradient.Length} values, expected {ParameterCount}", nameof(gradient));
         image.CopyTo(workspace.Image);
+        Interlocked.Increment(ref _version); // the parameters may have changed since the workspace's last call
         T[] y = RunForward(workspace.Image, workspace);
         if (!output.IsEmpty) y.AsSpan(0, Outputs).CopyTo(output);
         gradient.Clear();
@@ -333,14 +368,22 @@ public sealed class ArchitectureNetwork<T> : ArchitectureNetwork where T : unman
         if (!double.IsFinite(learningRate) || learningRate <= 0) throw new ArgumentOutOfRangeException(nameof(learningRate), learningRate, "learning rate must be finite and positive");
         int frozen = TrainableOffset(trainableFrom);
         int n = x.Count, k = Outputs, stride = x.Stride, p = ParameterCount;
+        Interlocked.Increment(ref _version);
         // fixed blocks of samples, summed in block order: the same bits for every thread count
         int blocks = Math.Min(n, 16);
-        var partial = new T[blocks][];
+        T[][] partial = Interlocked.Exchange(ref _spareGradients, null) ?? [];
+        if (partial.Length < blocks)
+        {
+            int had = partial.Length;
+            Array.Resize(ref partial, blocks);
+            for (int b = had; b < blocks; b++) partial[b] = new T[p];
+        }
         var cost = new double[blocks];
         ForBlocks(blocks, (ws, b) =>
         {
-            var g = new T[p]; // Σ over the block's samples of (f − y)ᵀ ∂f/∂θ: back-propagation accumulates into it
-            var r = new T[k];
+            T[] g = partial[b]; // Σ over the block's samples of (f − y)ᵀ ∂f/∂θ: back-propagation accumulates into it
+            Array.Clear(g);
+            T[] r = ws.Seed;
             double c = 0;
             for (int i = (int)((long)n * b / blocks); i < (int)((long)n * (b + 1) / blocks); i++)
             {
@@ -352,9 +395,8 @@ public sealed class ArchitectureNetwork<T> : ArchitectureNetwork where T : unman
                     double rj = double.CreateTruncating(r[j]);
                     c += rj * rj;
                 }
-                RunBackward(r, g, ws);
+                RunBackward(r, g, ws, frozen);
             }
-            partial[b] = g;
             cost[b] = c;
         });
         double total = 0;
@@ -362,6 +404,7 @@ public sealed class ArchitectureNetwork<T> : ArchitectureNetwork where T : unman
         for (int b = 0; b < blocks; b++) total += cost[b];
         Span<T> trained = Parameters.AsSpan(frozen);
         TensorPrimitives.MultiplyAdd(partial[0].AsSpan(frozen), T.CreateTruncating(-learningRate / n), trained, trained);
+        Volatile.Write(ref _spareGradients, partial);
         return total / (2.0 * n);
     }
 
@@ -375,7 +418,7 @@ public sealed class ArchitectureNetwork<T> : ArchitectureNetwork where T : unman
         int k = Outputs, p = ParameterCount;
         if ((long)(x.Count + (x2?.Count ?? 0)) * k * p > Array.MaxLength)
             throw new ArchitectureException($"the Jacobians of {x.Count + (x2?.Count ?? 0)} points × {k} outputs × {p} parameters do not fit in one array; use fewer points per call (tiles)");
-        T[] ja = Jacobian(x), jb = x2 is null ? ja : Jacobian(x2);
+        T[] ja = Jacobian(x, frozen), jb = x2 is null ? ja : Jacobian(x2, frozen);
         int n = x.Count, m = other.Count;
         var full = new T[(long)n * k * m * k];
         // the frozen parameters are a prefix of θ: the product runs over the trained columns only
@@ -422,20 +465,22 @@ public sealed class ArchitectureNetwork<T> : ArchitectureNetwork where T : unman
     }
 
     /// <summary>Rows (sample i, output k) of ∂f_k(x_i)/∂θ: (N·K)×P.</summary>
-    private T[] Jacobian(ImageSet x)
+    private T[] Jacobian(ImageSet x, int frozen)
     {
         int k = Outputs, p = ParameterCount, stride = x.Stride;
         var j = new T[(long)x.Count * k * p];
+        Interlocked.Increment(ref _version);
         ForSamples(x.Count, (ws, i) =>
         {
-            var w = new T[k];
-            var image = new T[stride];
-            Load(x.Data.AsSpan(i * stride, stride), image);
+            // one forward per sample, then one backward per output (back-propagation leaves the forward state)
+            Load(x.Data.AsSpan(i * stride, stride), ws.Image);
+            RunForward(ws.Image, ws);
+            T[] w = ws.Seed;
             for (int q = 0; q < k; q++)
             {
                 Array.Clear(w);
                 w[q] = T.One;
-                Gradient(image, w, j.AsSpan((int)(((long)i * k + q) * p), p), ws);
+                RunBackward(w, j.AsSpan((int)(((long)i * k + q) * p), p), ws, frozen); // the row is zero: back-propagation adds to it
             }
         });
         return j;
@@ -448,11 +493,21 @@ public sealed class ArchitectureNetwork<T> : ArchitectureNetwork where T : unman
             throw new ArchitectureException($"{name}: images are {x.ShapeString}, the network was built for {_program.InputH}×{_program.InputW}×{_program.InputC}");
     }
 
+    // The workspaces (and TrainStep's per-block gradients) of the last batch call, kept for the next one: a training
+    // loop allocates no buffers per step. Taken with an exchange, so concurrent calls on one network each get their own.
+    private Workspace?[]? _spareSpaces;
+    private T[][]? _spareGradients;
+
     private void ForSamples(int count, Action<Workspace, int> body)
     {
         int workers = Math.Max(1, Math.Min(NtkParallel.MaxThreads, count));
-        var spaces = new Workspace?[workers];
-        NtkParallel.ForWithWorker(count, workers, (worker, i) => body(spaces[worker] ??= new Workspace(this), i));
+        Workspace?[] spaces = Interlocked.Exchange(ref _spareSpaces, null) ?? [];
+        if (spaces.Length < workers) Array.Resize(ref spaces, workers);
+        try
+        {
+            NtkParallel.ForWithWorker(count, workers, (worker, i) => body(spaces[worker] ??= new Workspace(this), i));
+        }
+        finally { Volatile.Write(ref _spareSpaces, spaces); }
     }
 
     private void ForBlocks(int blocks, Action<Workspace, int> body) => ForSamples(blocks, body);
@@ -466,11 +521,16 @@ public sealed class ArchitectureNetwork<T> : ArchitectureNetwork where T : unman
         for (int i = 0; i < ops.Length; i++)
         {
             Op op = ops[i];
+            long t0 = ProfileTicks is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
             inputs[i] = cur;
             T[] o = ws.Out[i];
             switch (op.Kind)
             {
-                case OpKind.Affine: AffineForward(op, _affine[i]!, _wScale[i], _bScale[i], cur, o); cur = o; break;
+                case OpKind.Affine:
+                    if (UseReferenceKernels) AffineForwardReference(op, _affine[i]!, _wScale[i], _bScale[i], cur, o);
+                    else AffineForward(i, op, _affine[i]!, cur, o, ws);
+                    cur = o;
+                    break;
                 case OpKind.Activation: NetworkOps.Forward<T>(op.Act!, cur.AsSpan(0, _lenIn[i]), o); cur = o; break;
                 case OpKind.Pool: PoolForward(op, cur, o); cur = o; break;
                 case OpKind.MaxPool: MaxPoolForward(op, cur, o, ws.ArgMax[i]); cur = o; break;
@@ -487,26 +547,40 @@ public sealed class ArchitectureNetwork<T> : ArchitectureNetwork where T : unman
                     break;
                 }
             }
+            if (ProfileTicks is { } pf) pf[i] += System.Diagnostics.Stopwatch.GetTimestamp() - t0;
         }
         return cur;
     }
 
-    /// <summary>Adds Σ_k seed_k ∂f_k/∂θ (at the forward state in <paramref name="ws"/>) to <paramref name="grad"/>.</summary>
-    private void RunBackward(ReadOnlySpan<T> seed, Span<T> grad, Workspace ws)
+    /// <summary>
+    /// Adds Σ_k seed_k ∂f_k/∂θ (at the forward state in <paramref name="ws"/>) to <paramref name="grad"/>; the entries
+    /// below <paramref name="frozen"/> (a prefix of whole affine layers: their weight and bias gradients are not
+    /// computed) are left as they are.
+    /// </summary>
+    private void RunBackward(ReadOnlySpan<T> seed, Span<T> grad, Workspace ws, int frozen = 0)
     {
         Op[] ops = _program.Ops;
         T[][] inputs = ws.Inputs;
         T[] g = ws.Grad[ops.Length];
         seed.CopyTo(g);
+        int version = Volatile.Read(ref _version);
+        if (ws.WTVersion != version && !UseReferenceKernels) { TransposeWeights(ws); ws.WTVersion = version; }
         Array.Clear(ws.GradSlotLive);
-        for (int i = ops.Length - 1; i >= 0; i--)
+        // ops before the first trained affine op only carry the gradient towards the image (or frozen layers): not run
+        int stop = 0;
+        while (stop < ops.Length && (_affine[stop] is not { } info0 || info0.WOffset < frozen)) stop++; // none: no parameters
+        for (int i = ops.Length - 1; i >= stop; i--)
         {
             Op op = ops[i];
+            long t0 = ProfileTicks is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
             T[] gin = ws.Grad[i];
             int len = _lenIn[i];
             switch (op.Kind)
             {
-                case OpKind.Affine: AffineBackward(op, _affine[i]!, _wScale[i], _bScale[i], inputs[i], g, gin, grad); break;
+                case OpKind.Affine:
+                    if (UseReferenceKernels) AffineBackwardReference(op, _affine[i]!, _wScale[i], _bScale[i], inputs[i], g, gin, grad);
+                    else AffineBackward(i, op, _affine[i]!, g, gin, grad, ws, _affine[i]!.WOffset >= frozen, i > stop);
+                    break;
                 case OpKind.Activation:
                     NetworkOps.Derivative<T>(op.Act!, inputs[i].AsSpan(0, len), gin.AsSpan(0, len));
                     TensorPrimitives.Multiply(gin.AsSpan(0, len), g.AsSpan(0, len), gin.AsSpan(0, len));
@@ -551,11 +625,12 @@ public sealed class ArchitectureNetwork<T> : ArchitectureNetwork where T : unman
                     if (op.First) ws.GradSlotLive[op.Slot] = false;
                     break;
             }
+            if (ProfileTicks is { } pb) pb[ops.Length + i] += System.Diagnostics.Stopwatch.GetTimestamp() - t0;
             g = gin;
         }
     }
 
-    private void AffineForward(Op op, AffineInfo info, T wScale, T bScale, T[] input, T[] output)
+    private void AffineForwardReference(Op op, AffineInfo info, T wScale, T bScale, T[] input, T[] output)
     {
         ReadOnlySpan<T> theta = Parameters;
         int cin = op.Cin, cout = op.Cout;
@@ -585,7 +660,7 @@ public sealed class ArchitectureNetwork<T> : ArchitectureNetwork where T : unman
             }
     }
 
-    private void AffineBackward(Op op, AffineInfo info, T wScale, T bScale, T[] input, T[] gOut, T[] gIn, Span<T> grad)
+    private void AffineBackwardReference(Op op, AffineInfo info, T wScale, T bScale, T[] input, T[] gOut, T[] gIn, Span<T> grad)
     {
         ReadOnlySpan<T> theta = Parameters;
         int cin = op.Cin, cout = op.Cout;
@@ -617,6 +692,103 @@ public sealed class ArchitectureNetwork<T> : ArchitectureNetwork where T : unman
                     }
                 }
             }
+    }
+
+    /// <summary>
+    /// Benchmarks only: output pixels per chunk of the backward products; 0 (the default) takes about 8 KB of output
+    /// gradient per chunk (32 pixels of 32 float64 channels), a multiple of the kernels' 4-row tile — the best of 16…∞
+    /// measured on Zen 3 (bench archnet).
+    /// </summary>
+    internal static int PixelChunk { get; set; }
+
+    private static int ChunkFor(int cout) =>
+        PixelChunk > 0 ? PixelChunk : Math.Max(4, 8192 / (cout * Unsafe.SizeOf<T>()) / 4 * 4);
+
+    /// <summary>
+    /// Loop order of the forward product: column panels outer (a k × 2-vector panel of W stays in L1 while every
+    /// pixel tile runs over it) or pixel tiles outer (W streams from L2 per tile). The bits are the same either way;
+    /// settable for bench archnet.
+    /// </summary>
+    internal static bool ForwardColumnsOuter { get; set; } = true;
+
+    /// <summary>s_w·W[tap, c_in, c_out] → WT[tap, c_out, c_in] of every affine op but the first (whose input gradient is not needed).</summary>
+    private void TransposeWeights(Workspace ws)
+    {
+        ReadOnlySpan<T> theta = Parameters;
+        for (int i = 1; i < _plans.Length; i++)
+        {
+            AffinePlan? plan = _plans[i];
+            if (plan is null) continue;
+            T s = _wScale[i];
+            int cin = plan.Cin, cout = plan.Cout, wOff = _affine[i]!.WOffset;
+            T[] wt = ws.WT[i];
+            for (int t = 0; t < plan.Taps; t++)
+            {
+                int blk = t * cin * cout;
+                for (int ci = 0; ci < cin; ci++)
+                    for (int co = 0; co < cout; co++)
+                        wt[blk + co * cin + ci] = s * theta[wOff + blk + ci * cout + co];
+            }
+        }
+    }
+
+    /// <summary>z = s_b·b + Σ_{tap, c_in} (s_w·x)·W per output pixel, by the tiled kernel on the zero-bordered, pre-scaled input.</summary>
+    private void AffineForward(int i, Op op, AffineInfo info, T[] input, T[] output, Workspace ws)
+    {
+        AffinePlan plan = _plans[i]!;
+        T[] xp = ws.XPad[i];
+        T wScale = _wScale[i], bScale = _bScale[i];
+        int cin = op.Cin, cout = op.Cout, rowLen = op.Win * cin;
+        for (int h = 0; h < op.Hin; h++)
+            TensorPrimitives.Multiply(input.AsSpan(h * rowLen, rowLen), wScale, xp.AsSpan(((h + op.PadT) * plan.Wp + op.PadL) * cin, rowLen));
+        ReadOnlySpan<T> bias = Parameters.AsSpan(info.BOffset, cout);
+        for (int po = 0; po < op.Pout; po++) TensorPrimitives.Multiply(bias, bScale, output.AsSpan(po * cout, cout));
+        AffineKernels<T>.Run(op.Pout, xp, plan.PixBase, 0, plan.KOff, Parameters, info.WOffset, cout, cout, output, plan.OutBase, 0, ForwardColumnsOuter);
+    }
+
+    /// <summary>
+    /// Back-propagation through an affine op: the weight gradient Σ_po (s_w·x)·g per tap (rows c_in, k = output pixels),
+    /// the bias gradient (both unless the layer is frozen), and — unless nothing trained is below (the first op, whose
+    /// input is the image, or only frozen layers) — the input gradient scattered per tap
+    /// into the padded layout (rows output pixels, k = c_out, on s_w·Wᵀ) and cropped.
+    /// </summary>
+    private void AffineBackward(int i, Op op, AffineInfo info, T[] gOut, T[] gIn, Span<T> grad, Workspace ws, bool trained, bool needInput)
+    {
+        AffinePlan plan = _plans[i]!;
+        int cin = op.Cin, cout = op.Cout;
+        T bScale = _bScale[i];
+        T[] xp = ws.XPad[i];
+        if (trained && bScale != T.Zero)
+        {
+            Span<T> gb = grad.Slice(info.BOffset, cout);
+            for (int po = 0; po < op.Pout; po++) TensorPrimitives.MultiplyAdd(gOut.AsSpan(po * cout, cout), bScale, gb, gb);
+        }
+        // Both products run over chunks of output pixels (ChunkFor), taps inside, so that the chunk's output gradient
+        // (and its part of the padded input) stays in L1 across the taps instead of streaming from L2 once per tap.
+        // The weight gradient's k (pixel) loop is only split (each element still sums its pixels in order); the
+        // input gradient sums, per element, chunk by chunk and tap by tap within a chunk — fixed, thread-free orders.
+        int chunk = ChunkFor(cout);
+        if (trained)
+            for (int k0 = 0; k0 < op.Pout; k0 += chunk)
+            {
+                ReadOnlySpan<int> pix = plan.PixBase.AsSpan(k0, Math.Min(chunk, op.Pout - k0));
+                for (int t = 0; t < plan.Taps; t++)
+                    AffineKernels<T>.Run(cin, xp, plan.CiId, plan.TapOff[t], pix, gOut, k0 * cout, cout, cout, grad, plan.CiRow, info.WOffset + t * cin * cout);
+            }
+        if (!needInput) return;
+        Span<T> gp = ws.GPad.AsSpan(0, plan.PadLength);
+        gp.Clear();
+        T[] wt = ws.WT[i];
+        for (int k0 = 0; k0 < op.Pout; k0 += chunk)
+        {
+            int rows = Math.Min(chunk, op.Pout - k0);
+            ReadOnlySpan<int> outBase = plan.OutBase.AsSpan(k0, rows), pixBase = plan.PixBase.AsSpan(k0, rows);
+            for (int t = 0; t < plan.Taps; t++)
+                AffineKernels<T>.Run(rows, gOut, outBase, 0, plan.CoId, wt, t * cout * cin, cin, cin, gp, pixBase, plan.TapOff[t]);
+        }
+        int rowLen = op.Win * cin;
+        for (int h = 0; h < op.Hin; h++)
+            gp.Slice(((h + op.PadT) * plan.Wp + op.PadL) * cin, rowLen).CopyTo(gIn.AsSpan(h * rowLen, rowLen));
     }
 
     private static void PoolForward(Op op, T[] input, T[] output)
