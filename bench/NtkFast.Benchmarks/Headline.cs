@@ -51,7 +51,7 @@ internal static class Headline
         Row($"empirical NTK + NNGP, relu 784-512-512-512-1, N={n}, {typeof(T).Name}", s, "");
     }
 
-    private static double Best(int reps, Action a)
+    internal static double Best(int reps, Action a)
     {
         a();
         double best = double.MaxValue;
@@ -67,7 +67,7 @@ internal static class Headline
     private static void Row(string what, double s, string rate) =>
         Console.WriteLine(string.Create(Inv, $"| {what} | {s * 1e3:F1} ms | {rate} |"));
 
-    private static double[] Random(int n, int seed)
+    internal static double[] Random(int n, int seed)
     {
         var r = new Random(seed);
         var a = new double[n];

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using NtkFast.Numerics;
 
@@ -21,38 +20,17 @@ public static class GemmSweep
             $"L2 {CpuCaches.L2Bytes / 1024} KiB ({CpuCaches.Source}), packed B block {GemmDriver<double>.NCBytes / 1024} KiB, {GemmTuning.TasksPerThread} bands per thread, path {Isa.Active}"));
         foreach (int n in sizes)
         {
-            double[] a = Fill(n * n, 1), b = Fill(n * n, 2), c = new double[n * n];
+            double[] a = Headline.Random(n * n, 1), b = Headline.Random(n * n, 2), c = new double[n * n];
             float[] af = Array.ConvertAll(a, v => (float)v), bf = Array.ConvertAll(b, v => (float)v), cf = new float[n * n];
             foreach (int t in threads)
             {
                 NtkParallel.MaxThreads = t;
-                double d = Best(reps, () => Gemm.Multiply(Op.None, Op.None, n, n, n, 1.0, a, n, b, n, 0.0, c, n));
-                double s = Best(reps, () => Gemm.Multiply(Op.None, Op.None, n, n, n, 1f, af, n, bf, n, 0f, cf, n));
+                double d = Headline.Best(reps, () => Gemm.Multiply(Op.None, Op.None, n, n, n, 1.0, a, n, b, n, 0.0, c, n));
+                double s = Headline.Best(reps, () => Gemm.Multiply(Op.None, Op.None, n, n, n, 1f, af, n, bf, n, 0f, cf, n));
                 double flop = 2.0 * n * n * n / 1e9;
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"dgemm {n} t={t} {flop / d:F1}  sgemm {n} t={t} {flop / s:F1}"));
             }
         }
         NtkParallel.MaxThreads = saved;
-    }
-
-    private static double[] Fill(int n, int seed)
-    {
-        var r = new Random(seed);
-        var a = new double[n];
-        for (int i = 0; i < n; i++) a[i] = r.NextDouble() * 2 - 1;
-        return a;
-    }
-
-    private static double Best(int reps, Action a)
-    {
-        a();
-        double best = double.MaxValue;
-        for (int r = 0; r < reps; r++)
-        {
-            long t0 = Stopwatch.GetTimestamp();
-            a();
-            best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalSeconds);
-        }
-        return best;
     }
 }

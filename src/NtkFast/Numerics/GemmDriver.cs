@@ -29,13 +29,13 @@ internal static class GemmConfig
 internal static class GemmTuning
 {
     /// <summary>Row or column bands per thread of a parallel product (NTKFAST_GEMM_TASKS_PER_THREAD, default 2).</summary>
-    public static int TasksPerThread { get; set; } = KiB("NTKFAST_GEMM_TASKS_PER_THREAD", 2);
+    public static int TasksPerThread { get; set; } = PositiveInt("NTKFAST_GEMM_TASKS_PER_THREAD", 2);
 
     /// <summary>The packed-B block for this CPU's L2, in KiB (see <c>GemmDriver.NCBytes</c>).</summary>
     public static int DefaultNCKiB => CpuCaches.L2Bytes > 0 ? (int)Math.Clamp(CpuCaches.L2Bytes * 15 / 32 / 1024, 96, 960) : 480;
 
     /// <summary>A positive integer from <paramref name="variable"/>, else <paramref name="fallback"/>.</summary>
-    internal static int KiB(string variable, int fallback) =>
+    internal static int PositiveInt(string variable, int fallback) =>
         int.TryParse(Environment.GetEnvironmentVariable(variable), System.Globalization.NumberStyles.None,
             System.Globalization.CultureInfo.InvariantCulture, out int v) && v is > 0 and <= 1 << 20 ? v : fallback;
 }
@@ -74,7 +74,7 @@ internal static unsafe class GemmDriver<T> where T : unmanaged, IFloatingPointIe
     /// NTKFAST_GEMM_NC_KIB overrides it for tuning measurements (results are bitwise the same for any NC: only KC shapes
     /// the FMA chains).
     /// </summary>
-    internal static int NCBytes { get; set; } = GemmTuning.KiB("NTKFAST_GEMM_NC_KIB", GemmTuning.DefaultNCKiB) * 1024;
+    internal static int NCBytes { get; set; } = GemmTuning.PositiveInt("NTKFAST_GEMM_NC_KIB", GemmTuning.DefaultNCKiB) * 1024;
 
     internal struct Problem
     {
