@@ -69,12 +69,7 @@ public sealed class AtomicFileWriter : IDisposable
 
     internal void Discard()
     {
-        // Disposing flushes what is still buffered: on a full disk that throws again (ENOSPC), and the
-        // temporary file must be deleted all the same.
-        try { _stream?.Dispose(); }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
-        _stream = null;
+        CloseQuietly(); // (a full disk must not keep the temporary file from being deleted)
         if (!_committed) AtomicFile.Delete(TempPath);
     }
 
