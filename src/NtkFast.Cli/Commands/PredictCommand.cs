@@ -246,11 +246,14 @@ internal sealed partial class PredictCommand : ICommand
     private static Prediction PredictFromKernels(PredictionKernels k, PosteriorKind posterior, Matrix y, double[] times, Regularization reg,
         Wanted want, StagedWork work)
     {
-        // The eigendecomposition (~10 N³ of the estimate) reports from inside, so a large N is not minutes of silence.
+        // The factorisation (an eigendecomposition, ~10 N³ of the estimate, or a Cholesky factor, N³/3) reports from
+        // inside, so a large N is not minutes of silence.
         long n = k.TrainPoints;
+        long cholesky = n * n * n / 3;
+        bool eigen = k.NngpTestTest is not null || !Array.TrueForAll(times, double.IsPositiveInfinity);
         TimePrediction[] r = posterior == PosteriorKind.Ntk
-            ? KernelPrediction.Ntk(k, y, times, reg, want.Train, want.Covariance, work.Within(10 * n * n * n))
-            : [KernelPrediction.Nngp(k, y, reg, want.Train, want.Covariance)];
+            ? KernelPrediction.Ntk(k, y, times, reg, want.Train, want.Covariance, work.Within(eigen ? 10 * n * n * n : cholesky))
+            : [KernelPrediction.Nngp(k, y, reg, want.Train, want.Covariance, work.Within(cholesky))];
         work.Done(PredictionWork(k, posterior, y.Cols, times, want));
         return ToPrediction(r, k.TestPoints, y.Cols, want);
     }
@@ -603,7 +606,7 @@ internal sealed partial class PredictCommand : ICommand
             throw new CliException("the empirical NTK or the network's outputs have non-finite entries (the network's activations or the NTK's sums of products overflow float64)", ExitCodes.Failure);
         Info($"predict: empirical NTK ({n * nl}×{n * nl}) in {clock.Elapsed.TotalSeconds:F2} s");
         var yFlat = new Matrix(n * nl, 1, (double[])y.Data.Clone());
-        var dyn = new KernelDynamics(thetaTrain, yFlat, reg, timeScale: n) { DecompositionProgress = eigen ? work.Within(10 * nn * nn * nn) : null };
+        var dyn = new KernelDynamics(thetaTrain, yFlat, reg, timeScale: n) { DecompositionProgress = work.Within(eigen ? 10 * nn * nn * nn : nn * nn * nn / 3) };
         Matrix[] test = dyn.PredictTest(times, thetaCross, f0, f0t);
         Matrix[] train = dyn.PredictTrain(times, f0);
         work.Done(dynWork);

@@ -64,7 +64,8 @@ public sealed class KernelDynamics
 
     /// <summary>
     /// Receives the fraction done (0…1) of the eigendecomposition of Θ + ρI while <see cref="Eigen"/> computes it (the
-    /// O(N³) step of every finite time and of the ensemble: minutes for N in the tens of thousands). Null: no reports.
+    /// O(N³) step of every finite time and of the ensemble: minutes for N in the tens of thousands), or of the Cholesky
+    /// factor that t = ∞ alone takes instead. Null: no reports.
     /// </summary>
     public IProgress<double>? DecompositionProgress { get; init; }
 
@@ -270,7 +271,7 @@ public sealed class KernelDynamics
         Matrix l;
         try
         {
-            l = Cholesky.Factor(_theta, Regularization);
+            l = Cholesky.Factor(_theta, Regularization, DecompositionProgress);
         }
         catch (NotPositiveDefiniteException ex)
         {

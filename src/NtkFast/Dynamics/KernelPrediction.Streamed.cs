@@ -121,7 +121,7 @@ public static partial class KernelPrediction
         times * ((long)testPoints * trainPoints + (long)testPoints * testPoints);
 
     /// <summary>
-    /// The NNGP posterior of <see cref="Nngp(PredictionKernels, Matrix, Regularization, bool, bool)"/> with the test blocks read
+    /// The NNGP posterior of <see cref="Nngp(PredictionKernels, Matrix, Regularization, bool, bool, IProgress{double}?)"/> with the test blocks read
     /// <paramref name="blockRows"/> rows at a time: <paramref name="readNngpTest"/> (start, count) gives Σ(X*_b,X) (count×N);
     /// <paramref name="readDiagonal"/> the prior variances (count×1) when only variances are wanted, or null; for
     /// <paramref name="covariance"/>, <paramref name="readTestTestRows"/> gives rows of the symmetric Σ(X*,X*) (count×M) and
@@ -221,7 +221,10 @@ public static partial class KernelPrediction
             }
             fullCov = target.Full;
         }
-        Matrix? trainMean = train ? NngpPosterior.Predict(nngpTrain, nngpTrain, Diagonal(nngpTrain), targets, regularization).Mean : null;
+        // The training points' mean reuses the factor (the same arithmetic as factoring again), unless no test block came.
+        Matrix? trainMean = !train ? null
+            : l is not null ? NngpPosterior.PredictFromFactor(l, z!, nngpTrain, Diagonal(nngpTrain)).Mean
+            : NngpPosterior.Predict(nngpTrain, nngpTrain, Diagonal(nngpTrain), targets, regularization).Mean;
         return new TimePrediction(double.PositiveInfinity, mean, trainMean, spread ? variance : null, fullCov);
     }
 

@@ -137,7 +137,7 @@ public static partial class KernelPrediction
     /// (equal to the mean prediction up to round-off); <paramref name="covariance"/> asks for the full
     /// M×M covariance (needs the full Σ(X*,X*)).
     /// <paramref name="factorProgress"/> receives the fraction done of the eigendecomposition of Θ + ρI, the O(N³) step
-    /// (<see cref="KernelDynamics.DecompositionProgress"/>); t = ∞ without the Σ blocks takes a Cholesky factor instead and reports nothing.
+    /// (<see cref="KernelDynamics.DecompositionProgress"/>); t = ∞ without the Σ blocks takes a Cholesky factor instead and reports its fraction done.
     /// </summary>
     /// <exception cref="SingularKernelException">t = ∞ and Θ + ρI is numerically singular.</exception>
     public static TimePrediction[] Ntk(PredictionKernels kernels, Matrix targets, ReadOnlySpan<double> times,
@@ -266,9 +266,13 @@ public static partial class KernelPrediction
     /// <paramref name="regularization"/>). Variances need Σ(X*,X*) (diagonal or full); the covariance the full block.
     /// <paramref name="train"/> adds the posterior mean at the training points, Σ·(Σ+ρI)⁻¹·Y (= Y for ρ = 0).
     /// </summary>
+    /// <remarks>
+    /// <paramref name="factorProgress"/> receives the fraction done of the Cholesky factorisation of Σ + ρI, the O(N³) step
+    /// (one factor serves the test points and, with <paramref name="train"/>, the training points).
+    /// </remarks>
     /// <exception cref="SingularKernelException">Σ + ρI is numerically singular.</exception>
     public static TimePrediction Nngp(PredictionKernels kernels, Matrix targets, Regularization regularization = default,
-        bool train = false, bool covariance = false)
+        bool train = false, bool covariance = false, IProgress<double>? factorProgress = null)
     {
         ArgumentNullException.ThrowIfNull(kernels);
         ArgumentNullException.ThrowIfNull(targets);
@@ -279,12 +283,13 @@ public static partial class KernelPrediction
         Matrix? sigmaTest = kernels.NngpTestTest;
         bool spread = sigmaTest is not null;
         if (sigmaTest is not null && !covariance && sigmaTest.Cols != 1) sigmaTest = Diagonal(sigmaTest);
-        EnsemblePrediction p = NngpPosterior.Predict(kernels.NngpTrain, kernels.NngpTest!, sigmaTest ?? new Matrix(m, 1), targets, regularization);
+        EnsemblePrediction p = NngpPosterior.Predict(kernels.NngpTrain, kernels.NngpTest!, sigmaTest ?? new Matrix(m, 1), targets, regularization,
+            factorProgress, out Matrix l, out Matrix z);
         Matrix? trainMean = null;
         if (train)
         {
             Matrix s = kernels.NngpTrain;
-            trainMean = NngpPosterior.Predict(s, s, Diagonal(s), targets, regularization).Mean;
+            trainMean = NngpPosterior.PredictFromFactor(l, z, s, Diagonal(s)).Mean;
         }
         return new TimePrediction(double.PositiveInfinity, p.Mean, trainMean, spread ? p.Variance : null, p.Covariance);
     }

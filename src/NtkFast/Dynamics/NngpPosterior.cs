@@ -13,8 +13,14 @@ public static class NngpPosterior
     /// <paramref name="sigmaTest"/> is M×M (full covariance returned) or M×1 (its diagonal;
     /// variances only).
     /// </summary>
+    /// <remarks><paramref name="factorProgress"/> receives the fraction done of the Cholesky factorisation of Σ + ρI (the O(N³) step).</remarks>
     public static EnsemblePrediction Predict(Matrix sigmaTrain, Matrix sigmaTestTrain, Matrix sigmaTest, Matrix targets,
-        Regularization regularization = default)
+        Regularization regularization = default, IProgress<double>? factorProgress = null) =>
+        Predict(sigmaTrain, sigmaTestTrain, sigmaTest, targets, regularization, factorProgress, out _, out _);
+
+    /// <summary>As the public overload, also returning the factor L of Σ + ρI and z = L⁻¹·Y for further test sets (<see cref="PredictFromFactor"/>).</summary>
+    internal static EnsemblePrediction Predict(Matrix sigmaTrain, Matrix sigmaTestTrain, Matrix sigmaTest, Matrix targets,
+        Regularization regularization, IProgress<double>? factorProgress, out Matrix l, out Matrix z)
     {
         ArgumentNullException.ThrowIfNull(sigmaTrain);
         ArgumentNullException.ThrowIfNull(sigmaTestTrain);
@@ -30,9 +36,18 @@ public static class NngpPosterior
         DynamicsChecks.Finite(sigmaTestTrain, nameof(sigmaTestTrain));
         DynamicsChecks.Finite(sigmaTest, nameof(sigmaTest));
         DynamicsChecks.Finite(targets, nameof(targets));
-        bool full = sigmaTest.Cols == m;
+        (l, z) = Factor(sigmaTrain, targets, regularization, factorProgress);
+        return PredictFromFactor(l, z, sigmaTestTrain, sigmaTest);
+    }
 
-        (Matrix l, Matrix z) = Factor(sigmaTrain, targets, regularization);
+    /// <summary>
+    /// The posterior from the factor L of Σ + ρI and z = L⁻¹·Y (checked inputs): the same arithmetic as the full overload,
+    /// so a second test set (the training points themselves) costs no second factorisation.
+    /// </summary>
+    internal static EnsemblePrediction PredictFromFactor(Matrix l, Matrix z, Matrix sigmaTestTrain, Matrix sigmaTest)
+    {
+        int n = l.Rows, m = sigmaTestTrain.Rows;
+        bool full = sigmaTest.Cols == m;
         // W = L⁻¹·Σ(X,x*) (N×M), z = L⁻¹·Y (N×K): mean = Wᵀz, cov = Σ** − WᵀW.
         Matrix w = Solve(l, sigmaTestTrain);
         Matrix mean = MatrixProducts.MultiplyTransposeA(w, z);
@@ -59,11 +74,11 @@ public static class NngpPosterior
     }
 
     /// <summary>The Cholesky factor L of Σ + ρI and z = L⁻¹·Y.</summary>
-    internal static (Matrix L, Matrix Z) Factor(Matrix sigmaTrain, Matrix targets, Regularization regularization)
+    internal static (Matrix L, Matrix Z) Factor(Matrix sigmaTrain, Matrix targets, Regularization regularization, IProgress<double>? progress = null)
     {
         int n = sigmaTrain.Rows;
         Matrix l;
-        try { l = Cholesky.Factor(sigmaTrain, regularization); }
+        try { l = Cholesky.Factor(sigmaTrain, regularization, progress); }
         catch (NotPositiveDefiniteException ex)
         {
             throw new SingularKernelException($"the NNGP kernel is numerically singular or not positive definite (Cholesky pivot {ex.Pivot} = {ex.PivotValue:G6}); add regularisation (observation noise).", ex);

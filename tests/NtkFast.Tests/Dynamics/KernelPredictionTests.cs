@@ -59,6 +59,8 @@ public class KernelPredictionTests
         Assert.Equal(e.Covariance!.Data, p.Covariance!.Data);
         Assert.True(double.IsPositiveInfinity(p.Time));
         for (int i = 0; i < n; i++) Assert.Equal(y[i, 0], p.Train![i, 0], 1e-8);
+        // The training points' mean reuses the test points' factor: bitwise the separate posterior at X (which factors again).
+        Assert.Equal(NngpPosterior.Predict(sigma, sigma, new Matrix(n, 1, Enumerable.Range(0, n).Select(i => sigma[i, i]).ToArray()), y).Mean.Data, p.Train!.Data);
         // Mean only without Σ(X*,X*).
         TimePrediction meanOnly = KernelPrediction.Nngp(new PredictionKernels(null, null, sigma, cross), y);
         Assert.Equal(e.Mean.Data, meanOnly.Mean.Data);

@@ -121,6 +121,27 @@ public sealed partial class PredictProgressTests : IDisposable
         Assert.True(distinct >= 10, r.StdErr); // the kernels' stages alone give 4
     }
 
+    /// <summary>
+    /// t = ∞ takes a Cholesky factor instead (N³/3, the NNGP posterior too): it reports per block of columns from inside,
+    /// so N = 2000 shows the 16 blocks' steps, not one jump.
+    /// </summary>
+    [Theory]
+    [InlineData("ntk")]
+    [InlineData("nngp")]
+    public void AnalyticKernel_InfiniteTime_ReportsFromInsideTheCholeskyFactor(string posterior)
+    {
+        int n = 2000, m = 5;
+        WriteCsv(P("x.csv"), Random(n, 5, 91));
+        WriteCsv(P("y.csv"), Random(n, 1, 92));
+        WriteCsv(P("xt.csv"), Random(m, 5, 93));
+        CliResult r = CliRunner.Run(["predict", "--x", P("x.csv"), "--y", P("y.csv"), "--x-test", P("xt.csv"), "--depth", "2", "--activation", "relu",
+            "--regularization", "1e-8", "--posterior", posterior, "--out", P("p.npy")], Forced, TimeSpan.FromSeconds(300));
+        AssertProgress(r, "predict: work");
+        int distinct = r.ErrorLines.Where(l => l.StartsWith("predict: work:", StringComparison.Ordinal))
+            .Select(l => Percent().Match(l)).Where(mm => mm.Success).Select(mm => mm.Groups[1].Value).Distinct().Count();
+        Assert.True(distinct >= 10, r.StdErr); // the kernels' stages alone give 4
+    }
+
     [Fact]
     public void Params_InMemory_ReportsProgress_QuietSilences()
     {

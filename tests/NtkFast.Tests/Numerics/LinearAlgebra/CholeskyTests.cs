@@ -25,6 +25,34 @@ public class CholeskyTests
         Assert.True(err <= 1e-12 * Math.Max(1, n), $"n={n}: max |LLᵀ − A| = {err:E3}");
     }
 
+    private sealed class Recorder : IProgress<double>
+    {
+        public List<double> Values { get; } = [];
+        public void Report(double value) => Values.Add(value);
+    }
+
+    [Theory]
+    [InlineData(0, 0)]
+    [InlineData(1, 1)]
+    [InlineData(128, 1)]
+    [InlineData(129, 2)]
+    [InlineData(600, 5)]
+    public void Factor_ReportsIncreasingFractionsPerBlock_EndingAtOne_FactorUnchanged(int n, int reports)
+    {
+        Matrix a = RandomSpd(n, 300 + n);
+        var rec = new Recorder();
+        Matrix withProgress = Cholesky.Factor(a, default, rec);
+        Assert.Equal(Cholesky.Factor(a).Data, withProgress.Data);
+        Assert.Equal(reports, rec.Values.Count);
+        for (int i = 1; i < rec.Values.Count; i++) Assert.True(rec.Values[i] > rec.Values[i - 1]);
+        if (reports > 0)
+        {
+            Assert.Equal(1.0, rec.Values[^1], 15);
+            Assert.True(rec.Values[0] > 0);
+        }
+        if (n == 600) Assert.Equal(3 * (128.0 / 600) * (128.0 / 600) - 2 * Math.Pow(128.0 / 600, 3), rec.Values[0], 12); // 3r² − 2r³ of the columns done
+    }
+
     [Fact]
     public void Factor_LeavesStrictUpperTriangleUntouched_AndHonoursLeadingDimension()
     {
