@@ -17,7 +17,7 @@ public static class GemmSweep
         int reps = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 5;
         int saved = NtkParallel.MaxThreads;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"L2 {CpuCaches.L2Bytes / 1024} KiB ({CpuCaches.Source}), packed B block {GemmDriver<double>.NCBytes / 1024} KiB, {GemmTuning.TasksPerThread} bands per thread, path {Isa.Active}"));
+            $"L2 {CpuCaches.L2Bytes / 1024} KiB ({CpuCaches.Source}), packed B block {GemmDriver<double>.NCBytes / 1024} KiB, {GemmTuning.TasksPerThread} bands per thread, shared B {(GemmTuning.SharedB ? "on" : "off")}, path {Isa.Active}"));
         foreach (int n in sizes)
         {
             double[] a = Headline.Random(n * n, 1), b = Headline.Random(n * n, 2), c = new double[n * n];

@@ -31,6 +31,16 @@ internal static class GemmTuning
     /// <summary>Row or column bands per thread of a parallel product (NTKFAST_GEMM_TASKS_PER_THREAD, default 2).</summary>
     public static int TasksPerThread { get; set; } = PositiveInt("NTKFAST_GEMM_TASKS_PER_THREAD", 2);
 
+    /// <summary>
+    /// Shared-B parallel scheme (NTKFAST_GEMM_SHARED_B=1): the threads of a row-split product form a team that packs
+    /// each B block (KC×NC) once between them, meets at a barrier, and multiplies it into each member's own rows (own
+    /// packed A), instead of every band packing all of B itself. Off by default (see docs/notes/gemm.md).
+    /// </summary>
+    public static bool SharedB { get; set; } = PositiveInt("NTKFAST_GEMM_SHARED_B", 0) == 1;
+
+    /// <summary>Multiply-adds below which a product runs on the calling thread (tests lower it to run small shapes on a team).</summary>
+    internal static long ParallelThreshold { get; set; } = GemmConfig.ParallelThreshold;
+
     /// <summary>The packed-B block for this CPU's L2, in KiB (see <c>GemmDriver.NCBytes</c>).</summary>
     public static int DefaultNCKiB => CpuCaches.L2Bytes > 0 ? (int)Math.Clamp(CpuCaches.L2Bytes * 15 / 32 / 1024, 96, 960) : 480;
 
@@ -121,7 +131,7 @@ internal static unsafe class GemmDriver<T> where T : unmanaged, IFloatingPointIe
 
         long work = (long)p.M * p.N * Math.Max(p.K, 1);
         if (p.Lower) work /= 2;
-        int threads = work < GemmConfig.ParallelThreshold ? 1 : NtkParallel.MaxThreads;
+        int threads = work < GemmTuning.ParallelThreshold ? 1 : NtkParallel.MaxThreads;
         if (p.Lower)
         {
             action.Tasks = threads == 1 ? 1 : Math.Min(4 * threads, (p.M + g.MR - 1) / g.MR);
@@ -131,6 +141,12 @@ internal static unsafe class GemmDriver<T> where T : unmanaged, IFloatingPointIe
         {
             int panelsM = (p.M + g.MR - 1) / g.MR, panelsN = (p.N + g.NR - 1) / g.NR;
             action.Mode = panelsM >= panelsN ? SplitMode.Rows : SplitMode.Cols;
+            if (GemmTuning.SharedB && threads > 1 && action.Mode == SplitMode.Rows && p.K > 0 && p.Alpha != T.Zero)
+            {
+                RunTeam<TEp>(in p, in g, Unsafe.AsPointer(ref ep), hasEpilogue, Math.Min(threads, panelsM));
+                epilogue = ep;
+                return;
+            }
             int unit = action.Mode == SplitMode.Rows ? g.MR : g.NR;
             int extent = action.Mode == SplitMode.Rows ? p.M : p.N;
             int panels = action.Mode == SplitMode.Rows ? panelsM : panelsN;
@@ -146,6 +162,124 @@ internal static unsafe class GemmDriver<T> where T : unmanaged, IFloatingPointIe
     }
 
     private enum SplitMode { Rows, Cols, Triangle }
+
+    /// <summary>Shared-B scheme (<see cref="GemmTuning.SharedB"/>): one team, each B block packed once, rows split.</summary>
+    private static void RunTeam<TEp>(in Problem p, in Geometry g, void* ep, bool hasEp, int threads) where TEp : struct, IGemmEpilogue<T>
+    {
+        TeamBarrier barrier = default; // on this frame: members get its address, and the team ends before we return
+        var action = new TeamAction<TEp>
+        {
+            P = p, G = g, Ep = ep, HasEp = hasEp, Barrier = &barrier,
+            // Two B blocks, alternating: a member packs block t+1 while others may still multiply block t; block t+2
+            // reuses t's buffer only after the barrier behind t+1, which nobody passes before everyone finished t.
+            SharedB = PackBuffers<T>.GetShared(2 * g.NC * KC),
+        };
+        NtkParallel.Team(threads, ref action);
+    }
+
+    /// <summary>
+    /// A spinning barrier for the members of one <see cref="NtkParallel.Team{TAction}(int, ref TAction)"/> (no
+    /// allocation, no kernel wait: phases last ~0.1–2 ms). <see cref="Abort"/> releases waiters with an exception.
+    /// </summary>
+    private struct TeamBarrier
+    {
+        private int _arrived;
+        private int _generation;
+        private int _aborted;
+
+        public void Wait(int size)
+        {
+            int gen = Volatile.Read(ref _generation);
+            if (Interlocked.Increment(ref _arrived) == size)
+            {
+                _arrived = 0;
+                Volatile.Write(ref _generation, gen + 1); // publishes the reset and every member's packing
+                return;
+            }
+            var spin = new SpinWait();
+            while (Volatile.Read(ref _generation) == gen)
+            {
+                if (Volatile.Read(ref _aborted) != 0) throw new OperationCanceledException("Another GEMM team member failed.");
+                spin.SpinOnce(sleep1Threshold: -1);
+            }
+        }
+
+        public void Abort() => Volatile.Write(ref _aborted, 1);
+    }
+
+    [SkipLocalsInit]
+    private struct TeamAction<TEp> : ITeamAction where TEp : struct, IGemmEpilogue<T>
+    {
+        public Problem P;
+        public Geometry G;
+        public void* Ep;
+        public bool HasEp;
+        public TeamBarrier* Barrier;
+        public T* SharedB;
+
+        public readonly void Invoke(int member, int size)
+        {
+            if (size == 1)
+            {
+                // The pool was busy (nested or concurrent call): the old single-band path, same bits.
+                Action<TEp>.Compute(in P, in G, 0, P.M, 0, P.N, Ep, HasEp);
+                return;
+            }
+            try
+            {
+                Run(member, size);
+            }
+            catch
+            {
+                Barrier->Abort();
+                throw;
+            }
+        }
+
+        /// <summary>
+        /// Loop nest per member: global row block (≤ size·MC rows) → K block pc → pack own rows of A → column block jc →
+        /// pack own share of the shared B block's NR panels → barrier → own rows × the whole B block. Every c_ij sees
+        /// the K blocks in order, each with the same kernel chain as the band path (bitwise identical).
+        /// </summary>
+        private readonly void Run(int member, int size)
+        {
+            ref readonly Problem p = ref P;
+            int MR = G.MR, NR = G.NR, NC = G.NC, kcMax = KC;
+            ref TEp ep = ref Unsafe.AsRef<TEp>(Ep);
+            T* pa = PackBuffers<T>.Get((MCMax + 8) * kcMax, NC * kcMax, out _);
+            int nIc = (p.M + size * MCMax - 1) / (size * MCMax);
+            int icStep = ((p.M + nIc - 1) / nIc + MR - 1) / MR * MR;
+            int block = 0;
+            for (int ic = 0; ic < p.M; ic += icStep)
+            {
+                int mcAll = Math.Min(icStep, p.M - ic);
+                int panels = (mcAll + MR - 1) / MR;
+                int r0 = ic + member * panels / size * MR;
+                int r1 = Math.Min(ic + mcAll, ic + (member + 1) * panels / size * MR);
+                int mc = r1 - r0;
+                for (int pc = 0; pc < p.K; pc += kcMax)
+                {
+                    int kc = Math.Min(kcMax, p.K - pc);
+                    int mode = pc == 0 && p.Beta == T.Zero ? 0 : 1;
+                    T beta = pc == 0 ? p.Beta : T.One;
+                    bool last = pc + kc == p.K;
+                    if (mc > 0) GemmPacking<T>.PackA(in p, r0, mc, pc, kc, pa, MR);
+                    for (int jc = 0; jc < p.N; jc += NC)
+                    {
+                        int nc = Math.Min(NC, p.N - jc);
+                        T* pb = SharedB + (block++ & 1) * (nint)NC * kcMax;
+                        int nPanels = (nc + NR - 1) / NR;
+                        int q0 = member * nPanels / size, q1 = (member + 1) * nPanels / size;
+                        if (q1 > q0)
+                            GemmPacking<T>.PackB(in p, pc, kc, jc + q0 * NR, Math.Min(nc, q1 * NR) - q0 * NR, pb + (nint)q0 * NR * kc, NR);
+                        Barrier->Wait(size);
+                        if (mc > 0)
+                            Action<TEp>.Macro(in p, in G, r0, mc, jc, nc, kc, pa, pb, beta, mode, last && HasEp, false, ref ep);
+                    }
+                }
+            }
+        }
+    }
 
     [SkipLocalsInit]
     private struct Action<TEp> : IParallelAction where TEp : struct, IGemmEpilogue<T>
@@ -183,7 +317,7 @@ internal static unsafe class GemmDriver<T> where T : unmanaged, IFloatingPointIe
             return Math.Min(r, P.M);
         }
 
-        private static void Compute(in Problem p, in Geometry g, int r0, int r1, int c0, int c1, void* epPtr, bool hasEp)
+        internal static void Compute(in Problem p, in Geometry g, int r0, int r1, int c0, int c1, void* epPtr, bool hasEp)
         {
             if (r0 >= r1 || c0 >= c1) return;
             ref TEp ep = ref Unsafe.AsRef<TEp>(epPtr);
@@ -218,7 +352,7 @@ internal static unsafe class GemmDriver<T> where T : unmanaged, IFloatingPointIe
             }
         }
 
-        private static void Macro(in Problem p, in Geometry g, int ic, int mc, int jc, int nc, int kc,
+        internal static void Macro(in Problem p, in Geometry g, int ic, int mc, int jc, int nc, int kc,
             T* pa, T* pb, T beta, int mode, bool epilogue, bool mirror, ref TEp ep)
         {
             int MR = g.MR, NR = g.NR;
@@ -314,6 +448,22 @@ internal static unsafe class PackBuffers<T> where T : unmanaged
 {
     [ThreadStatic] private static T[]? t_buffer;
     [ThreadStatic] private static int t_aLength;
+
+    [ThreadStatic] private static T[]? t_shared;
+
+    /// <summary>
+    /// A second per-thread buffer (64-byte aligned, ≥ <paramref name="length"/>) that the calling thread lends to a GEMM
+    /// team for the shared packed B blocks; allocated once, reused.
+    /// </summary>
+    public static T* GetShared(int length)
+    {
+        int align = 64 / sizeof(T);
+        T[]? buf = t_shared;
+        if (buf is null || buf.Length < length + align)
+            t_shared = buf = GC.AllocateUninitializedArray<T>(length + align, pinned: true);
+        T* p = (T*)Unsafe.AsPointer(ref buf[0]);
+        return (T*)(((nint)p + 63) & ~(nint)63);
+    }
 
     public static T* Get(int aLength, int bLength, out T* b)
     {

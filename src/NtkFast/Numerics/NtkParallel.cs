@@ -144,6 +144,34 @@ public static class NtkParallel
         action = local;
     }
 
+    /// <summary>
+    /// Runs <c>action.Invoke(member, size)</c> once for every member of a team of <c>size</c> threads that run at the
+    /// same time, so members may wait for each other (barriers). <c>size</c> is <paramref name="threads"/> (at most
+    /// <see cref="MaxThreads"/>) when the pool is free, else 1 (nested or concurrent loop: the caller alone runs member 0
+    /// of a team of 1, and must then not wait for anyone). Allocation-free. A member that throws must release the others
+    /// from their waits itself (the pool rethrows the first exception after all members return).
+    /// </summary>
+    /// <remarks>
+    /// Why the members run concurrently: the job has exactly <c>size</c> indices and <c>size</c> threads (the caller and
+    /// <c>size</c> − 1 woken workers); a thread claims its next index only after returning from its current one, which
+    /// (with a barrier) cannot happen before every member has started, so each index lands on a distinct thread.
+    /// </remarks>
+    internal static unsafe void Team<TAction>(int threads, ref TAction action) where TAction : struct, ITeamAction
+    {
+        int size = Math.Min(threads, MaxThreads);
+        if (size <= 1 || !WorkerPool.TryEnter())
+        {
+            action.Invoke(0, 1);
+            return;
+        }
+        TAction local = action;
+        WorkerPool.Run(size, size, Unsafe.AsPointer(ref local), &InvokeTeamAction<TAction>);
+        action = local;
+    }
+
+    private static unsafe void InvokeTeamAction<TAction>(void* state, int worker, int index) where TAction : struct, ITeamAction
+        => Unsafe.AsRef<TAction>(state).Invoke(index, WorkerPool.CurrentCount);
+
     private static unsafe void InvokeAction<TAction>(void* state, int worker, int index) where TAction : struct, IParallelAction
         => Unsafe.AsRef<TAction>(state).Invoke(index);
 
@@ -177,6 +205,9 @@ public static class NtkParallel
         private static ExceptionDispatchInfo? s_error;
 
         [ThreadStatic] private static bool t_inLoop;
+
+        /// <summary>The index count of the running job (a team's size).</summary>
+        public static int CurrentCount => s_count;
 
         public static bool TryEnter()
         {
@@ -255,4 +286,13 @@ public static class NtkParallel
             }
         }
     }
+}
+
+/// <summary>
+/// The body of <see cref="NtkParallel.Team{TAction}(int, ref TAction)"/>: <c>Invoke(member, size)</c> runs once per
+/// member, all members at the same time. Like <see cref="IParallelAction"/>, the shared instance must not be mutated.
+/// </summary>
+internal interface ITeamAction
+{
+    void Invoke(int member, int size);
 }
