@@ -13,10 +13,9 @@ namespace NtkFast.Tests.Architectures;
 /// 17 and a 9×7 image with stride 2 leave tails in every tile.
 /// </summary>
 /// <remarks>
-/// Smooth activations (tanh here) are bitwise equal on every vector path, but the scalar path (NTKFAST_ISA=scalar, or no
-/// hardware intrinsics) evaluates them with the runtime's T.Tanh while the vector paths use our expm1 formula: those runs
-/// agree to rounding only (measured 2.8e−16 relative in float64, 8e−8 in float32), which this test pins down so that a
-/// change either way is seen. Piecewise-linear networks are bitwise equal on the scalar path too.
+/// Smooth activations (tanh here) included: the scalar path (NTKFAST_ISA=scalar, no hardware intrinsics, spans shorter than
+/// a vector) runs the vector formula on one lane, not the runtime's T.Tanh (before, those runs differed by 2.8e−16 relative
+/// in float64 and 8e−8 in float32 — found by this test).
 /// </remarks>
 public sealed class ArchitectureNetworkIsaTests : IDisposable
 {
@@ -68,25 +67,9 @@ public sealed class ArchitectureNetworkIsaTests : IDisposable
         for (int k = 1; k < runs.Count; k++)
         {
             string what = $"{runs[k].Key}={runs[k].Value} differs from {runs[0].Key}={runs[0].Value}";
-            bool scalar = runs[k] is ("DOTNET_EnableHWIntrinsic", "0") || runs[k] == (Isa.EnvironmentVariable, Isa.Name(IsaPath.Scalar));
-            if (scalar && activation != "relu")
-            {
-                Close(results[0].Trained, results[k].Trained, 1e-13, "trained parameters: " + what);
-                Close(results[0].Ntk64, results[k].Ntk64, 1e-13, "float64 NTK: " + what);
-                Close(results[0].Ntk32, results[k].Ntk32, 1e-5, "float32 NTK: " + what);
-                continue;
-            }
             Assert.True(results[0].Trained.AsSpan().SequenceEqual(results[k].Trained), "trained parameters: " + what);
             Assert.True(results[0].Ntk64.AsSpan().SequenceEqual(results[k].Ntk64), "float64 NTK: " + what);
             Assert.True(results[0].Ntk32.AsSpan().SequenceEqual(results[k].Ntk32), "float32 NTK: " + what);
         }
-    }
-
-    private static void Close(double[] expected, double[] actual, double relative, string what)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        double scale = expected.Max(Math.Abs), worst = 0;
-        for (int i = 0; i < expected.Length; i++) worst = Math.Max(worst, Math.Abs(expected[i] - actual[i]));
-        Assert.True(worst <= relative * scale, $"{what}: {worst / scale:E2} relative");
     }
 }

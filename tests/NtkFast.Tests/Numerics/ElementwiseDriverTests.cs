@@ -146,6 +146,31 @@ public class ElementwiseDriverTests
     }
 
     [Fact]
+    public void Smooth_unary_maps_give_an_element_the_same_bits_at_every_span_length()
+    {
+        double[] x = Random(67, 7);
+        for (int i = 0; i < x.Length; i++) x[i] *= 6;
+        var whole = new double[x.Length];
+        ElementwiseDriver.Map<NtkFast.Activations.TanhOp<double>, double>(x, whole);
+        foreach (int len in (int[])[1, 2, 3, 5, 7, 9, 17])
+            for (int start = 0; start + len <= x.Length; start += len)
+            {
+                var part = new double[len];
+                ElementwiseDriver.Map<NtkFast.Activations.TanhOp<double>, double>(x.AsSpan(start, len), part);
+                Assert.Equal(whole.AsSpan(start, len).ToArray(), part);
+            }
+        float[] xf = Array.ConvertAll(x, v => (float)v);
+        var wf = new float[xf.Length];
+        ElementwiseDriver.Map<NtkFast.Activations.TanhOp<float>, float>(xf, wf);
+        var one = new float[1];
+        for (int i = 0; i < xf.Length; i++)
+        {
+            ElementwiseDriver.Map<NtkFast.Activations.TanhOp<float>, float>(xf.AsSpan(i, 1), one);
+            Assert.Equal(wf[i], one[0]);
+        }
+    }
+
+    [Fact]
     public void Drivers_do_not_allocate()
     {
         double[] x = Random(1000, 1), y = Random(1000, 2), z = new double[1000];

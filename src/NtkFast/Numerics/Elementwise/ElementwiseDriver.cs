@@ -15,8 +15,10 @@ namespace NtkFast.Numerics;
 /// </summary>
 /// <remarks>
 /// Which path computes an element depends on the span length (an input shorter than one vector runs
-/// the narrower or scalar <c>Invoke</c>), so an operator's scalar and vector forms should agree to the
-/// last bit if callers need position-independent results; for +, ×, FMA they do.
+/// the narrower form). The unary map's scalar loop (short spans, the scalar ISA path) runs a vectorizable
+/// operator's Vector128 form on one lane, so smooth activations — whose scalar form is the runtime's tanh, exp, …
+/// and differs from our vector formula at rounding level — give an element the same bits on every path and at
+/// every length (tested across processes by ArchitectureNetworkIsaTests); for +, ×, FMA the forms agree anyway.
 /// The reductions <see cref="Sum{T}"/> and <see cref="Dot{T}"/> use one fixed order on every path
 /// (see <see cref="ReductionLanes{T}"/>), so their results are bitwise identical with Vector512,
 /// Vector256 or scalar code.
@@ -75,6 +77,14 @@ public static class ElementwiseDriver
                 if (i < n) TOp.Invoke(last).StoreUnsafe(ref yr, (nuint)(n - w));
                 return;
             }
+        }
+        if (TOp.Vectorizable && Vector128<T>.IsSupported)
+        {
+            // Spans shorter than a vector, and the scalar path: the vector formula on one lane (software lanes without
+            // intrinsics), so an element's bits do not depend on the span's length or the ISA path — a smooth
+            // activation's scalar form (the runtime's tanh, exp, …) differs from our vector formula at rounding level.
+            for (; i < n; i++) Unsafe.Add(ref yr, i) = TOp.Invoke(Vector128.Create(Unsafe.Add(ref xr, i))).ToScalar();
+            return;
         }
         for (; i < n; i++) Unsafe.Add(ref yr, i) = TOp.Invoke(Unsafe.Add(ref xr, i));
     }
