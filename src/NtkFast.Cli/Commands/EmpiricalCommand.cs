@@ -66,7 +66,8 @@ internal sealed class EmpiricalCommand : ICommand
 
         All outputs are written together or not at all. Results are identical for every NTKFAST_THREADS.
 
-        Blocks, out of core and MPI (one network, --outputs trace; bitwise identical to the in-memory run):
+        Blocks, out of core and MPI (one network: trace or full outputs, structured or --reference; bitwise
+        identical to the in-memory run; --diagnostics-report needs the whole kernel in memory and refuses them):
           --rows a:b, --cols c:d only this block: rows a … b−1 of X, columns c … d−1 of X2
                                  (either side may be omitted: ':b', 'a:')
 
@@ -191,11 +192,12 @@ internal sealed class EmpiricalCommand : ICommand
         {
             (int r0, int r1) = Options.PointSetOptions.Range("rows", rowsSpec, n);
             (int c0, int c1) = Options.PointSetOptions.Range("cols", colsSpec, m);
-            bool tileable = outputs == EmpiricalOutputs.Trace && !reference && reportPath is null;
+            // The diagnostics need the whole matrices (operator norms): that run stays in memory.
+            bool tileable = reportPath is null;
             if (!tileable && (tilingAsked || comm.Size > 1))
-                throw new CliException("blocks, out-of-core and MPI runs of one network support --outputs trace only, without --reference or --diagnostics-report");
+                throw new CliException("--diagnostics-report needs the whole kernel in memory (operator norms): it does not combine with --rows/--cols, --out-of-core, --tile or MPI");
             if (tileable)
-                return WriteBlocks(file!, single, x, x2, trainableFrom, ntkPath, nngpPath, tiled.Plan with
+                return WriteBlocks(file!, single, x, x2, trainableFrom, outputs, method, ntkPath, nngpPath, tiled.Plan with
                 {
                     Communicator = comm,
                     RowStart = r0, RowEnd = r1, ColStart = c0, ColEnd = c1,
@@ -209,8 +211,7 @@ internal sealed class EmpiricalCommand : ICommand
         FiniteChecked.Ensure(ntk);
         if (nngp is not null) FiniteChecked.Ensure(nngp);
 
-        // The kernels computed in memory (Monte Carlo, every output pair, the reference Jacobian product, or
-        // with the diagnostics) take the library's one output path as one source (one tile when they fit);
+        // The kernels computed in memory (Monte Carlo without tiling, or one network with the diagnostics) take the library's one output path as one source (one tile when they fit);
         // the diagnostics CSV is written and renamed in the same transaction.
         KernelSideFile[] side = reportPath is null ? []
             : [new KernelSideFile(reportPath, Encoding.UTF8.GetBytes(DiagnosticsCsv(arch, trainableFrom, x, ntk, nngp!, outputs)))];
@@ -227,13 +228,13 @@ internal sealed class EmpiricalCommand : ICommand
     /// One network's Θ̂ (trace) and NNGP through <see cref="EmpiricalKernelSource{T}"/> and the library's one
     /// output path: tile by tile into the files (a small kernel is one tile), shared among MPI ranks.
     /// </summary>
-    private static int WriteBlocks(MlpFileContents file, bool single, Matrix x, Matrix? x2, int trainableFrom, string ntkPath, string? nngpPath,
-        KernelOutputPlan plan, bool report)
+    private static int WriteBlocks(MlpFileContents file, bool single, Matrix x, Matrix? x2, int trainableFrom, EmpiricalOutputs outputs,
+        EmpiricalMethod method, string ntkPath, string? nngpPath, KernelOutputPlan plan, bool report)
     {
         Communicator comm = plan.Communicator;
         IKernelBlockSource source = new FiniteChecked(single
-            ? new EmpiricalKernelSource<float>(file.ToNetwork<float>(), x, x2, trainableFrom, nngpPath is not null, comm)
-            : new EmpiricalKernelSource<double>(file.ToNetwork<double>(), x, x2, trainableFrom, nngpPath is not null, comm));
+            ? new EmpiricalKernelSource<float>(file.ToNetwork<float>(), x, x2, trainableFrom, nngpPath is not null, comm, outputs, method)
+            : new EmpiricalKernelSource<double>(file.ToNetwork<double>(), x, x2, trainableFrom, nngpPath is not null, comm, outputs, method));
         string?[] paths = nngpPath is null ? [ntkPath] : [ntkPath, nngpPath];
         return KernelOutputWriter.Write(source, paths, plan, report, "ntk empirical");
     }
@@ -256,11 +257,14 @@ internal sealed class EmpiricalCommand : ICommand
         public int Outputs => inner.Outputs;
         public long FixedBytes => inner.FixedBytes;
         public long WorkspaceBytes(int rows, int cols) => inner.WorkspaceBytes(rows, cols);
+        public IReadOnlyList<int> EntryShape(int output) => inner.EntryShape(output);
 
         public void ComputeBlock(int row0, int rows, int col0, int cols, Span<double> destination)
         {
             inner.ComputeBlock(row0, rows, col0, cols, destination);
-            Ensure(destination[..(Outputs * rows * cols)]);
+            long values = 0;
+            for (int o = 0; o < Outputs; o++) values += NpyTileFile.EntrySize(EntryShape(o));
+            Ensure(destination[..(int)(values * rows * cols)]);
         }
 
         /// <summary>Fails the run, as the in-memory path always did, when a kernel value is NaN or ±∞.</summary>

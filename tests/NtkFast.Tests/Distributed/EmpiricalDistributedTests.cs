@@ -67,6 +67,61 @@ public sealed class EmpiricalDistributedTests : IDisposable
         Assert.Empty(NtkFast.Tests.IO.AtomicFileTests.Temporaries(_dir));
     }
 
+    [Theory]
+    [InlineData(1, 0, "full", false, false)]
+    [InlineData(7, 0, "full", false, true)]
+    [InlineData(17, 0, "full", true, false)]
+    [InlineData(17, 5, "full", false, false)]
+    [InlineData(1, 0, "trace", true, false)]
+    [InlineData(7, 0, "trace", true, true)]
+    [InlineData(17, 6, "full", true, true)]
+    [InlineData(17, 0, "trace", true, false)]
+    public void Full_outputs_and_the_reference_tiled_out_of_core_and_windowed_are_the_in_memory_bytes(int n, int m, string outputs, bool reference, bool float32)
+    {
+        string x = P("x.npy"), x2 = P("x2.npy");
+        KernelOutOfCoreTests.WritePoints(x, n, 4, n);
+        if (m > 0) KernelOutOfCoreTests.WritePoints(x2, m, 4, 50);
+        string net = Net("net.npz", "4,13,9,3", "tanh", 6, float32);
+        string[] common = ["empirical", "--params", net, "--x", x, .. (m > 0 ? (string[])["--x2", x2] : []), "--outputs", outputs,
+            "--trainable-from", "1", .. (reference ? (string[])["--reference"] : [])];
+        Ntk([.. common, "--out-ntk", P("t.npy"), "--out-nngp", P("s.npy")]);
+
+        // The library's in-memory result, bit for bit.
+        MlpFileContents c = MlpFile.Read(net);
+        Matrix xm = MatrixFile.Read(x);
+        Matrix? x2m = m > 0 ? MatrixFile.Read(x2) : null;
+        EmpiricalOutputs kind = outputs == "full" ? EmpiricalOutputs.Full : EmpiricalOutputs.Trace;
+        EmpiricalMethod method = reference ? EmpiricalMethod.Jacobian : EmpiricalMethod.Structured;
+        EmpiricalKernelResult lib = float32
+            ? EmpiricalKernel.Compute(c.ToNetwork<float>(), xm, x2m, kind, 1, nngp: true, method)
+            : EmpiricalKernel.Compute(c.ToNetwork<double>(), xm, x2m, kind, 1, nngp: true, method);
+        NpyArray t = Npy.Read(P("t.npy"));
+        Assert.Equal(lib.NtkShape, t.Shape);
+        Assert.Equal(lib.Ntk, t.Float64!);
+        Assert.Equal(lib.Nngp!, Npy.Read(P("s.npy")).Float64!);
+
+        // Tiles that do not divide N, out of core, and a memory limit: the same bytes.
+        Ntk([.. common, "--out-ntk", P("tt.npy"), "--out-nngp", P("ts.npy"), "--out-of-core", "--tile", "3"]);
+        Ntk([.. common, "--out-ntk", P("tm.npy"), "--memory-limit", "2G", "--tile", "2"]);
+        Assert.Equal(Bytes("t.npy"), Bytes("tt.npy"));
+        Assert.Equal(Bytes("s.npy"), Bytes("ts.npy"));
+        Assert.Equal(Bytes("t.npy"), Bytes("tm.npy"));
+
+        // A window is the same block of the full result.
+        int cols = m > 0 ? m : n, r0 = n / 3, c0 = cols / 2, e = kind == EmpiricalOutputs.Full ? 9 : 1;
+        Ntk([.. common, "--rows", $"{r0}:", "--cols", $"{c0}:", "--tile", "4", "--out-ntk", P("w.npy"), "--out-nngp", P("ws.npy")]);
+        NpyArray w = Npy.Read(P("w.npy")), ws = Npy.Read(P("ws.npy"));
+        int wr = n - r0, wc = cols - c0;
+        Assert.Equal(wr, w.Shape[0]);
+        Assert.Equal(wc, w.Shape[1]);
+        for (int i = 0; i < wr; i++)
+        {
+            Assert.Equal(lib.Ntk.AsSpan((((r0 + i) * cols) + c0) * e, wc * e).ToArray(), w.Float64!.AsSpan(i * wc * e, wc * e).ToArray());
+            Assert.Equal(lib.Nngp!.AsSpan(((r0 + i) * cols) + c0, wc).ToArray(), ws.Float64!.AsSpan(i * wc, wc).ToArray());
+        }
+        Assert.Empty(NtkFast.Tests.IO.AtomicFileTests.Temporaries(_dir));
+    }
+
     [Fact]
     public void Frozen_layers_threads_and_windows_give_the_in_memory_bytes()
     {
@@ -110,8 +165,9 @@ public sealed class EmpiricalDistributedTests : IDisposable
         string o = P("o.npy");
         string[][] bad =
         [
-            ["empirical", "--params", net, "--x", x, "--out-ntk", o, "--outputs", "full", "--out-of-core"],
-            ["empirical", "--params", net, "--x", x, "--out-ntk", o, "--reference", "--tile", "8"],
+            ["empirical", "--params", net, "--x", x, "--out-ntk", o, "--outputs", "full", "--diagnostics-report", P("o.csv"), "--out-of-core"],
+            ["empirical", "--params", net, "--x", x, "--out-ntk", o, "--reference", "--diagnostics-report", P("o.csv"), "--tile", "8"],
+            ["empirical", "--params", net, "--x", x, "--out-ntk", o, "--diagnostics-report", P("o.csv"), "--rows", "0:3"],
             ["empirical", "--params", net, "--x", x, "--out-ntk", o, "--rows", "9:3"],
             ["empirical", "--params", net, "--x", x, "--out-ntk", o, "--cols", "0:31"],
             ["empirical", "--params", net, "--x", x, "--out-ntk", o, "--memory-limit", "1M"],
@@ -197,10 +253,11 @@ public sealed class EmpiricalDistributedTests : IDisposable
         Assert.Equal("an older result that must survive", File.ReadAllText(kept));
 
         // Bad input under mpirun: one line per rank naming the problem, exit 2, no file.
-        NtkProcess.Result b = NtkProcess.Run(["empirical", "--params", net, "--x", x, "--outputs", "full", "--out-ntk", o], ranks: 2, OneThread);
+        NtkProcess.Result b = NtkProcess.Run(["empirical", "--params", net, "--x", x, "--outputs", "full", "--diagnostics-report", P("r.csv"), "--out-ntk", o], ranks: 2, OneThread);
         Assert.Equal(ExitCodes.BadInput, b.ExitCode);
         Assert.Contains("ntk empirical: rank ", b.StdErr, StringComparison.Ordinal);
-        Assert.Contains("--outputs trace only", b.StdErr, StringComparison.Ordinal);
+        Assert.Contains("--diagnostics-report needs the whole kernel in memory", b.StdErr, StringComparison.Ordinal);
+        Assert.False(File.Exists(P("r.csv")));
         Assert.False(File.Exists(o));
     }
 
