@@ -73,9 +73,13 @@ internal sealed class EmpiricalCommand : ICommand
 
         """ + TiledOutputOptions.Help +
         """
-          Monte Carlo under MPI: network k is computed by rank k mod P (seed S+k, as single-process);
-               rank 0 folds the kernels in network order, so mean and std are bitwise the single-process
-               result for any P, and rank 0 writes the outputs.
+          Monte Carlo with --rows/--cols, --out-of-core, --tile or --memory-limit: tile by tile, each tile
+               looping over the K networks in order (their forward/backward passes are redone per tile:
+               prefer large tiles); under MPI the ranks share the tiles. Mean and std are bitwise the
+               in-memory result. --diagnostics-report needs the whole kernel and refuses these options.
+          Monte Carlo under MPI without them: network k is computed by rank k mod P (seed S+k, as
+               single-process); rank 0 folds the kernels in network order, so mean and std are bitwise the
+               single-process result for any P, and rank 0 writes the outputs.
 
         """ + "\n" + Options.ArchOptions.EmpiricalHelp + """
 
@@ -134,8 +138,11 @@ internal sealed class EmpiricalCommand : ICommand
         if (nngpStdPath is not null && nngpPath is null) throw new CliException("--out-nngp-std needs --out-nngp");
         bool window = rowsSpec is not null || colsSpec is not null;
         bool tilingAsked = window || tiled.OutOfCore || tiled.TileSize > 0;
-        if (monteCarlo && (tilingAsked || tiled.MemoryLimitGiven))
-            throw new CliException("--rows/--cols/--out-of-core/--tile/--memory-limit tile one network's kernel; with --monte-carlo the networks are split among MPI ranks instead");
+        // Monte Carlo tiles when asked to (every block loops over the K networks; MPI ranks then share the tiles);
+        // otherwise it keeps the whole-matrix run with the networks split among MPI ranks.
+        bool monteCarloTiles = monteCarlo && (tilingAsked || tiled.MemoryLimitGiven);
+        if (reportPath is not null && (tilingAsked || (comm.Size > 1 && !monteCarlo) || monteCarloTiles))
+            throw new CliException("--diagnostics-report needs the whole kernel in memory (operator norms): it does not combine with --rows/--cols, --out-of-core, --tile" + (monteCarlo ? ", --memory-limit" : "") + " or MPI");
 
         MlpArchitecture arch;
         MlpFileContents? file = null;
@@ -170,6 +177,24 @@ internal sealed class EmpiricalCommand : ICommand
         double[] ntk, ntkStd = [];
         double[]? nngp, nngpStd = null;
         int[] shape;
+        if (monteCarloTiles)
+        {
+            (int r0, int r1) = Options.PointSetOptions.Range("rows", rowsSpec, n);
+            (int c0, int c1) = Options.PointSetOptions.Range("cols", colsSpec, m);
+            IKernelBlockSource mcSource = new FiniteChecked(single
+                ? new EmpiricalMonteCarloSource<float>(arch, x, x2, samples, seed, outputs, trainableFrom, method, ntkStdPath is not null, nngpPath is not null, nngpStdPath is not null)
+                : new EmpiricalMonteCarloSource<double>(arch, x, x2, samples, seed, outputs, trainableFrom, method, ntkStdPath is not null, nngpPath is not null, nngpStdPath is not null));
+            var mcPaths = new List<string?> { ntkPath };
+            if (ntkStdPath is not null) mcPaths.Add(ntkStdPath);
+            if (nngpPath is not null) mcPaths.Add(nngpPath);
+            if (nngpStdPath is not null) mcPaths.Add(nngpStdPath);
+            return KernelOutputWriter.Write(mcSource, mcPaths, tiled.Plan with
+            {
+                Communicator = comm,
+                RowStart = r0, RowEnd = r1, ColStart = c0, ColEnd = c1,
+                InputChecksum = KernelOutputWriter.Checksum(x, x2),
+            }, tiled.Asked, "ntk empirical");
+        }
         if (monteCarlo)
         {
             var clock = Stopwatch.StartNew();
@@ -194,8 +219,6 @@ internal sealed class EmpiricalCommand : ICommand
             (int c0, int c1) = Options.PointSetOptions.Range("cols", colsSpec, m);
             // The diagnostics need the whole matrices (operator norms): that run stays in memory.
             bool tileable = reportPath is null;
-            if (!tileable && (tilingAsked || comm.Size > 1))
-                throw new CliException("--diagnostics-report needs the whole kernel in memory (operator norms): it does not combine with --rows/--cols, --out-of-core, --tile or MPI");
             if (tileable)
                 return WriteBlocks(file!, single, x, x2, trainableFrom, outputs, method, ntkPath, nngpPath, tiled.Plan with
                 {

@@ -122,6 +122,86 @@ public sealed class EmpiricalDistributedTests : IDisposable
         Assert.Empty(NtkFast.Tests.IO.AtomicFileTests.Temporaries(_dir));
     }
 
+    [Theory]
+    [InlineData(1, 0, "trace", false, false)]
+    [InlineData(7, 0, "full", false, true)]
+    [InlineData(17, 0, "trace", false, false)]
+    [InlineData(17, 5, "full", false, false)]
+    [InlineData(7, 0, "trace", true, false)]
+    [InlineData(17, 0, "trace", false, true)]
+    public void Monte_carlo_tiled_out_of_core_and_windowed_is_the_in_memory_bytes(int n, int m, string outputs, bool reference, bool float32)
+    {
+        string x = P("x.npy"), x2 = P("x2.npy");
+        KernelOutOfCoreTests.WritePoints(x, n, 4, n + 1);
+        if (m > 0) KernelOutOfCoreTests.WritePoints(x2, m, 4, 51);
+        string[] common = ["empirical", "--monte-carlo", "3", "--widths", "4,11,7,2", "--activation", "erf", "--seed", "9", "--x", x,
+            .. (m > 0 ? (string[])["--x2", x2] : []), "--outputs", outputs, "--trainable-from", "1",
+            .. (reference ? (string[])["--reference"] : []), .. (float32 ? (string[])["--float32"] : [])];
+        string[] Outs(string tag) => ["--out-ntk", P($"m{tag}.npy"), "--out-ntk-std", P($"ms{tag}.npy"), "--out-nngp", P($"g{tag}.npy"), "--out-nngp-std", P($"gs{tag}.npy")];
+        Ntk([.. common, .. Outs("")]); // in memory: the whole-matrix Monte Carlo
+        Ntk([.. common, .. Outs("t"), "--out-of-core", "--tile", "3"]);
+        Ntk([.. common, .. Outs("l"), "--memory-limit", "2G"]);
+        foreach (string f in (string[])["m", "ms", "g", "gs"])
+        {
+            Assert.Equal(Bytes($"{f}.npy"), Bytes($"{f}t.npy"));
+            Assert.Equal(Bytes($"{f}.npy"), Bytes($"{f}l.npy"));
+        }
+        // Only the mean (no std slots: the mean-only update), and a window.
+        Ntk([.. common, "--out-ntk", P("mo.npy"), "--tile", "2"]);
+        Assert.Equal(Bytes("m.npy"), Bytes("mo.npy"));
+        int cols = m > 0 ? m : n, r0 = n / 2, c0 = cols / 3, e = outputs == "full" ? 4 : 1;
+        Ntk([.. common, "--rows", $"{r0}:", "--cols", $"{c0}:", "--tile", "4", "--out-ntk", P("w.npy"), "--out-ntk-std", P("wsd.npy")]);
+        double[] mean = Npy.Read(P("m.npy")).Float64!, std = Npy.Read(P("ms.npy")).Float64!;
+        double[] w = Npy.Read(P("w.npy")).Float64!, wsd = Npy.Read(P("wsd.npy")).Float64!;
+        int wr = n - r0, wc = cols - c0;
+        for (int i = 0; i < wr; i++)
+        {
+            Assert.Equal(mean.AsSpan((((r0 + i) * cols) + c0) * e, wc * e).ToArray(), w.AsSpan(i * wc * e, wc * e).ToArray());
+            Assert.Equal(std.AsSpan((((r0 + i) * cols) + c0) * e, wc * e).ToArray(), wsd.AsSpan(i * wc * e, wc * e).ToArray());
+        }
+        Assert.Empty(NtkFast.Tests.IO.AtomicFileTests.Temporaries(_dir));
+    }
+
+    [Fact]
+    public void Monte_carlo_source_blocks_are_bitwise_the_library_run()
+    {
+        var arch = new MlpArchitecture([3, 9, 5, 2], ActivationRegistry.Parse("tanh"), beta: 0.3);
+        Matrix x = MatrixOf(17, 3, 2), x2 = MatrixOf(6, 3, 3);
+        foreach ((Matrix? cols, EmpiricalOutputs o, EmpiricalMethod me) in ((Matrix?, EmpiricalOutputs, EmpiricalMethod)[])
+            [(null, EmpiricalOutputs.Trace, EmpiricalMethod.Structured), (x2, EmpiricalOutputs.Full, EmpiricalMethod.Structured), (null, EmpiricalOutputs.Full, EmpiricalMethod.Jacobian)])
+        {
+            MonteCarloResult lib = EmpiricalMonteCarlo.Run<double>(arch, x, cols, 4, 77, o, 0, nngp: true, me);
+            var source = new EmpiricalMonteCarloSource<double>(arch, x, cols, 4, 77, o, 0, me);
+            int n = source.Rows, m = source.Cols, e = o == EmpiricalOutputs.Full ? 4 : 1;
+            foreach ((int r0, int rows, int c0, int cc) in ((int, int, int, int)[])[(0, n, 0, m), (5, 7, 1, 4), (n - 1, 1, m - 1, 1), (0, 5, 0, 5)])
+            {
+                int b = rows * cc;
+                var dst = new double[(2 * b * e) + (2 * b)];
+                source.ComputeBlock(r0, rows, c0, cc, dst);
+                for (int i = 0; i < rows; i++)
+                    for (int j = 0; j < cc; j++)
+                    {
+                        long f = ((long)(r0 + i) * m) + c0 + j;
+                        for (int v = 0; v < e; v++)
+                        {
+                            Assert.Equal(BitConverter.DoubleToInt64Bits(lib.NtkMean[(f * e) + v]), BitConverter.DoubleToInt64Bits(dst[(((i * cc) + j) * e) + v]));
+                            Assert.Equal(BitConverter.DoubleToInt64Bits(lib.NtkStd[(f * e) + v]), BitConverter.DoubleToInt64Bits(dst[(b * e) + (((i * cc) + j) * e) + v]));
+                        }
+                        Assert.Equal(BitConverter.DoubleToInt64Bits(lib.NngpMean![f]), BitConverter.DoubleToInt64Bits(dst[(2 * b * e) + (i * cc) + j]));
+                        Assert.Equal(BitConverter.DoubleToInt64Bits(lib.NngpStd![f]), BitConverter.DoubleToInt64Bits(dst[(2 * b * e) + b + (i * cc) + j]));
+                    }
+            }
+        }
+    }
+
+    private static Matrix MatrixOf(int n, int d, int seed)
+    {
+        var rng = new Random(seed);
+        var m = new Matrix(n, d);
+        for (int i = 0; i < m.Data.Length; i++) m.Data[i] = (rng.NextDouble() * 2) - 1;
+        return m;
+    }
+
     [Fact]
     public void Frozen_layers_threads_and_windows_give_the_in_memory_bytes()
     {
@@ -171,7 +251,9 @@ public sealed class EmpiricalDistributedTests : IDisposable
             ["empirical", "--params", net, "--x", x, "--out-ntk", o, "--rows", "9:3"],
             ["empirical", "--params", net, "--x", x, "--out-ntk", o, "--cols", "0:31"],
             ["empirical", "--params", net, "--x", x, "--out-ntk", o, "--memory-limit", "1M"],
-            ["empirical", "--monte-carlo", "3", "--widths", "3,8,1", "--activation", "relu", "--seed", "1", "--x", x, "--out-ntk", o, "--tile", "8"],
+            ["empirical", "--monte-carlo", "3", "--widths", "3,8,1", "--activation", "relu", "--seed", "1", "--x", x, "--out-ntk", o, "--tile", "8", "--diagnostics-report", P("o.csv")],
+            ["empirical", "--monte-carlo", "3", "--widths", "3,8,1", "--activation", "relu", "--seed", "1", "--x", x, "--out-ntk", o, "--memory-limit", "1G", "--diagnostics-report", P("o.csv")],
+            ["empirical", "--monte-carlo", "3", "--widths", "3,8,1", "--activation", "relu", "--seed", "1", "--x", x, "--out-ntk", o, "--rows", "4:2"],
         ];
         foreach (string[] args in bad)
             Assert.True(Program.Main([.. args, "--quiet"]) == ExitCodes.BadInput, string.Join(' ', args));
