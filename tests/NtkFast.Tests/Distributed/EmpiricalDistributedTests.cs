@@ -320,6 +320,68 @@ public sealed class EmpiricalDistributedTests : IDisposable
     }
 
     [MpiFact]
+    public void Mpirun_shares_the_tiles_of_full_outputs_the_reference_and_monte_carlo_with_the_in_memory_bytes()
+    {
+        string x = P("x.npy");
+        KernelOutOfCoreTests.WritePoints(x, 23, 4, 31);
+        string net = Net("net.npz", "4,12,8,2", "relu", 3);
+        string[] full = ["empirical", "--params", net, "--x", x, "--outputs", "full"];
+        string[] reference = ["empirical", "--params", net, "--x", x, "--reference"];
+        string[] mc = ["empirical", "--monte-carlo", "3", "--widths", "4,12,8,2", "--activation", "relu", "--seed", "5", "--x", x, "--outputs", "full"];
+        Ntk([.. full, "--out-ntk", P("f.npy"), "--out-nngp", P("fs.npy")]);
+        Ntk([.. reference, "--out-ntk", P("r.npy"), "--out-nngp", P("rs.npy")]);
+        Ntk([.. mc, "--out-ntk", P("m.npy"), "--out-ntk-std", P("ms.npy")]);
+        foreach (int ranks in (int[])[2, 3])
+        {
+            foreach ((string[] args, string tag) in ((string[], string)[])[(full, "f"), (reference, "r")])
+            {
+                NtkProcess.Result r = NtkProcess.Run([.. args, "--tile", "5", "--out-ntk", P($"{tag}{ranks}.npy"), "--out-nngp", P($"{tag}s{ranks}.npy"), "--quiet"], ranks, OneThread);
+                Assert.True(r.ExitCode == 0, r.ToString());
+                Assert.Equal(Bytes($"{tag}.npy"), Bytes($"{tag}{ranks}.npy"));
+                Assert.Equal(Bytes($"{tag}s.npy"), Bytes($"{tag}s{ranks}.npy"));
+            }
+            NtkProcess.Result m = NtkProcess.Run([.. mc, "--tile", "6", "--out-ntk", P($"m{ranks}.npy"), "--out-ntk-std", P($"ms{ranks}.npy"), "--quiet"], ranks, OneThread);
+            Assert.True(m.ExitCode == 0, m.ToString());
+            Assert.Equal(Bytes("m.npy"), Bytes($"m{ranks}.npy"));
+            Assert.Equal(Bytes("ms.npy"), Bytes($"ms{ranks}.npy"));
+        }
+        Assert.Empty(NtkFast.Tests.IO.AtomicFileTests.Temporaries(_dir));
+    }
+
+    [Fact]
+    public void Tiled_monte_carlo_and_full_outputs_stay_under_the_memory_limit()
+    {
+        // 2200² doubles ≈ 39 MB per trace output: mean and std (77 MB) under a 64 MiB limit; the full outputs'
+        // 1400²·2² doubles ≈ 63 MB with the NNGP (16 MB) likewise. The child reports its own VmHWM.
+        const long limit = 64L << 20;
+        string x = P("big.npy"), xs = P("mid.npy");
+        KernelOutOfCoreTests.WritePoints(x, 2200, 4, 13);
+        KernelOutOfCoreTests.WritePoints(xs, 1400, 4, 14);
+        NtkProcess.Result r = NtkProcess.Run(["empirical", "--monte-carlo", "2", "--widths", "4,16,2", "--activation", "relu", "--seed", "3", "--x", x,
+            "--out-ntk", P("m.npy"), "--out-ntk-std", P("ms.npy"), "--memory-limit", "64M"]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.True(r.PeakRssBytes > 0, "the child reported no peak RSS (it did not tile): " + r.StdErr);
+        Assert.True(r.PeakRssBytes < limit, $"Monte Carlo: peak RSS {r.PeakRssBytes} ≥ limit {limit}");
+        Assert.True(new FileInfo(P("m.npy")).Length + new FileInfo(P("ms.npy")).Length > limit);
+        string net = Net("net.npz", "4,16,2", "relu", 4);
+        NtkProcess.Result f = NtkProcess.Run(["empirical", "--params", net, "--x", xs, "--outputs", "full", "--out-ntk", P("f.npy"), "--out-nngp", P("fs.npy"), "--memory-limit", "64M"]);
+        Assert.True(f.ExitCode == 0, f.ToString());
+        Assert.True(f.PeakRssBytes > 0, "the child reported no peak RSS (it did not tile): " + f.StdErr);
+        Assert.True(f.PeakRssBytes < limit, $"full outputs: peak RSS {f.PeakRssBytes} ≥ limit {limit}");
+        Assert.True(new FileInfo(P("f.npy")).Length + new FileInfo(P("fs.npy")).Length > limit);
+
+        // Rows against the library's block sources, bitwise.
+        var mcSource = new EmpiricalMonteCarloSource<double>(new MlpArchitecture([4, 16, 2], ActivationRegistry.Parse("relu")), MatrixFile.Read(x), null, 2, 3, nngp: false, nngpStd: false);
+        NpyArray mean = Npy.Read(P("m.npy"));
+        var row = new double[2 * 2200];
+        foreach (int i in (int[])[0, 1999])
+        {
+            mcSource.ComputeBlock(i, 1, 0, 2200, row);
+            Assert.Equal(row.AsSpan(0, 2200).ToArray(), mean.Float64!.AsSpan(i * 2200, 2200).ToArray());
+        }
+    }
+
+    [MpiFact]
     public void A_failing_rank_fails_the_job_and_leaves_no_finished_output()
     {
         string x = P("x.npy"), o = P("t.npy"), kept = P("s.npy");
