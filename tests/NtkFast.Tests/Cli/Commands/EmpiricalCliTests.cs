@@ -151,6 +151,8 @@ public sealed class EmpiricalCliTests : IDisposable
         yield return [new[] { "--x", "X.npy", "--outputs", "diag" }, "trace or full"];
         yield return [new[] { "--x", "X.npy", "--trainable-from", "3" }, "trainable-from"];
         yield return [new[] { "--x", "X.npy", "--x2", "Xwide.npy" }, "--x2"];
+        yield return [new[] { "--x", "X.npy", "--diagnostics-report", "never-written.csv", "--tile", "4" }, "--diagnostics-report needs the whole kernel in memory"];
+        yield return [new[] { "--x", "X.npy", "--outputs", "full", "--diagnostics-report", "never-written.csv", "--rows", "0:2" }, "--diagnostics-report needs the whole kernel in memory"];
     }
 
     [Theory]
