@@ -66,15 +66,20 @@ internal sealed class EmpiricalCommand : ICommand
 
         All outputs are written together or not at all. Results are identical for every NTKFAST_THREADS.
 
-        Blocks, out of core and MPI (one network, --outputs trace; bitwise identical to the in-memory run):
+        Blocks, out of core and MPI (one network: trace or full outputs, structured or --reference; bitwise
+        identical to the in-memory run; --diagnostics-report needs the whole kernel in memory and refuses them):
           --rows a:b, --cols c:d only this block: rows a … b−1 of X, columns c … d−1 of X2
                                  (either side may be omitted: ':b', 'a:')
 
         """ + TiledOutputOptions.Help +
         """
-          Monte Carlo under MPI: network k is computed by rank k mod P (seed S+k, as single-process);
-               rank 0 folds the kernels in network order, so mean and std are bitwise the single-process
-               result for any P, and rank 0 writes the outputs.
+          Monte Carlo with --rows/--cols, --out-of-core, --tile or --memory-limit: tile by tile, each tile
+               looping over the K networks in order (their forward/backward passes are redone per tile:
+               prefer large tiles); under MPI the ranks share the tiles. Mean and std are bitwise the
+               in-memory result. --diagnostics-report needs the whole kernel and refuses these options.
+          Monte Carlo under MPI without them: network k is computed by rank k mod P (seed S+k, as
+               single-process); rank 0 folds the kernels in network order, so mean and std are bitwise the
+               single-process result for any P, and rank 0 writes the outputs.
 
         """ + "\n" + Options.ArchOptions.EmpiricalHelp + """
 
@@ -133,8 +138,11 @@ internal sealed class EmpiricalCommand : ICommand
         if (nngpStdPath is not null && nngpPath is null) throw new CliException("--out-nngp-std needs --out-nngp");
         bool window = rowsSpec is not null || colsSpec is not null;
         bool tilingAsked = window || tiled.OutOfCore || tiled.TileSize > 0;
-        if (monteCarlo && (tilingAsked || tiled.MemoryLimitGiven))
-            throw new CliException("--rows/--cols/--out-of-core/--tile/--memory-limit tile one network's kernel; with --monte-carlo the networks are split among MPI ranks instead");
+        // Monte Carlo tiles when asked to (every block loops over the K networks; MPI ranks then share the tiles);
+        // otherwise it keeps the whole-matrix run with the networks split among MPI ranks.
+        bool monteCarloTiles = monteCarlo && (tilingAsked || tiled.MemoryLimitGiven);
+        if (reportPath is not null && (tilingAsked || (comm.Size > 1 && !monteCarlo) || monteCarloTiles))
+            throw new CliException("--diagnostics-report needs the whole kernel in memory (operator norms): it does not combine with --rows/--cols, --out-of-core, --tile" + (monteCarlo ? ", --memory-limit" : "") + " or MPI");
 
         MlpArchitecture arch;
         MlpFileContents? file = null;
@@ -169,6 +177,24 @@ internal sealed class EmpiricalCommand : ICommand
         double[] ntk, ntkStd = [];
         double[]? nngp, nngpStd = null;
         int[] shape;
+        if (monteCarloTiles)
+        {
+            (int r0, int r1) = Options.PointSetOptions.Range("rows", rowsSpec, n);
+            (int c0, int c1) = Options.PointSetOptions.Range("cols", colsSpec, m);
+            IKernelBlockSource mcSource = new FiniteChecked(single
+                ? new EmpiricalMonteCarloSource<float>(arch, x, x2, samples, seed, outputs, trainableFrom, method, ntkStdPath is not null, nngpPath is not null, nngpStdPath is not null)
+                : new EmpiricalMonteCarloSource<double>(arch, x, x2, samples, seed, outputs, trainableFrom, method, ntkStdPath is not null, nngpPath is not null, nngpStdPath is not null));
+            var mcPaths = new List<string?> { ntkPath };
+            if (ntkStdPath is not null) mcPaths.Add(ntkStdPath);
+            if (nngpPath is not null) mcPaths.Add(nngpPath);
+            if (nngpStdPath is not null) mcPaths.Add(nngpStdPath);
+            return KernelOutputWriter.Write(mcSource, mcPaths, tiled.Plan with
+            {
+                Communicator = comm,
+                RowStart = r0, RowEnd = r1, ColStart = c0, ColEnd = c1,
+                InputChecksum = KernelOutputWriter.Checksum(x, x2),
+            }, tiled.Asked, "ntk empirical");
+        }
         if (monteCarlo)
         {
             var clock = Stopwatch.StartNew();
@@ -191,11 +217,10 @@ internal sealed class EmpiricalCommand : ICommand
         {
             (int r0, int r1) = Options.PointSetOptions.Range("rows", rowsSpec, n);
             (int c0, int c1) = Options.PointSetOptions.Range("cols", colsSpec, m);
-            bool tileable = outputs == EmpiricalOutputs.Trace && !reference && reportPath is null;
-            if (!tileable && (tilingAsked || comm.Size > 1))
-                throw new CliException("blocks, out-of-core and MPI runs of one network support --outputs trace only, without --reference or --diagnostics-report");
+            // The diagnostics need the whole matrices (operator norms): that run stays in memory.
+            bool tileable = reportPath is null;
             if (tileable)
-                return WriteBlocks(file!, single, x, x2, trainableFrom, ntkPath, nngpPath, tiled.Plan with
+                return WriteBlocks(file!, single, x, x2, trainableFrom, outputs, method, ntkPath, nngpPath, tiled.Plan with
                 {
                     Communicator = comm,
                     RowStart = r0, RowEnd = r1, ColStart = c0, ColEnd = c1,
@@ -209,8 +234,7 @@ internal sealed class EmpiricalCommand : ICommand
         FiniteChecked.Ensure(ntk);
         if (nngp is not null) FiniteChecked.Ensure(nngp);
 
-        // The kernels computed in memory (Monte Carlo, every output pair, the reference Jacobian product, or
-        // with the diagnostics) take the library's one output path as one source (one tile when they fit);
+        // The kernels computed in memory (Monte Carlo without tiling, or one network with the diagnostics) take the library's one output path as one source (one tile when they fit);
         // the diagnostics CSV is written and renamed in the same transaction.
         KernelSideFile[] side = reportPath is null ? []
             : [new KernelSideFile(reportPath, Encoding.UTF8.GetBytes(DiagnosticsCsv(arch, trainableFrom, x, ntk, nngp!, outputs)))];
@@ -227,13 +251,13 @@ internal sealed class EmpiricalCommand : ICommand
     /// One network's Θ̂ (trace) and NNGP through <see cref="EmpiricalKernelSource{T}"/> and the library's one
     /// output path: tile by tile into the files (a small kernel is one tile), shared among MPI ranks.
     /// </summary>
-    private static int WriteBlocks(MlpFileContents file, bool single, Matrix x, Matrix? x2, int trainableFrom, string ntkPath, string? nngpPath,
-        KernelOutputPlan plan, bool report)
+    private static int WriteBlocks(MlpFileContents file, bool single, Matrix x, Matrix? x2, int trainableFrom, EmpiricalOutputs outputs,
+        EmpiricalMethod method, string ntkPath, string? nngpPath, KernelOutputPlan plan, bool report)
     {
         Communicator comm = plan.Communicator;
         IKernelBlockSource source = new FiniteChecked(single
-            ? new EmpiricalKernelSource<float>(file.ToNetwork<float>(), x, x2, trainableFrom, nngpPath is not null, comm)
-            : new EmpiricalKernelSource<double>(file.ToNetwork<double>(), x, x2, trainableFrom, nngpPath is not null, comm));
+            ? new EmpiricalKernelSource<float>(file.ToNetwork<float>(), x, x2, trainableFrom, nngpPath is not null, comm, outputs, method)
+            : new EmpiricalKernelSource<double>(file.ToNetwork<double>(), x, x2, trainableFrom, nngpPath is not null, comm, outputs, method));
         string?[] paths = nngpPath is null ? [ntkPath] : [ntkPath, nngpPath];
         return KernelOutputWriter.Write(source, paths, plan, report, "ntk empirical");
     }
@@ -256,11 +280,14 @@ internal sealed class EmpiricalCommand : ICommand
         public int Outputs => inner.Outputs;
         public long FixedBytes => inner.FixedBytes;
         public long WorkspaceBytes(int rows, int cols) => inner.WorkspaceBytes(rows, cols);
+        public IReadOnlyList<int> EntryShape(int output) => inner.EntryShape(output);
 
         public void ComputeBlock(int row0, int rows, int col0, int cols, Span<double> destination)
         {
             inner.ComputeBlock(row0, rows, col0, cols, destination);
-            Ensure(destination[..(Outputs * rows * cols)]);
+            long values = 0;
+            for (int o = 0; o < Outputs; o++) values += NpyTileFile.EntrySize(EntryShape(o));
+            Ensure(destination[..(int)(values * rows * cols)]);
         }
 
         /// <summary>Fails the run, as the in-memory path always did, when a kernel value is NaN or ±∞.</summary>

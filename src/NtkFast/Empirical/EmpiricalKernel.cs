@@ -168,7 +168,7 @@ public static class EmpiricalKernel
     }
 
     /// <summary>ntk[i,j,k,k2] += g[i,j]·d[i,j] (diagonalOnly: ntk[i,j,k,k] += g[i,j] for every k).</summary>
-    private static void AddFullPair(Span<double> ntk, ReadOnlySpan<double> g, ReadOnlySpan<double> d, int q, int k, int k2, bool diagonalOnly)
+    internal static void AddFullPair(Span<double> ntk, ReadOnlySpan<double> g, ReadOnlySpan<double> d, int q, int k, int k2, bool diagonalOnly)
     {
         int qq = q * q;
         for (int ij = 0; ij < g.Length; ij++)
@@ -205,7 +205,7 @@ public static class EmpiricalKernel
         }
     }
 
-    private static void Widen<T>(ReadOnlySpan<T> src, Span<double> dst) where T : unmanaged
+    internal static void Widen<T>(ReadOnlySpan<T> src, Span<double> dst) where T : unmanaged
     {
         if (typeof(T) == typeof(double)) MemoryMarshal.Cast<T, double>(src).CopyTo(dst);
         else TensorPrimitives.ConvertTruncating<float, double>(MemoryMarshal.Cast<T, float>(src), dst);

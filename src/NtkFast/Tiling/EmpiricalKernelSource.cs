@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Runtime.InteropServices;
 using NtkFast.Empirical;
 using NtkFast.Networks;
 using NtkFast.Numerics;
@@ -7,8 +6,10 @@ using NtkFast.Numerics;
 namespace NtkFast.Tiling;
 
 /// <summary>
-/// The empirical NTK Θ̂ (trace over outputs, (1/nL)·Σ_k Θ̂_kk) and optionally the empirical NNGP of one
-/// network as an <see cref="IKernelBlockSource"/>. Outputs in order: NTK, then NNGP (if wanted).
+/// The empirical NTK Θ̂ and optionally the empirical NNGP of one network as an <see cref="IKernelBlockSource"/>:
+/// the trace over outputs ((1/nL)·Σ_k Θ̂_kk, scalar entries) or every output pair (entries nL×nL, a file of shape
+/// (N, M, nL, nL)), by the structured formula or the per-sample Jacobian reference. Outputs in order: NTK, then
+/// NNGP (if wanted).
 /// </summary>
 /// <remarks>
 /// The per-point features of the structured formula (docs/design.md §1) — activations α(l)(x) for the
@@ -17,22 +18,24 @@ namespace NtkFast.Tiling;
 /// N·Σ_l (n_l + nL·n_(l+1)) values of the network's precision, O(N), never O(N²). A block is then the
 /// same per-layer chain as <see cref="EmpiricalKernel.ComputeStructured"/>: G = σw²/n_l·A Aᵀ and
 /// D = (1/nL)·C Cᵀ on the block's rows and columns, ntk = fma(G + β², D, ntk) layer by layer, the last
-/// layer adding G + β² (which is the NNGP). Bitwise the same block of the full matrix because every piece
-/// is position-independent: the GEMM engine gives the same c_ij for the same two rows wherever they sit
-/// and whichever of Syrk/Cross/Multiply computes it, the forward/backward GEMMs likewise per point, and
-/// the element-wise accumulation is one FMA chain per entry.
+/// layer adding G + β² (which is the NNGP); for every output pair the same chain per pair (k, k′) in float64.
+/// The reference keeps J[(i,k), p] (N·nL·P doubles, as the in-memory reference) and a block is J_r·J_cᵀ.
+/// Bitwise the same block of the full matrix because every piece is position-independent: the GEMM engine
+/// gives the same c_ij for the same two rows wherever they sit and whichever of Syrk/Cross/Multiply computes
+/// it, the forward/backward GEMMs likewise per point, and the element-wise accumulation is one FMA chain per entry.
 /// </remarks>
 public sealed class EmpiricalKernelSource<T> : IKernelBlockSource where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>Points per forward/backward batch while the features are built (bounds that workspace).</summary>
-    public const int FeatureBatch = 512;
+    public const int FeatureBatch = EmpiricalBlockKernel<T>.FeatureBatch;
 
     private readonly MlpArchitecture _a;
-    private readonly int _trainableFrom;
     private readonly bool _nngp;
-    private readonly T[][] _actX, _actX2, _cotX, _cotX2;
+    private readonly EmpiricalBlockKernel<T> _kernel;
+    private readonly EmpiricalFeatures<T> _fx, _fx2;
     private readonly long _featureBytes;
-    private readonly System.Collections.Concurrent.ConcurrentBag<T[]> _workspaces = [];
+    private readonly IReadOnlyList<int> _ntkEntry;
+    private readonly System.Collections.Concurrent.ConcurrentBag<EmpiricalBlockKernel<T>.Scratch> _workspaces = [];
 
     /// <param name="network">The network (its precision T is used for the GEMMs; kernels are float64).</param>
     /// <param name="x">Points (rows), converted to T as <see cref="EmpiricalKernel.Compute{T}(Mlp{T}, Matrix, Matrix?, EmpiricalOutputs, int, bool, EmpiricalMethod)"/> does.</param>
@@ -50,6 +53,18 @@ public sealed class EmpiricalKernelSource<T> : IKernelBlockSource where T : unma
     /// same bits as a single process would compute, for 1/P of the forward/backward work.
     /// </summary>
     public EmpiricalKernelSource(Mlp<T> network, Matrix x, Matrix? x2, int trainableFrom, bool nngp, Communicator comm)
+        : this(network, x, x2, trainableFrom, nngp, comm, EmpiricalOutputs.Trace)
+    {
+    }
+
+    /// <summary>
+    /// As the collective constructor, for the trace or every output pair (<paramref name="outputs"/>) by the
+    /// structured formula or the per-sample Jacobian reference (<paramref name="method"/>): blocks are bitwise
+    /// those of <see cref="EmpiricalKernel.Compute{T}(Mlp{T}, Matrix, Matrix?, EmpiricalOutputs, int, bool, EmpiricalMethod)"/>
+    /// with the same arguments.
+    /// </summary>
+    public EmpiricalKernelSource(Mlp<T> network, Matrix x, Matrix? x2, int trainableFrom, bool nngp, Communicator comm,
+        EmpiricalOutputs outputs, EmpiricalMethod method = EmpiricalMethod.Structured)
     {
         ArgumentNullException.ThrowIfNull(comm);
         ArgumentNullException.ThrowIfNull(network);
@@ -61,20 +76,24 @@ public sealed class EmpiricalKernelSource<T> : IKernelBlockSource where T : unma
         if (x2 is not null && x2.Rows < 1) throw new ArgumentException("x2 has no points.", nameof(x2));
         if ((uint)trainableFrom >= (uint)_a.Depth)
             throw new ArgumentOutOfRangeException(nameof(trainableFrom), trainableFrom, $"trainableFrom (frozen first layers) must be in [0, {_a.Depth - 1}].");
-        _trainableFrom = trainableFrom;
+        if (outputs is not (EmpiricalOutputs.Trace or EmpiricalOutputs.Full)) throw new ArgumentOutOfRangeException(nameof(outputs), outputs, "not trace or full");
+        if (method is not (EmpiricalMethod.Structured or EmpiricalMethod.Jacobian)) throw new ArgumentOutOfRangeException(nameof(method), method, "not structured or Jacobian");
         _nngp = nngp;
+        _kernel = new EmpiricalBlockKernel<T>(_a, trainableFrom, outputs, method, nngp);
+        _ntkEntry = outputs == EmpiricalOutputs.Full ? [_a.OutputWidth, _a.OutputWidth] : [];
         IsSymmetric = x2 is null;
         Rows = x.Rows;
         Cols = x2?.Rows ?? x.Rows;
-        (_actX, _cotX) = Features(network, x, comm);
-        (_actX2, _cotX2) = x2 is null ? (_actX, _cotX) : Features(network, x2, comm);
-        long values = 0;
-        for (int l = 0; l < _a.Depth; l++)
+        var scratch = new EmpiricalBlockKernel<T>.Scratch();
+        _fx = _kernel.Allocate(x.Rows);
+        _kernel.Fill(network, x, 0, x.Rows, _fx, scratch, comm);
+        if (x2 is null) _fx2 = _fx;
+        else
         {
-            values += _actX[l].LongLength + _cotX[l].LongLength;
-            if (!IsSymmetric) values += _actX2[l].LongLength + _cotX2[l].LongLength;
+            _fx2 = _kernel.Allocate(x2.Rows);
+            _kernel.Fill(network, x2, 0, x2.Rows, _fx2, scratch, comm);
         }
-        _featureBytes = values * System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+        _featureBytes = _fx.Bytes + (IsSymmetric ? 0 : _fx2.Bytes);
     }
 
     public int Rows { get; }
@@ -82,117 +101,45 @@ public sealed class EmpiricalKernelSource<T> : IKernelBlockSource where T : unma
     public bool IsSymmetric { get; }
     public int Outputs => _nngp ? 2 : 1;
 
+    /// <summary>The NTK's entries: nL×nL for every output pair, else scalars; the NNGP's are scalars.</summary>
+    public IReadOnlyList<int> EntryShape(int output) => output == 0 ? _ntkEntry : [];
+
     /// <summary>The per-point features of both point sets (the batch workspace used while building them is transient).</summary>
     public long FixedBytes => _featureBytes;
 
-    /// <summary>Two rows×cols Gram blocks of T (activations and cotangents).</summary>
-    public long WorkspaceBytes(int rows, int cols) => 2L * rows * cols * System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+    /// <summary>The Gram blocks of T (activations and cotangents; float64 copies for every output pair; J_r·J_cᵀ for the reference).</summary>
+    public long WorkspaceBytes(int rows, int cols) => _kernel.BlockBytes(rows, cols);
 
-    /// <summary>Bytes of features a source for these point counts holds (for memory planning before building it).</summary>
-    public static long FeatureBytes(MlpArchitecture architecture, int trainableFrom, int points)
+    /// <summary>Bytes of features a trace, structured source for these point counts holds (for memory planning before building it).</summary>
+    public static long FeatureBytes(MlpArchitecture architecture, int trainableFrom, int points) =>
+        FeatureBytes(architecture, trainableFrom, points, EmpiricalMethod.Structured, nngp: false);
+
+    /// <summary>Bytes of features a source of this method holds for these point counts (for memory planning before building it).</summary>
+    public static long FeatureBytes(MlpArchitecture architecture, int trainableFrom, int points, EmpiricalMethod method, bool nngp)
     {
         ArgumentNullException.ThrowIfNull(architecture);
-        long perPoint = 0;
-        for (int l = trainableFrom; l < architecture.Depth; l++)
-        {
-            perPoint += architecture.Width(l);
-            if (l + 1 < architecture.Depth) perPoint += (long)architecture.OutputWidth * architecture.Width(l + 1);
-        }
-        return perPoint * points * System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
-    }
-
-    private (T[][] Act, T[][] Cot) Features(Mlp<T> net, Matrix points, Communicator comm)
-    {
-        int n = points.Rows, d = _a.InputWidth, depth = _a.Depth, q = _a.OutputWidth;
-        var act = new T[depth][];
-        var cot = new T[depth][];
-        for (int l = 0; l < depth; l++)
-        {
-            long a = l >= _trainableFrom ? (long)n * _a.Width(l) : 0;
-            long c = l > _trainableFrom ? (long)n * q * _a.Width(l) : 0;
-            if (a > Array.MaxLength || c > Array.MaxLength)
-                throw new ArgumentException($"{n} points are too many for one feature array of layer {l}.", nameof(points));
-            act[l] = new T[a];
-            cot[l] = new T[c];
-        }
-        T[] xs = new T[(long)Math.Min(n, FeatureBatch) * d];
-        var ws = new MlpWorkspace<T>(_a, Math.Min(n, FeatureBatch));
-        int rank = comm.Rank, ranks = comm.Size, batches = (n + FeatureBatch - 1) / FeatureBatch;
-        for (int j = rank; j < batches; j += ranks)
-        {
-            int first = j * FeatureBatch, b = Math.Min(FeatureBatch, n - first);
-            Span<T> xb = xs.AsSpan(0, b * d);
-            ReadOnlySpan<double> src = points.Data.AsSpan(first * d, b * d);
-            for (int i = 0; i < xb.Length; i++) xb[i] = T.CreateTruncating(src[i]);
-            net.Forward(xb, ws);
-            for (int l = _trainableFrom; l < depth; l++)
-            {
-                int w = _a.Width(l);
-                ws.Activation(l, xb)[..(b * w)].CopyTo(act[l].AsSpan(first * w));
-            }
-            EmpiricalKernel.StoreCotangents(net, ws, _trainableFrom, cot, b, first);
-        }
-        if (ranks > 1)
-        {
-            // Every batch from its owner, byte for byte (no arithmetic: the bits are the owner's).
-            for (int j = 0; j < batches; j++)
-            {
-                int first = j * FeatureBatch, b = Math.Min(FeatureBatch, n - first);
-                for (int l = _trainableFrom; l < depth; l++)
-                {
-                    int w = _a.Width(l);
-                    comm.Broadcast(MemoryMarshal.AsBytes(act[l].AsSpan(first * w, b * w)), j % ranks);
-                    if (cot[l].Length > 0)
-                        comm.Broadcast(MemoryMarshal.AsBytes(cot[l].AsSpan((int)((long)first * q * w), b * q * w)), j % ranks);
-                }
-            }
-        }
-        return (act, cot);
+        return new EmpiricalBlockKernel<T>(architecture, trainableFrom, EmpiricalOutputs.Trace, method, nngp).FeatureBytesPerPoint * points;
     }
 
     public void ComputeBlock(int row0, int rows, int col0, int cols, Span<double> destination)
     {
         if (row0 < 0 || rows < 1 || row0 + rows > Rows) throw new ArgumentOutOfRangeException(nameof(rows), $"rows {row0}:{row0 + rows} outside 0:{Rows}");
         if (col0 < 0 || cols < 1 || col0 + cols > Cols) throw new ArgumentOutOfRangeException(nameof(cols), $"cols {col0}:{col0 + cols} outside 0:{Cols}");
-        int n = rows * cols;
-        if (destination.Length < Outputs * n) throw new ArgumentException($"destination needs {Outputs * n} elements", nameof(destination));
-        if (!_workspaces.TryTake(out T[]? ws) || ws.Length < 2 * n) ws = new T[2 * n];
+        int n = rows * cols, e = _kernel.NtkEntry;
+        long need = ((long)n * e) + (_nngp ? n : 0);
+        if (destination.Length < need) throw new ArgumentException($"destination needs {need} elements", nameof(destination));
+        if (!_workspaces.TryTake(out EmpiricalBlockKernel<T>.Scratch? ws)) ws = new EmpiricalBlockKernel<T>.Scratch();
         try
         {
-            Span<double> ntk = destination[..n];
-            Span<double> nngp = _nngp ? destination.Slice(n, n) : default;
-            Block(row0, rows, col0, cols, ws.AsSpan(0, n), ws.AsSpan(n, n), ntk, nngp);
+            // A diagonal block of a symmetric kernel is a Gram matrix of one point set: one triangle of work.
+            bool diag = IsSymmetric && row0 == col0 && rows == cols;
+            Span<double> ntk = destination[..(n * e)];
+            Span<double> nngp = _nngp ? destination.Slice(n * e, n) : default;
+            _kernel.Block(_fx, row0, rows, _fx2, col0, cols, diag, ws, ntk, nngp);
         }
         finally
         {
             _workspaces.Add(ws);
-        }
-    }
-
-    // The trace path of EmpiricalKernel.ComputeStructured, restricted to rows × cols.
-    private void Block(int row0, int rows, int col0, int cols, Span<T> gT, Span<T> dT, Span<double> ntk, Span<double> nngp)
-    {
-        int depth = _a.Depth, q = _a.OutputWidth;
-        // A diagonal block of a symmetric kernel is a Gram matrix of one point set: one triangle of work.
-        bool diag = IsSymmetric && row0 == col0 && rows == cols;
-        double beta2 = _a.Beta * _a.Beta, sw2 = _a.WeightStd * _a.WeightStd;
-        ntk.Clear();
-        for (int l = _trainableFrom; l < depth; l++)
-        {
-            int nl = _a.Width(l);
-            ReadOnlySpan<T> ar = _actX[l].AsSpan(row0 * nl, rows * nl);
-            if (diag) EmpiricalKernel.SyrkT(rows, nl, sw2 / nl, ar, nl, gT);
-            else EmpiricalKernel.CrossT(rows, cols, nl, sw2 / nl, ar, nl, _actX2[l].AsSpan(col0 * nl, cols * nl), nl, gT);
-            if (l == depth - 1)
-            {
-                KernelAccumulate.AddShifted<T>(ntk, gT, beta2, nngp);
-                continue;
-            }
-            int qw = q * _a.Width(l + 1);
-            ReadOnlySpan<T> cr = _cotX[l + 1].AsSpan((int)((long)row0 * qw), rows * qw);
-            if (diag) EmpiricalKernel.SyrkT(rows, qw, 1.0 / q, cr, qw, dT);
-            else EmpiricalKernel.CrossT(rows, cols, qw, 1.0 / q, cr, qw, _cotX2[l + 1].AsSpan((int)((long)col0 * qw), cols * qw), qw, dT);
-            KernelAccumulate.AddProduct<T>(ntk, gT, beta2, dT);
         }
     }
 }

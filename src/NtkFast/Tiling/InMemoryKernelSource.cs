@@ -1,8 +1,8 @@
 namespace NtkFast.Tiling;
 
 /// <summary>
-/// Kernel matrices already computed in memory (a Monte Carlo mean and std, every output pair, the reference
-/// Jacobian product), as an <see cref="IKernelBlockSource"/>: <see cref="KernelOutput.Write"/> writes them like
+/// Kernel matrices already computed in memory (e.g. `ntk empirical`'s whole-matrix Monte Carlo, or a run
+/// with the diagnostics report, which needs the whole kernel), as an <see cref="IKernelBlockSource"/>: <see cref="KernelOutput.Write"/> writes them like
 /// any other source (one tile when they fit, else copied tile by tile), so the in-memory results take the same
 /// output path, files and transaction as the tiled ones. Blocks are copies of the given arrays, so the files
 /// hold exactly their bits. Never mirrored: the arrays are written as they are, symmetric or not.

@@ -119,6 +119,76 @@ public sealed class EmpiricalKernelSourceTests
             }
     }
 
+    /// <summary>
+    /// Every block (a tiling with edge <paramref name="tile"/>, the whole matrix, a corner entry, a straddling block)
+    /// of a source for every output pair and/or the Jacobian reference is bitwise the in-memory result's block.
+    /// </summary>
+    private static void AssertBlocksEqual<T>(Mlp<T> net, Matrix x, Matrix? x2, int trainableFrom, int tile, EmpiricalOutputs outputs, EmpiricalMethod method)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        EmpiricalKernelResult full = EmpiricalKernel.Compute(net, x, x2, outputs, trainableFrom, nngp: true, method);
+        var source = new EmpiricalKernelSource<T>(net, x, x2, trainableFrom, nngp: true, Communicator.Single, outputs, method);
+        int n = source.Rows, m = source.Cols, q = net.Architecture.OutputWidth, e = outputs == EmpiricalOutputs.Full ? q * q : 1;
+        Assert.Equal(outputs == EmpiricalOutputs.Full ? [q, q] : [], source.EntryShape(0));
+        Assert.Empty(source.EntryShape(1));
+        var blocks = new List<(int R0, int R, int C0, int C)> { (0, n, 0, m), (n - 1, 1, m - 1, 1) };
+        for (int r0 = 0; r0 < n; r0 += tile)
+            for (int c0 = 0; c0 < m; c0 += tile)
+                blocks.Add((r0, Math.Min(tile, n - r0), c0, Math.Min(tile, m - c0)));
+        if (n > 2 && m > 3) blocks.Add((1, n - 2, 2, m - 3));
+        foreach ((int r0, int rows, int c0, int cols) in blocks)
+        {
+            var dst = new double[(e + 1) * rows * cols];
+            source.ComputeBlock(r0, rows, c0, cols, dst);
+            for (int i = 0; i < rows; i++)
+                for (int j = 0; j < cols; j++)
+                {
+                    long f = ((long)(r0 + i) * m) + c0 + j;
+                    for (int v = 0; v < e; v++)
+                    {
+                        double got = dst[(((i * cols) + j) * e) + v], want = full.Ntk[(f * e) + v];
+                        if (BitConverter.DoubleToInt64Bits(got) != BitConverter.DoubleToInt64Bits(want))
+                            Assert.Fail($"{outputs}/{method} NTK block ({r0},{rows},{c0},{cols}) entry ({i},{j})[{v}]: {got:R} vs full {want:R}");
+                    }
+                    double nngp = dst[(e * rows * cols) + (i * cols) + j];
+                    if (BitConverter.DoubleToInt64Bits(nngp) != BitConverter.DoubleToInt64Bits(full.Nngp![f]))
+                        Assert.Fail($"{outputs}/{method} NNGP block ({r0},{rows},{c0},{cols}) entry ({i},{j}): {nngp:R} vs full {full.Nngp![f]:R}");
+                }
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 0, 0, 1, "Full", "Structured")]
+    [InlineData(7, 0, 1, 3, "Full", "Structured")]
+    [InlineData(17, 9, 0, 5, "Full", "Structured")]
+    [InlineData(1, 0, 0, 1, "Trace", "Jacobian")]
+    [InlineData(7, 0, 1, 4, "Trace", "Jacobian")]
+    [InlineData(17, 6, 0, 5, "Trace", "Jacobian")]
+    [InlineData(7, 0, 0, 3, "Full", "Jacobian")]
+    [InlineData(17, 5, 1, 4, "Full", "Jacobian")]
+    public void Full_and_reference_blocks_are_bitwise_the_full_matrix(int n, int m, int trainableFrom, int tile, string outputs, string method)
+    {
+        var arch = new MlpArchitecture([5, 23, 11, 3], ActivationRegistry.Parse("tanh"), beta: 0.2, weightStd: 1.2);
+        EmpiricalOutputs o = Enum.Parse<EmpiricalOutputs>(outputs);
+        EmpiricalMethod me = Enum.Parse<EmpiricalMethod>(method);
+        Matrix x = Points(n, 5, n + 3), x2 = Points(Math.Max(m, 1), 5, 40);
+        AssertBlocksEqual(Mlp<double>.Initialize(arch, 13), x, m == 0 ? null : x2, trainableFrom, tile, o, me);
+        AssertBlocksEqual(Mlp<float>.Initialize(arch, 14), x, m == 0 ? null : x2, trainableFrom, tile, o, me);
+    }
+
+    [Fact]
+    public void Full_and_reference_features_built_in_several_batches_and_depth_one()
+    {
+        int n = EmpiricalKernelSource<double>.FeatureBatch + 9;
+        var arch = new MlpArchitecture([2, 6, 2], ActivationRegistry.Parse("relu"), beta: 0.1);
+        var net = Mlp<double>.Initialize(arch, 4);
+        AssertBlocksEqual(net, Points(n, 2, 9), Points(5, 2, 10), 0, 200, EmpiricalOutputs.Full, EmpiricalMethod.Structured);
+        AssertBlocksEqual(net, Points(n, 2, 9), Points(5, 2, 10), 1, 200, EmpiricalOutputs.Full, EmpiricalMethod.Jacobian);
+        var linear = new MlpArchitecture([3, 2], ActivationRegistry.Parse("relu"));
+        AssertBlocksEqual(Mlp<double>.Initialize(linear, 2), Points(9, 3, 5), null, 0, 4, EmpiricalOutputs.Full, EmpiricalMethod.Structured);
+        AssertBlocksEqual(Mlp<float>.Initialize(linear, 2), Points(9, 3, 5), null, 0, 4, EmpiricalOutputs.Trace, EmpiricalMethod.Jacobian);
+    }
+
     [Fact]
     public void Bad_arguments_name_the_argument()
     {

@@ -113,10 +113,15 @@ public sealed class EmpiricalCliTests : IDisposable
         Ok(CliRunner.Run("empirical", "--params", P("net.npz"), "--x", P("Xhuge.npy"), "--rows", "46390:46393", "--cols", "2:6", "--out-ntk", P("W.npy")));
         double[] rows = x.AsSpan(46390 * 5, 3 * 5).ToArray(), cols = x.AsSpan(2 * 5, 4 * 5).ToArray();
         Assert.Equal(EmpiricalKernel.Compute<double>(net, rows, cols).Ntk, Npy.Read(P("W.npy")).Float64!);
-        // the in-memory computation still refuses the whole kernel, with exit 2 and nothing written
-        CliResult r = CliRunner.Run("empirical", "--params", P("net.npz"), "--x", P("Xhuge.npy"), "--reference", "--out-ntk", P("All.npy"));
+        // every output pair and the reference are blocks too: their windows are written, the library's bits
+        Ok(CliRunner.Run("empirical", "--params", P("net.npz"), "--x", P("Xhuge.npy"), "--rows", "46390:46393", "--cols", "2:6",
+            "--outputs", "full", "--reference", "--out-ntk", P("WR.npy")));
+        Assert.Equal(EmpiricalKernel.Compute<double>(net, rows, cols, EmpiricalOutputs.Full, method: EmpiricalMethod.Jacobian).Ntk, Npy.Read(P("WR.npy")).Float64!);
+        // the in-memory computation (the diagnostics need the whole kernel) still refuses it, with exit 2 and nothing written
+        CliResult r = CliRunner.Run("empirical", "--params", P("net.npz"), "--x", P("Xhuge.npy"), "--diagnostics-report", P("All.csv"), "--out-ntk", P("All.npy"));
         CliRunner.AssertCleanFailure(r, 2, "too large for one array");
         Assert.False(File.Exists(P("All.npy")));
+        Assert.False(File.Exists(P("All.csv")));
     }
 
     [Fact]
@@ -146,6 +151,8 @@ public sealed class EmpiricalCliTests : IDisposable
         yield return [new[] { "--x", "X.npy", "--outputs", "diag" }, "trace or full"];
         yield return [new[] { "--x", "X.npy", "--trainable-from", "3" }, "trainable-from"];
         yield return [new[] { "--x", "X.npy", "--x2", "Xwide.npy" }, "--x2"];
+        yield return [new[] { "--x", "X.npy", "--diagnostics-report", "never-written.csv", "--tile", "4" }, "--diagnostics-report needs the whole kernel in memory"];
+        yield return [new[] { "--x", "X.npy", "--outputs", "full", "--diagnostics-report", "never-written.csv", "--rows", "0:2" }, "--diagnostics-report needs the whole kernel in memory"];
     }
 
     [Theory]
