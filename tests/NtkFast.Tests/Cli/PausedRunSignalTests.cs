@@ -26,16 +26,6 @@ public sealed class PausedRunSignalTests(ITestOutputHelper log) : IDisposable
     [System.Runtime.InteropServices.DllImport("libc.so.6", EntryPoint = "kill", SetLastError = true)]
     private static extern int SendSignal(int pid, int signal);
 
-    /// <summary>True when this test process ignores SIGINT (started from a background job): its children do too.</summary>
-    private static bool SigIntIgnored
-    {
-        get
-        {
-            string? line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
-            return line is not null && (Convert.ToUInt64(line[7..].Trim(), 16) & 2) != 0;
-        }
-    }
-
     private static readonly Dictionary<string, string> OneThread = new() { ["NTKFAST_THREADS"] = "1" };
 
     /// <summary>A 64×3 point set and two small networks for `empirical --params`.</summary>
@@ -57,7 +47,7 @@ public sealed class PausedRunSignalTests(ITestOutputHelper log) : IDisposable
         IReadOnlyDictionary<string, string>? extraEnv = null)
     {
         if (!OperatingSystem.IsLinux()) return;
-        if (signal == 2 && SigIntIgnored)
+        if (signal == 2 && NtkProcess.SigIntIgnored)
         {
             // A paused run that ignores SIGINT would wait forever; the kernel signal test covers the ignored case.
             log.WriteLine("SIGINT is ignored by this test process (background job): the SIGINT case is not run");

@@ -31,15 +31,6 @@ public sealed partial class MpiSignalTests(ITestOutputHelper log) : IDisposable
     [GeneratedRegex(@"NTKFAST_FAULT pause .*pid (\d+)")]
     private static partial Regex PausePid();
 
-    private static bool SigIntIgnored
-    {
-        get
-        {
-            string? line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
-            return line is not null && (Convert.ToUInt64(line[7..].Trim(), 16) & 2) != 0;
-        }
-    }
-
     [MpiTheory]
     [InlineData("kernel", 15, 1)]
     [InlineData("kernel", 2, 1)]
@@ -53,7 +44,7 @@ public sealed partial class MpiSignalTests(ITestOutputHelper log) : IDisposable
     private void SignalOneRank(string command, int signal, int rank)
     {
         if (!OperatingSystem.IsLinux()) return;
-        if (signal == 2 && SigIntIgnored)
+        if (signal == 2 && NtkProcess.SigIntIgnored)
         {
             log.WriteLine("SIGINT is ignored by this test process (background job): the SIGINT case is not run");
             return;

@@ -42,6 +42,20 @@ internal static partial class NtkProcess
 
     private static readonly Lazy<string?> s_mpirun = new(() => FindOnPath("mpirun"));
 
+    /// <summary>
+    /// True when this process ignores SIGINT (a test run started as a background job of a non-interactive shell): its
+    /// children inherit the ignore, so a SIGINT test cannot mean anything and is not run.
+    /// </summary>
+    public static bool SigIntIgnored
+    {
+        get
+        {
+            if (!OperatingSystem.IsLinux()) return false;
+            string? line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+            return line is not null && (Convert.ToUInt64(line[7..].Trim(), 16) & 2) != 0;
+        }
+    }
+
     /// <summary>True when mpirun is on PATH (the MPI tests' [MpiFact]/[MpiTheory] skip otherwise, outside CI: <see cref="MpiTests"/>).</summary>
     public static bool HasMpiRun => s_mpirun.Value is not null;
 

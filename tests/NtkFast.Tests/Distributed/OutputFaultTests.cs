@@ -71,16 +71,6 @@ public sealed class OutputFaultTests(ITestOutputHelper log) : IDisposable
     [System.Runtime.InteropServices.DllImport("libc.so.6", EntryPoint = "kill", SetLastError = true)]
     private static extern int SendSignal(int pid, int signal);
 
-    /// <summary>Whether SIGINT is ignored in this process (bit 1 of SigIgn in /proc/self/status), hence in the children it starts.</summary>
-    private static bool SigIntIgnored
-    {
-        get
-        {
-            string? line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
-            return line is not null && (Convert.ToUInt64(line[7..].Trim(), 16) & 2) != 0;
-        }
-    }
-
     /// <summary>A 1 MiB tmpfs at a fresh folder, or null where mounting is not permitted.</summary>
     private string? SmallFileSystem(string name)
     {
@@ -231,8 +221,8 @@ public sealed class OutputFaultTests(ITestOutputHelper log) : IDisposable
         Assert.False(p.HasExited, "the run ended before the signal");
         int rc = SendSignal(p.Id, signal switch { "TERM" => 15, "INT" => 2, _ => 9 });
         Assert.True(rc == 0, $"kill({p.Id}, SIG{signal}) = {rc}, errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}, exited {p.HasExited}");
-        Assert.True(p.WaitForExit(30_000) || (signal == "INT" && SigIntIgnored && p.WaitForExit(120_000)), "the process did not stop after SIG" + signal);
-        if (signal == "INT" && SigIntIgnored)
+        Assert.True(p.WaitForExit(30_000) || (signal == "INT" && NtkProcess.SigIntIgnored && p.WaitForExit(120_000)), "the process did not stop after SIG" + signal);
+        if (signal == "INT" && NtkProcess.SigIntIgnored)
         {
             // Started from a background job (`cmd &`), this test process and its children ignore SIGINT, as POSIX
             // shells arrange; ntk respects an inherited SIG_IGN (so must the run: it completes and publishes).

@@ -156,21 +156,6 @@ public class GemmSharedBTests
         foreach (double[] r in results) AssertBitwise(reference, r, "nested");
     }
 
-    /// <summary>Records every Apply call, then replaces the value by relu(value + bias[col]).</summary>
-    private readonly struct RecordingEpilogue(int n, int[] hits, double[] seen, double[] bias) : IGemmEpilogue<double>
-    {
-        public void Apply(int row, int colStart, Span<double> values)
-        {
-            for (int j = 0; j < values.Length; j++)
-            {
-                int x = row * n + colStart + j;
-                Interlocked.Increment(ref hits[x]);
-                seen[x] = values[j];
-                values[j] = Math.Max(0, values[j] + bias[colStart + j]);
-            }
-        }
-    }
-
     [Fact]
     public void Shared_B_epilogue_sees_every_final_value_exactly_once()
     {
@@ -181,7 +166,7 @@ public class GemmSharedBTests
             With(false, 2, () => { Gemm.Multiply(Op.None, Op.Transpose, m, n, k, 0.5, a, k, b, k, 0.25, plain, n); return 0; });
             var hits = new int[m * n];
             var seen = new double[m * n];
-            var ep = new RecordingEpilogue(n, hits, seen, bias);
+            var ep = new GemmThreadingTests.RecordingEpilogue(n, hits, seen, bias);
             var c = (double[])c0.Clone();
             With(true, 2, () => { Gemm.Multiply(Op.None, Op.Transpose, m, n, k, 0.5, a, k, b, k, 0.25, c, n, ref ep); return 0; });
             Assert.All(hits, h => Assert.Equal(1, h));

@@ -97,7 +97,7 @@ public class GemmThreadingTests
     }
 
     /// <summary>Records every Apply call; then replaces the value by relu(value + bias[col]).</summary>
-    private readonly struct RecordingEpilogue(int n, int[] hits, double[] seen, double[] bias) : IGemmEpilogue<double>
+    internal readonly struct RecordingEpilogue(int n, int[] hits, double[] seen, double[] bias) : IGemmEpilogue<double>
     {
         public void Apply(int row, int colStart, Span<double> values)
         {
