@@ -59,7 +59,8 @@ internal sealed class EmpiricalCommand : ICommand
                                  are compared with Θ(L) ⊗ Id.
 
         Monte Carlo (no --params): K independent networks with the given architecture, seeds S, S+1, …,
-        S+K−1 (network s is exactly `ntk init --seed S+s`); streaming, memory of one kernel.
+        S+K−1 (network s is exactly `ntk init --seed S+s`); streaming, memory of one kernel (tiled: of one
+        tile, each tile rerunning every network on its points).
           --out-ntk / --out-nngp          the mean over the K networks
           --out-ntk-std / --out-nngp-std  the sample standard deviation (divisor K−1; zeros for K = 1);
                                           the standard error of the mean is std/√K
