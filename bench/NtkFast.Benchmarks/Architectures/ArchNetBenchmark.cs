@@ -52,25 +52,10 @@ public static class ArchNetBenchmark
     {
         int saved = NtkParallel.MaxThreads;
         int[] counts = [1, saved];
-        var t = new double[2, 2, repeats];
-        try
-        {
-            net.TrainStep(x, y, 1e-9);
-            for (int r = 0; r < repeats; r++)
-                for (int c = 0; c < 2; c++)
-                {
-                    NtkParallel.MaxThreads = counts[c];
-                    var sw = Stopwatch.StartNew();
-                    net.Forward(x);
-                    t[c, 0, r] = sw.Elapsed.TotalMilliseconds;
-                    sw.Restart();
-                    net.TrainStep(x, y, 1e-9);
-                    t[c, 1, r] = sw.Elapsed.TotalMilliseconds;
-                }
-        }
+        double[,] m;
+        try { m = Alternate(net, x, y, repeats, c => NtkParallel.MaxThreads = counts[c]); }
         finally { NtkParallel.MaxThreads = saved; }
-        double Med(int c, int w) { double[] v = [.. Enumerable.Range(0, repeats).Select(r => t[c, w, r]).Order()]; return v[repeats / 2]; }
-        Console.WriteLine($"  threads, {name} N = {x.Count} (medians): 1 thread: Forward {Med(0, 0):F0} ms, TrainStep {Med(0, 1):F0} ms; {saved} threads: Forward {Med(1, 0):F0} ms, TrainStep {Med(1, 1):F0} ms");
+        Console.WriteLine($"  threads, {name} N = {x.Count} (medians): 1 thread: Forward {m[0, 0]:F0} ms, TrainStep {m[0, 1]:F0} ms; {saved} threads: Forward {m[1, 0]:F0} ms, TrainStep {m[1, 1]:F0} ms");
     }
 
     /// <summary>Forward and TrainStep on one thread, the forward product's rows-outer and columns-outer loop orders alternating.</summary>
@@ -79,28 +64,37 @@ public static class ArchNetBenchmark
     {
         int saved = NtkParallel.MaxThreads;
         NtkParallel.MaxThreads = 1;
-        var t = new double[2, 2, repeats];
-        try
-        {
-            repeats = Math.Max(repeats, 7);
-            t = new double[2, 2, repeats];
-            net.TrainStep(x, y, 1e-9);
-            for (int r = 0; r < repeats; r++)
-                for (int c = 0; c < 2; c++)
-                {
-                    ArchitectureNetwork<T>.ForwardColumnsOuter = c == 1;
-                    var sw = Stopwatch.StartNew();
-                    net.Forward(x);
-                    t[c, 0, r] = sw.Elapsed.TotalMilliseconds;
-                    sw.Restart();
-                    net.TrainStep(x, y, 1e-9);
-                    t[c, 1, r] = sw.Elapsed.TotalMilliseconds;
-                }
-        }
+        double[,] m;
+        try { m = Alternate(net, x, y, Math.Max(repeats, 7), c => ArchitectureNetwork<T>.ForwardColumnsOuter = c == 1); }
         finally { NtkParallel.MaxThreads = saved; ArchitectureNetwork<T>.ForwardColumnsOuter = true; }
-        int reps = t.GetLength(2);
-        double Med(int c, int w) { double[] v = [.. Enumerable.Range(0, reps).Select(r => t[c, w, r]).Order()]; return v[reps / 2]; }
-        Console.WriteLine($"  loop order, {name} N = {x.Count}, 1 thread (medians): rows outer: Forward {Med(0, 0):F0} ms, TrainStep {Med(0, 1):F0} ms; columns outer: Forward {Med(1, 0):F0} ms, TrainStep {Med(1, 1):F0} ms");
+        Console.WriteLine($"  loop order, {name} N = {x.Count}, 1 thread (medians): rows outer: Forward {m[0, 0]:F0} ms, TrainStep {m[0, 1]:F0} ms; columns outer: Forward {m[1, 0]:F0} ms, TrainStep {m[1, 1]:F0} ms");
+    }
+
+    /// <summary>
+    /// Forward and TrainStep under two configurations (<paramref name="configure"/>(0), (1)) alternating, after one
+    /// warm-up step: medians in ms, [configuration, 0 = Forward / 1 = TrainStep].
+    /// </summary>
+    private static double[,] Alternate<T>(ArchitectureNetwork<T> net, ImageSet x, Matrix y, int repeats, Action<int> configure)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var t = new double[2, 2, repeats];
+        net.TrainStep(x, y, 1e-9);
+        for (int r = 0; r < repeats; r++)
+            for (int c = 0; c < 2; c++)
+            {
+                configure(c);
+                var sw = Stopwatch.StartNew();
+                net.Forward(x);
+                t[c, 0, r] = sw.Elapsed.TotalMilliseconds;
+                sw.Restart();
+                net.TrainStep(x, y, 1e-9);
+                t[c, 1, r] = sw.Elapsed.TotalMilliseconds;
+            }
+        var medians = new double[2, 2];
+        for (int c = 0; c < 2; c++)
+            for (int w = 0; w < 2; w++)
+                medians[c, w] = Enumerable.Range(0, repeats).Select(r => t[c, w, r]).Order().ElementAt(repeats / 2);
+        return medians;
     }
 
     /// <summary>TrainStep on one thread for pixel-chunk sizes of the backward products, alternating, medians.</summary>
