@@ -8,7 +8,8 @@ namespace NtkFast.Distributed;
 /// Test hook for the failure and signal tests, read from NTKFAST_FAULT (documented in docs/notes/mpi.md and
 /// docs/notes/reliability.md); <c>ntk</c> installs it at start-up and this is the only place that reads the variable.
 /// <list type="bullet">
-/// <item><c>&lt;rank&gt;:throw</c> makes that rank fail with an error after its first tile;</item>
+/// <item><c>&lt;rank&gt;:throw</c> makes that rank fail with an error after its first tile, or after its first
+/// network of an untiled Monte Carlo run (<c>ntk empirical --monte-carlo</c>, networks split among the ranks);</item>
 /// <item><c>&lt;rank&gt;:kill</c> kills it (SIGKILL) there;</item>
 /// <item><c>&lt;rank&gt;:pause</c> makes it print <see cref="PauseMarker"/> on stderr there and wait forever, so that a
 /// test can signal a run whose temporary output files surely exist (holding one tile);</item>
@@ -36,10 +37,10 @@ public static class FaultInjection
             return;
         }
         if (!int.TryParse(s.AsSpan(0, colon), out int target)) return;
-        TiledKernelWriter.AfterFirstTile = rank =>
+        Action<int> fault = rank =>
         {
             if (rank != target) return;
-            if (action == "pause") Pause($"after the first tile of rank {rank}");
+            if (action == "pause") Pause($"after the first tile (or Monte Carlo network) of rank {rank}");
             if (action == "kill")
             {
                 Console.Error.Flush();
@@ -48,6 +49,8 @@ public static class FaultInjection
             }
             throw new InvalidDataException($"injected failure (NTKFAST_FAULT={action})");
         };
+        TiledKernelWriter.AfterFirstTile = fault;
+        Empirical.EmpiricalMonteCarlo.AfterFirstNetwork = fault;
     }
 
     private static void Pause(string where)

@@ -55,6 +55,14 @@ public sealed class MonteCarloResult
 /// </summary>
 public static class EmpiricalMonteCarlo
 {
+    /// <summary>
+    /// Test hook, called with the rank after this rank's first network (after sending it, on ranks other
+    /// than 0; at once on a rank that has none): the MPI failure tests make one rank throw, die or pause
+    /// in the middle of a Monte Carlo run. Installed by NtkFast.Distributed's <c>FaultInjection</c> from
+    /// NTKFAST_FAULT in the <c>ntk</c> process; null in every other use.
+    /// </summary>
+    internal static Action<int>? AfterFirstNetwork { get; set; }
+
     /// <summary>Runs K initialisations; <paramref name="x2"/> empty means X2 = X. <paramref name="progress"/> gets the samples done.</summary>
     public static MonteCarloResult Run<T>(MlpArchitecture architecture, ReadOnlySpan<T> x, ReadOnlySpan<T> x2, int samples, ulong seed,
         EmpiricalOutputs outputs = EmpiricalOutputs.Trace, int trainableFrom = 0, bool nngp = true,
@@ -122,6 +130,7 @@ public static class EmpiricalMonteCarlo
         var net = new Mlp<T>(architecture, new T[architecture.ParameterCount]);
         var ws = method == EmpiricalMethod.Structured ? new EmpiricalWorkspace<T>(architecture, n, x2.IsEmpty ? 0 : m) : null;
 
+        Action<int>? fault = AfterFirstNetwork;
         if (rank != 0)
         {
             for (int s = rank; s < samples; s += ranks)
@@ -129,7 +138,9 @@ public static class EmpiricalMonteCarlo
                 Sample(net, ws, x, x2, seed, s, outputs, trainableFrom, nngp, method, ntk, g);
                 Send(comm, ntk, s);
                 if (g is not null) Send(comm, g, s);
+                if (s == rank) fault?.Invoke(rank);
             }
+            if (rank >= samples) fault?.Invoke(rank);
             return null;
         }
 
@@ -140,7 +151,11 @@ public static class EmpiricalMonteCarlo
         for (int s = 0; s < samples; s++)
         {
             int owner = s % ranks;
-            if (owner == 0) Sample(net, ws, x, x2, seed, s, outputs, trainableFrom, nngp, method, ntk, g);
+            if (owner == 0)
+            {
+                Sample(net, ws, x, x2, seed, s, outputs, trainableFrom, nngp, method, ntk, g);
+                if (s == 0) fault?.Invoke(0);
+            }
             else
             {
                 Receive(comm, ntk, owner, s);

@@ -61,4 +61,34 @@ public sealed class MonteCarloMpiFaultTests : IDisposable
         Assert.Equal("an older result that must survive", File.ReadAllText(kept));
         Assert.Empty(NtkFast.Tests.IO.AtomicFileTests.Temporaries(_dir));
     }
+
+    /// <summary>
+    /// A rank that fails or dies in the middle of the untiled Monte Carlo run (NTKFAST_FAULT's hook after its first
+    /// network: rank 1 has sent it, rank 0 is waiting for the next) ends the job non-zero within the timeout, with
+    /// no output and no temporary, and an older file at an output path unchanged.
+    /// </summary>
+    [MpiTheory]
+    [InlineData("throw", 1)]
+    [InlineData("kill", 1)]
+    [InlineData("throw", 0)]
+    [InlineData("kill", 0)]
+    public void A_rank_that_fails_or_dies_mid_Monte_Carlo_ends_the_job_with_no_output(string how, int rank)
+    {
+        string x = P("x.npy"), o = P("t.npy"), kept = P("s.npy");
+        KernelOutOfCoreTests.WritePoints(x, 30, 4, 14);
+        File.WriteAllText(kept, "an older result that must survive");
+        var env = new Dictionary<string, string>(OneThread) { ["NTKFAST_FAULT"] = $"{rank}:{how}" };
+        NtkProcess.Result r = NtkProcess.Run(["empirical", "--monte-carlo", "6", "--widths", "4,16,1", "--activation", "tanh",
+            "--seed", "3", "--x", x, "--out-ntk", o, "--out-nngp", kept, "--out-ntk-std", P("ts.npy"), "--quiet"], ranks: 2, env, timeoutSeconds: 60);
+        Assert.True(r.ExitCode != 0, r.ToString());
+        if (how == "throw")
+        {
+            Assert.Contains($"rank {rank} of 2: injected failure", r.StdErr, StringComparison.Ordinal);
+            Assert.Equal(ExitCodes.BadInput, r.ExitCode);
+        }
+        Assert.False(File.Exists(o), "no finished-looking NTK file");
+        Assert.False(File.Exists(P("ts.npy")), "no finished-looking NTK std file");
+        Assert.Equal("an older result that must survive", File.ReadAllText(kept));
+        Assert.Empty(NtkFast.Tests.IO.AtomicFileTests.Temporaries(_dir));
+    }
 }

@@ -41,7 +41,26 @@ public sealed partial class MpiSignalTests(ITestOutputHelper log) : IDisposable
     [InlineData("empirical", 9, 1)]
     public void A_signal_to_one_rank_ends_the_job_with_no_output_and_no_temporary(string command, int signal, int rank) => SignalOneRank(command, signal, rank);
 
-    private void SignalOneRank(string command, int signal, int rank)
+    /// <summary>
+    /// <c>empirical --monte-carlo</c> without tiling splits the networks among the ranks: the signal reaches a rank
+    /// paused after its first network (NTKFAST_FAULT's Monte Carlo hook), in the middle of the run, before rank 0
+    /// has any output temporary.
+    /// </summary>
+    [MpiTheory]
+    [InlineData(15, 1)]
+    [InlineData(9, 1)]
+    [InlineData(15, 0)]
+    [InlineData(9, 0)]
+    public void A_signal_to_one_rank_mid_Monte_Carlo_ends_the_job_with_no_output(int signal, int rank) => SignalOneRank("monte-carlo", signal, rank);
+
+    /// <summary>The signal goes to <c>mpirun</c> itself (its forwarding to the ranks), while rank 1 is paused after its first tile.</summary>
+    [MpiTheory]
+    [InlineData("kernel", 15)]
+    [InlineData("kernel", 2)]
+    [InlineData("monte-carlo", 15)]
+    public void A_signal_to_mpirun_ends_the_job_with_no_output_and_no_temporary(string command, int signal) => SignalOneRank(command, signal, 1, toMpirun: true);
+
+    private void SignalOneRank(string command, int signal, int rank, bool toMpirun = false)
     {
         if (!OperatingSystem.IsLinux()) return;
         if (signal == 2 && NtkProcess.SigIntIgnored)
@@ -56,6 +75,9 @@ public sealed partial class MpiSignalTests(ITestOutputHelper log) : IDisposable
         string[] args;
         if (command == "kernel")
             args = ["kernel", "--x", x, "--depth", "2", "--activation", "relu", "--tile", "8", "--out-ntk", t, "--out-nngp", s, "--quiet"];
+        else if (command == "monte-carlo")
+            args = ["empirical", "--monte-carlo", "6", "--widths", "4,32,1", "--activation", "tanh", "--seed", "1", "--x", x,
+                "--out-ntk", t, "--out-nngp", s, "--quiet"];
         else
         {
             NtkProcess.Result init = NtkProcess.Run(["init", "--widths", "4,32,1", "--activation", "tanh", "--seed", "1", "--out", P("net.npz")]);
@@ -79,16 +101,19 @@ public sealed partial class MpiSignalTests(ITestOutputHelper log) : IDisposable
 
         string[] live = NtkFast.Tests.IO.AtomicFileTests.Temporaries(_dir);
         log.WriteLine($"rank {rank} (pid {paused}) paused; temporaries: {string.Join(", ", live.Select(Path.GetFileName))}");
-        Assert.Equal(2, live.Length); // the NTK's and the NNGP's, shared by both ranks
+        // Tiled: the NTK's and the NNGP's temporaries, shared by both ranks. Monte Carlo: none yet (rank 0 writes
+        // once every network is in).
+        Assert.Equal(command == "monte-carlo" ? 0 : 2, live.Length);
         Assert.False(File.Exists(t));
 
-        Assert.Equal(0, SendSignal(paused, signal));
-        if (!job.WaitForExit(60_000)) { job.Kill(entireProcessTree: true); Assert.Fail("the job did not end within 60 s of signal " + signal + " to rank " + rank); }
+        string target = toMpirun ? "mpirun" : $"rank {rank}";
+        Assert.Equal(0, SendSignal(toMpirun ? job.Id : paused, signal));
+        if (!job.WaitForExit(60_000)) { job.Kill(entireProcessTree: true); Assert.Fail($"the job did not end within 60 s of signal {signal} to {target}"); }
         string err = rest.Result;
         _ = stdout.Result;
         log.WriteLine($"mpirun exit {job.ExitCode}; stderr: {err}");
         Assert.NotEqual(0, job.ExitCode);
-        Assert.False(File.Exists(t), "a finished-looking NTK file after a signal to one rank");
+        Assert.False(File.Exists(t), $"a finished-looking NTK file after a signal to {target}");
         Assert.Equal("an older result that must survive", File.ReadAllText(s));
         // Give up to 30 s for the last rank's handler to finish (mpirun may return as it signals rank 0): poll, do not sleep blindly.
         var clock = Stopwatch.StartNew();
