@@ -207,7 +207,7 @@ internal static class Headline
         Row($"train step 784-2048-2048-2048-1, batch 1024, {typeof(T).Name}", s, string.Create(Inv, $"{58.1 / s:F0} GFLOP/s"));
     }
 
-    private static Matrix Spd(int n)
+    internal static Matrix Spd(int n)
     {
         var a = new Matrix(n, n / 2, Random(n * (n / 2), 11));
         var g = new Matrix(n, n);

@@ -74,7 +74,7 @@ public static class Cholesky
             int p = FactorUnblocked(jb, a.Slice(j * lda + j), lda, out pivotValue);
             if (p >= 0) return j + p;
             if (below > 0)
-                SolveRightLowerTransposed(below, jb, a.Slice(j * lda + j), lda, a.Slice((j + jb) * lda + j), lda);
+                SolvePanel(below, jb, a.Slice(j * lda + j), lda, a.Slice((j + jb) * lda + j), lda);
             if (progress is not null)
             {
                 double r = (double)(j + jb) / n;
@@ -133,6 +133,44 @@ public static class Cholesky
         return -1;
     }
 
+    /// <summary>Rows of the panel one parallel task solves: a multiple of the leaf's row tile.</summary>
+    private const int PanelChunkRows = 4 * LeafRowTile;
+
+    /// <summary>
+    /// The panel's A21 ← A21·L11⁻ᵀ on every thread: the rows are independent, so contiguous chunks of
+    /// <see cref="PanelChunkRows"/> rows each run <see cref="SolveRightLowerTransposed"/> (its GEMMs then run on the
+    /// calling thread: nested loops run inline). A chunk starts at a multiple of the leaf's 64-row tile, so every row
+    /// meets the same operations as in one call over all rows: the factor is bitwise independent of the thread count.
+    /// </summary>
+    private static unsafe void SolvePanel(int m, int n, ReadOnlySpan<double> l, int ldl, Span<double> b, int ldb)
+    {
+        int chunks = (m + PanelChunkRows - 1) / PanelChunkRows;
+        if (chunks == 1 || NtkParallel.MaxThreads == 1)
+        {
+            SolveRightLowerTransposed(m, n, l, ldl, b, ldb);
+            return;
+        }
+        fixed (double* pl = l, pb = b)
+        {
+            var solve = new PanelChunk { M = m, N = n, L = pl, Ldl = ldl, B = pb, Ldb = ldb, LLength = l.Length, BLength = b.Length };
+            NtkParallel.For(chunks, ref solve);
+        }
+    }
+
+    private unsafe struct PanelChunk : IParallelAction
+    {
+        public int M, N, Ldl, Ldb, LLength, BLength;
+        public double* L, B;
+
+        public readonly void Invoke(int index)
+        {
+            int r0 = index * PanelChunkRows, rows = Math.Min(M - r0, PanelChunkRows);
+            long offset = (long)r0 * Ldb;
+            SolveRightLowerTransposed(rows, N, new ReadOnlySpan<double>(L, LLength), Ldl,
+                new Span<double>(B + offset, (int)(BLength - offset)), Ldb);
+        }
+    }
+
     /// <summary>
     /// B ← B·L⁻ᵀ for an m×n block B and lower-triangular n×n L (TRSM right/lower/transposed):
     /// every row of B is solved independently; split recursively so the coupling is a GEMM.
@@ -159,16 +197,10 @@ public static class Cholesky
         int tiles = (m + LeafRowTile - 1) / LeafRowTile;
         fixed (double* pl = l, pb = b)
         {
-            // A parallel dispatch costs far more than a small leaf (measured under load: ~3 ms per
-            // call, 107 ms of TRSM at n = 1024 against 14 ms serial), so only large panels fan out.
-            if (tiles == 1 || m < 1024 || NtkParallel.MaxThreads == 1)
-                for (int t = 0; t < tiles; t++) LeafRows(t, m, n, pl, ldl, pb, ldb);
-            else LeafParallel(tiles, m, n, pl, ldl, pb, ldb);
+            // Serial: the panel is split among threads above (SolvePanel), in chunks of whole tiles.
+            for (int t = 0; t < tiles; t++) LeafRows(t, m, n, pl, ldl, pb, ldb);
         }
     }
-
-    private static unsafe void LeafParallel(int tiles, int m, int n, double* l, int ldl, double* b, int ldb) =>
-        NtkParallel.For(tiles, t => LeafRows(t, m, n, l, ldl, b, ldb));
 
     /// <summary>
     /// Rows [64t, 64t+64) of X·Lᵀ = B for a leaf of ≤ 32 columns. The tile is transposed into a
