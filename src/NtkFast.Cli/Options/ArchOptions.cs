@@ -150,8 +150,31 @@ internal static class ArchOptions
         {
             Communicator = comm,
             RowStart = r0, RowEnd = r1, ColStart = c0, ColEnd = c1,
-            InputChecksum = KernelOutputWriter.Checksum(xm, x2m),
+            InputChecksum = Checksum(xm, x2m, fromFile, arch, seed),
         }, tiled.Asked, "ntk empirical");
+    }
+
+    /// <summary>
+    /// What each MPI rank compares before it writes: the points, and the network — its parameters from --params, or
+    /// the spec (a spec file can be a stale node-local copy too), σw, β and the seed — so ranks that read different
+    /// files stop the job instead of writing a mixed kernel.
+    /// </summary>
+    private static ulong Checksum(Matrix x, Matrix? x2, ArchitectureNetwork? network, Architecture arch, ulong seed)
+    {
+        var c = new NtkFast.Tiling.InputChecksum();
+        c.Add(unchecked((long)KernelOutputWriter.Checksum(x, x2)));
+        switch (network)
+        {
+            case ArchitectureNetwork<double> d: c.Add<double>(d.Parameters); break;
+            case ArchitectureNetwork<float> f: c.Add<float>(f.Parameters); break;
+            default:
+                c.Add<char>((arch.Spec ?? arch.ToString()).AsSpan());
+                c.Add(BitConverter.DoubleToInt64Bits(arch.WeightStd));
+                c.Add(BitConverter.DoubleToInt64Bits(arch.Beta));
+                c.Add(unchecked((long)seed));
+                break;
+        }
+        return c.Value;
     }
 
     /// <summary>Help lines of <c>ntk init --arch</c>.</summary>
