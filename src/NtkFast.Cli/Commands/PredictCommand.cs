@@ -92,8 +92,8 @@ internal sealed partial class PredictCommand : ICommand
           --out             float64 .npy (or .csv for a single time), shape (M, K) or (T, M, K)
 
         Errors (exit 2 bad input, 1 computation failed) leave no output file behind; all outputs
-        are written together. Runs longer than 2 s report progress on stderr by work done
-        (test-kernel entries when streamed, else estimated flops); --quiet silences it.
+        are written together. Runs longer than 2 s report progress on stderr by work done (estimated
+        flops, the factorisation of the training kernel included); --quiet silences it.
 
         """;
 
@@ -248,12 +248,10 @@ internal sealed partial class PredictCommand : ICommand
     {
         // The factorisation (an eigendecomposition, ~10 N³ of the estimate, or a Cholesky factor, N³/3) reports from
         // inside, so a large N is not minutes of silence.
-        long n = k.TrainPoints;
-        long cholesky = n * n * n / 3;
-        bool eigen = k.NngpTestTest is not null || !Array.TrueForAll(times, double.IsPositiveInfinity);
+        IProgress<double> factor = work.Within(FactorWork(k.TrainPoints, times, posterior, k.NngpTestTest is not null));
         TimePrediction[] r = posterior == PosteriorKind.Ntk
-            ? KernelPrediction.Ntk(k, y, times, reg, want.Train, want.Covariance, work.Within(eigen ? 10 * n * n * n : cholesky))
-            : [KernelPrediction.Nngp(k, y, reg, want.Train, want.Covariance, work.Within(cholesky))];
+            ? KernelPrediction.Ntk(k, y, times, reg, want.Train, want.Covariance, factor)
+            : [KernelPrediction.Nngp(k, y, reg, want.Train, want.Covariance, factor)];
         work.Done(PredictionWork(k, posterior, y.Cols, times, want));
         return ToPrediction(r, k.TestPoints, y.Cols, want);
     }
@@ -317,29 +315,67 @@ internal sealed partial class PredictCommand : ICommand
     {
         CovarianceRowsSink? sink = covFile is null ? null : covFile.Write;
         int n = (k.NtkTrain ?? k.NngpTrain)!.Rows, m = k.TestPoints;
+        // One report in estimated flops, as in memory: the factorisation of the N x N block (reported from inside, while the
+        // first block is processed) weighted by its cost, then the test blocks' entries sharing the rest of the estimate.
+        long total = PredictionWork(n, m, y.Cols, times, posterior, want.Spread, want.Covariance);
+        long factor = FactorWork(n, times, posterior, want.Spread);
         TimePrediction[] r;
         if (posterior == PosteriorKind.Ntk && !want.Covariance)
         {
-            using var progress = Progress.Delayed(StreamedLabel, (long)m * n);
-            r = KernelPrediction.Ntk(k.NtkTrain!, k.NngpTrain, m, k.Read, y, times, reg, want.Train, BlockRows(KernelPrediction.DefaultBlockRows), progress);
+            using var work = new StreamedWork(total, factor, (long)m * n);
+            r = KernelPrediction.Ntk(k.NtkTrain!, k.NngpTrain, m, k.Read, y, times, reg, want.Train, BlockRows(KernelPrediction.DefaultBlockRows),
+                work.Entries, work.Factor);
         }
         else if (posterior == PosteriorKind.Ntk)
         {
-            using var progress = Progress.Delayed(StreamedLabel, KernelPrediction.NtkCovarianceWork(m, n, times.Length));
+            using var work = new StreamedWork(total, factor, KernelPrediction.NtkCovarianceWork(m, n, times.Length));
             r = KernelPrediction.NtkCovariance(k.NtkTrain!, k.NngpTrain!, m, k.Read, k.TestTest!.Read, y, times, reg, want.Train,
-                BlockRows(CovarianceBlockRows(n)), progress, scratch, sink);
+                BlockRows(CovarianceBlockRows(n)), work.Entries, scratch, sink, work.Factor);
         }
         else
         {
             int rows = BlockRows(want.Covariance ? CovarianceBlockRows(n) : KernelPrediction.DefaultBlockRows);
-            using var progress = Progress.Delayed(StreamedLabel, KernelPrediction.NngpWork(m, n, want.Covariance));
+            using var work = new StreamedWork(total, factor, KernelPrediction.NngpWork(m, n, want.Covariance));
             r = [KernelPrediction.Nngp(k.NngpTrain!, m, k.ReadNngpTest, k.Diagonal is null ? null : k.ReadDiagonal,
-                k.TestTest is null ? null : k.TestTest.Read, y, reg, want.Train, want.Covariance, rows, progress, scratch, sink)];
+                k.TestTest is null ? null : k.TestTest.Read, y, reg, want.Train, want.Covariance, rows, work.Entries, scratch, sink, work.Factor)];
         }
         return ToPrediction(r, m, y.Cols, want);
     }
 
-    private const string StreamedLabel = "predict: test-kernel entries";
+    /// <summary>
+    /// Progress of a streamed prediction in estimated flops (<see cref="PredictionWork(long, long, long, double[], PosteriorKind, bool, bool)"/>):
+    /// <see cref="Factor"/> takes the factorisation's fraction done to <paramref name="factor"/> units, then <see cref="Entries"/>
+    /// the library's cumulative test-kernel entries (out of <paramref name="entries"/>) to the remaining units in proportion, so
+    /// the time left is estimated from the work done and a large N does not sit at 0% through its factorisation.
+    /// </summary>
+    private sealed class StreamedWork(long total, long factor, long entries) : IDisposable
+    {
+        private readonly Progress _progress = Progress.Delayed("predict: work", Math.Max(total, 1));
+        private readonly long _total = Math.Max(total, 1);
+        private readonly long _factorUnits = Math.Clamp(factor, 0, Math.Max(total, 1));
+        private readonly long _entries = Math.Max(entries, 1);
+
+        public IProgress<double> Factor => new FactorFraction(this);
+
+        public IProgress<long> Entries => new EntryCount(this);
+
+        public void Dispose() => _progress.Dispose();
+
+        private sealed class FactorFraction(StreamedWork owner) : IProgress<double>
+        {
+            public void Report(double value) => owner._progress.Report((long)(Math.Clamp(value, 0, 1) * owner._factorUnits));
+        }
+
+        private sealed class EntryCount(StreamedWork owner) : IProgress<long>
+        {
+            public void Report(long value) => owner._progress.Report(owner._factorUnits
+                + (long)(Math.Clamp((double)value / owner._entries, 0, 1) * (owner._total - owner._factorUnits)));
+        }
+    }
+
+    /// <summary>The factorisation's share of <see cref="PredictionWork(long, long, long, double[], PosteriorKind, bool, bool)"/>: a Cholesky factor (N³/3) for the NNGP posterior and for t = ∞ without a spread, else an eigendecomposition (~10 N³).</summary>
+    private static long FactorWork(long n, double[] times, PosteriorKind posterior, bool spread) =>
+        posterior == PosteriorKind.Nngp || (!spread && Array.TrueForAll(times, double.IsPositiveInfinity)) ? n * n * n / 3 : 10 * n * n * n;
 
     /// <summary>
     /// Rows per block of the covariance passes: each output block re-reads every other block's rows, so the reads are
