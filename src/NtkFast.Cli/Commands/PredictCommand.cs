@@ -63,10 +63,7 @@ internal sealed partial class PredictCommand : ICommand
                                       A float64 .npy --kernel-test, --nngp-test or --nngp-test-test of
                                       64 MiB or more (NTKFAST_MAP_THRESHOLD bytes) is memory-mapped and
                                       read in row blocks, for every posterior and --out-cov: memory
-                                      ~N x N plus a few blocks, the same results as read whole;
-                                      --out-cov is written a block of rows at a time (never held
-                                      whole) and spills its M x N intermediates to a temporary file
-                                      beside --out, deleted when done.
+                                      ~N x N plus a few blocks, the same results as read whole.
 
           --time            a number >= 0, a comma-separated list, or inf (default inf). Many
                             times cost one eigendecomposition; a list writes a 3-D array (T, M, K)
@@ -85,7 +82,9 @@ internal sealed partial class PredictCommand : ICommand
           --out-std         standard deviation per test point (same for every output), as --out
           --out-cov         full M x M covariance of the test predictions (shared by every output),
                             (T, M, M) for a list of times; needs --ensemble, --posterior nngp or
-                            --nngp-test-test
+                            --nngp-test-test. Written a block of rows at a time (never held
+                            whole); its M x N intermediates spill to a temporary file beside
+                            --out, deleted when done
           --out-train       the predictions on the training points, (N, K) or (T, N, K)
           --labels          Y (and --y-test) hold integer class labels: regress on one-hot targets,
                             write the scores, print train (and test) accuracy of the arg-max
@@ -191,27 +190,25 @@ internal sealed partial class PredictCommand : ICommand
         var clock = Stopwatch.StartNew();
         var want = new Wanted(labels || trainPath is not null, stdPath is not null || covPath is not null, covPath is not null);
         string scratch = Path.GetDirectoryName(Path.GetFullPath(outPath))!;
-        // One transaction for every output. A streamed run writes --out-cov a block of rows at a time as the library
-        // produces them (memory count x M, not M x M); the file is renamed into place with the others only at the end.
+        // One transaction for every output. --out-cov is written a block of rows at a time as the library produces them
+        // (memory count x M, not M x M, whatever the kernel source); the file is renamed into place with the others only at the end.
         Prediction p;
         using (var outputs = new AtomicOutputs())
         {
-            CovarianceFile? covFile = loaded?.Streamed is not null && covPath is not null
-                ? new CovarianceFile(outputs.Open(covPath), covPath, times.Length, m) : null;
+            CovarianceFile? covFile = covPath is not null ? new CovarianceFile(outputs.Open(covPath), covPath, times.Length, m) : null;
             p = loaded?.Streamed is { } streamed ? PredictStreamed(streamed, posterior, y, times, reg, want, scratch, covFile)
-                : loaded is not null ? PredictFromKernels(loaded.Kernels!, posterior, y, times, reg, want)
-                : kernel is not null ? PredictAnalytic(kernel, x!, y, xt!, times, reg, ensemble, posterior, want)
+                : loaded is not null ? PredictFromKernels(loaded.Kernels!, posterior, y, times, reg, want, scratch, covFile)
+                : kernel is not null ? PredictAnalytic(kernel, x!, y, xt!, times, reg, ensemble, posterior, want, scratch, covFile)
                 : PredictEmpirical(paramsPath!, x!, y, xt!, times, reg);
             Info($"predict: N={n} M={m} K={y.Cols}, {times.Length} time(s), {clock.Elapsed.TotalSeconds:F2} s");
             // Never write NaN/Inf with exit 0 (issue #18 item 6): the library checks its inputs, this is the last guard
             // (a streamed covariance is checked block by block as it is written).
-            if (!AllFinite(p.Test) || !AllFinite(p.TestStd) || !AllFinite(p.TestCov) || !AllFinite(p.Train))
+            if (!AllFinite(p.Test) || !AllFinite(p.TestStd) || !AllFinite(p.Train))
                 throw new CliException(NonFinitePrediction, ExitCodes.Failure);
 
             Write(outputs, outPath, p.Test, m, y.Cols);
             if (stdPath is not null) Write(outputs, stdPath, p.TestStd!, m, y.Cols);
-            if (covFile is not null) covFile.Finish();
-            else if (covPath is not null) Write(outputs, covPath, p.TestCov!, m, m);
+            covFile?.Finish();
             if (trainPath is not null) Write(outputs, trainPath, p.Train!, n, y.Cols);
             outputs.Commit();
         }
@@ -234,27 +231,65 @@ internal sealed partial class PredictCommand : ICommand
     private readonly record struct Wanted(bool Train, bool Spread, bool Covariance);
 
     /// <summary>Predictions per time on the test points (and the training points, the spread when asked for).</summary>
-    private sealed record Prediction(double[] Times, Matrix[] Test, Matrix[]? Train, Matrix[]? TestStd, Matrix[]? TestCov);
+    private sealed record Prediction(double[] Times, Matrix[] Test, Matrix[]? Train, Matrix[]? TestStd);
 
     /// <summary>The library's prediction from Gram blocks (every kernel source but --params goes through here).</summary>
-    private static Prediction PredictFromKernels(PredictionKernels k, PosteriorKind posterior, Matrix y, double[] times, Regularization reg, Wanted want)
+    private static Prediction PredictFromKernels(PredictionKernels k, PosteriorKind posterior, Matrix y, double[] times, Regularization reg,
+        Wanted want, string scratch, CovarianceFile? covFile)
     {
         using var work = new StagedWork(PredictionWork(k, posterior, y.Cols, times, want));
-        return PredictFromKernels(k, posterior, y, times, reg, want, work);
+        return PredictFromKernels(k, posterior, y, times, reg, want, work, scratch, covFile);
     }
 
     private static Prediction PredictFromKernels(PredictionKernels k, PosteriorKind posterior, Matrix y, double[] times, Regularization reg,
-        Wanted want, StagedWork work)
+        Wanted want, StagedWork work, string scratch, CovarianceFile? covFile)
     {
+        // --out-cov (want.Covariance) always comes with its file.
+        if (covFile is not null) return CovarianceByRows(k, posterior, y, times, reg, want, work, scratch, covFile);
         // The factorisation (an eigendecomposition, ~10 N³ of the estimate, or a Cholesky factor, N³/3) reports from
         // inside, so a large N is not minutes of silence.
         IProgress<double> factor = work.Within(FactorWork(k.TrainPoints, times, posterior, k.NngpTestTest is not null));
         TimePrediction[] r = posterior == PosteriorKind.Ntk
-            ? KernelPrediction.Ntk(k, y, times, reg, want.Train, want.Covariance, factor)
-            : [KernelPrediction.Nngp(k, y, reg, want.Train, want.Covariance, factor)];
+            ? KernelPrediction.Ntk(k, y, times, reg, want.Train, covariance: false, factor)
+            : [KernelPrediction.Nngp(k, y, reg, want.Train, covariance: false, factor)];
         work.Done(PredictionWork(k, posterior, y.Cols, times, want));
         return ToPrediction(r, k.TestPoints, y.Cols, want);
     }
+
+    /// <summary>
+    /// --out-cov from blocks held in memory: the streamed library calls with readers over the held matrices, so the covariance goes
+    /// to its file a block of rows at a time (never the M x M result, nor T of them) and its M x N intermediates are spilled to
+    /// <paramref name="scratch"/> as for mapped files. The library's streamed covariance is bit for bit its in-memory one, so the
+    /// bytes are those the whole matrix gave.
+    /// </summary>
+    private static Prediction CovarianceByRows(PredictionKernels k, PosteriorKind posterior, Matrix y, double[] times, Regularization reg,
+        Wanted want, StagedWork work, string scratch, CovarianceFile covFile)
+    {
+        int n = k.TrainPoints, m = k.TestPoints, rows = BlockRows(CovarianceBlockRows(n));
+        long total = PredictionWork(k, posterior, y.Cols, times, want), factor = FactorWork(n, times, posterior, spread: true);
+        IProgress<double> factorProgress = work.Within(factor);
+        Matrix TestTest(int start, int count) => RowBlock(k.NngpTestTest!, start, count);
+        TimePrediction[] r;
+        if (posterior == PosteriorKind.Ntk)
+        {
+            IProgress<long> entries = work.Entries(total - factor, factor, KernelPrediction.NtkCovarianceWork(m, n, times.Length));
+            r = KernelPrediction.NtkCovariance(k.NtkTrain!, k.NngpTrain!, m,
+                (start, count) => new TestRowBlock(RowBlock(k.NtkTest!, start, count), RowBlock(k.NngpTest!, start, count)), TestTest,
+                y, times, reg, want.Train, rows, entries, scratch, covFile.Write, factorProgress);
+        }
+        else
+        {
+            IProgress<long> entries = work.Entries(total - factor, factor, KernelPrediction.NngpWork(m, n, covariance: true));
+            r = [KernelPrediction.Nngp(k.NngpTrain!, m, (start, count) => RowBlock(k.NngpTest!, start, count), null, TestTest, y, reg, want.Train,
+                covariance: true, rows, entries, scratch, covFile.Write, factorProgress)];
+        }
+        work.Done(total);
+        return ToPrediction(r, m, y.Cols, want);
+    }
+
+    /// <summary>Rows start..start+count of a held matrix, as a reader of the streamed library calls returns them.</summary>
+    private static Matrix RowBlock(Matrix a, int start, int count) =>
+        new(count, a.Cols, a.Data.AsSpan(start * a.Cols, count * a.Cols).ToArray());
 
     /// <summary>
     /// Progress of the in-memory paths, whose steps are single library calls: a delayed report whose units are estimated
@@ -277,6 +312,19 @@ internal sealed partial class PredictCommand : ICommand
         /// fraction of <paramref name="units"/>; the caller still calls <see cref="Done"/> with the whole stage afterwards.
         /// </summary>
         public IProgress<double> Within(long units) => new Fraction(this, units);
+
+        /// <summary>
+        /// Progress of a streamed library call inside the next stage, after <paramref name="skip"/> of its units (its factorisation,
+        /// reported through <see cref="Within"/>): cumulative entries out of <paramref name="entries"/> advance the report in
+        /// proportion over the following <paramref name="units"/>.
+        /// </summary>
+        public IProgress<long> Entries(long units, long skip, long entries) => new EntryFraction(this, units, skip, Math.Max(entries, 1));
+
+        private sealed class EntryFraction(StagedWork owner, long units, long skip, long entries) : IProgress<long>
+        {
+            public void Report(long value) =>
+                owner._progress.Report(owner._done + skip + (long)(Math.Clamp((double)value / entries, 0, 1) * units));
+        }
 
         private sealed class Fraction(StagedWork owner, long units) : IProgress<double>
         {
@@ -394,13 +442,11 @@ internal sealed partial class PredictCommand : ICommand
         var test = new Matrix[r.Length];
         Matrix[]? train = want.Train ? new Matrix[r.Length] : null;
         Matrix[]? std = want.Spread ? new Matrix[r.Length] : null;
-        // A streamed covariance went to its file block by block (the results hold none).
-        Matrix[]? cov = want.Covariance && r[0].Covariance is not null ? new Matrix[r.Length] : null;
+        // The covariance went to its file block by block (the results hold none).
         for (int q = 0; q < r.Length; q++)
         {
             test[q] = r[q].Mean;
             if (train is not null) train[q] = r[q].Train!;
-            if (cov is not null) cov[q] = r[q].Covariance!;
             if (std is not null)
             {
                 var s = new Matrix(m, kk);
@@ -409,11 +455,11 @@ internal sealed partial class PredictCommand : ICommand
                 std[q] = s;
             }
         }
-        return new Prediction(Array.ConvertAll(r, t => t.Time), test, train, std, cov);
+        return new Prediction(Array.ConvertAll(r, t => t.Time), test, train, std);
     }
 
     private static Prediction PredictAnalytic(KernelOptions kernel, Matrix x, Matrix y, Matrix xt, double[] times, Regularization reg,
-        bool ensemble, PosteriorKind posterior, Wanted want)
+        bool ensemble, PosteriorKind posterior, Wanted want, string scratch, CovarianceFile? covFile)
     {
         var clock = Stopwatch.StartNew();
         bool nngp = ensemble || posterior == PosteriorKind.Nngp;
@@ -422,7 +468,7 @@ internal sealed partial class PredictCommand : ICommand
             + PredictionWork(n, m, y.Cols, times, posterior, nngp, want.Covariance));
         PredictionKernels k = kernel.Compute(x, xt, ntk: posterior == PosteriorKind.Ntk, nngp, fullTest: want.Covariance, work, entry);
         Info($"predict: kernels in {clock.Elapsed.TotalSeconds:F2} s");
-        return PredictFromKernels(k, posterior, y, times, reg, want, work);
+        return PredictFromKernels(k, posterior, y, times, reg, want, work, scratch, covFile);
     }
 
     private static PosteriorKind ParsePosterior(string? s) => s switch
@@ -651,7 +697,7 @@ internal sealed partial class PredictCommand : ICommand
             test[q] = new Matrix(m, nl, test[q].Data);
             train[q] = new Matrix(n, nl, train[q].Data);
         }
-        return new Prediction(times, test, train, null, null);
+        return new Prediction(times, test, train, null);
     }
 
     /// <summary>Θ̂(X, X) and Θ̂(X*, X) flattened (row i·nL + k), and f_0 on X and X* as columns.</summary>
