@@ -43,6 +43,8 @@ internal sealed partial class PredictCommand : ICommand
         for time t = steps x learning rate, in the infinite-width limit (docs/design.md section 1):
           f_t(x*) = f_0(x*) + Theta(x*,X) Theta^-1 (I - exp(-t Theta/N)) (Y - f_0(X))
         t = inf is kernel ("ridge-less") regression. Rows of X, Y, XT are points; Y is N x K.
+        Every input (points, targets, kernel files) is a 2-D .npy (float16/32/64, integer or bool
+        dtypes, read as float64), FILE.npz:NAME, .csv, or - (-:NAME) for standard input (one option).
 
         Kernel (one of):
           --depth, --activation, ...  the infinite-width NTK, options as for `ntk kernel`;
@@ -50,8 +52,8 @@ internal sealed partial class PredictCommand : ICommand
           --params net.npz            the empirical NTK of this network (`ntk init`/`ntk train`),
                                       f_0 = the network's outputs: the linearised network's own f_t
           precomputed Gram matrices   e.g. written by `ntk kernel` (in memory or --out-of-core);
-                                      .npy (float32/float64) or .csv; no --x, --x-test, --params
-                                      or kernel options. N training and M test points:
+                                      no --x, --x-test, --params or kernel options.
+                                      N training and M test points:
             --kernel-train K.npy      the NTK Theta(X,X), N x N, symmetric (relative 1e-6)
             --kernel-test KX.npy      the NTK Theta(X*,X), M x N (`ntk kernel --x XT --x2 X`)
             --nngp-train S.npy        the NNGP kernel Sigma(X,X), N x N, symmetric
@@ -540,6 +542,7 @@ internal sealed partial class PredictCommand : ICommand
 
     private static void CheckOutput(string path, string option, int times)
     {
+        if (path == "-") throw new CliException(CliArgs.StandardOutputRefused(option));
         string full = Path.GetFullPath(path);
         if (Directory.Exists(full)) throw new CliException($"option {option}: '{path}' is a directory");
         string? dir = Path.GetDirectoryName(full);
