@@ -127,6 +127,7 @@ public sealed class CliArgs
         ArgumentNullException.ThrowIfNull(extensions);
         string? path = Optional(name);
         if (path is null) return null;
+        if (path == "-") throw new CliException(StandardOutputRefused("--" + name));
         string ext = Path.GetExtension(path);
         if (extensions.Length > 0 && !extensions.Any(e => string.Equals(e, ext, StringComparison.OrdinalIgnoreCase)))
             throw new CliException($"option --{name}: '{path}' must end in {string.Join(" or ", extensions)}");
@@ -135,6 +136,13 @@ public sealed class CliArgs
         if (dir is not null && !Directory.Exists(dir)) throw new CliException($"option --{name}: folder '{dir}' does not exist");
         return path;
     }
+
+    /// <summary>
+    /// The one line for an output given as "-": standard input works for inputs, but outputs are files, written to a temporary
+    /// beside them and renamed into place only when complete (a pipe could not be taken back on an error).
+    /// </summary>
+    public static string StandardOutputRefused(string option) =>
+        $"option {option}: '-' (standard output) is not supported for outputs: give a file (written whole, renamed into place when complete)";
 
     /// <summary>Throws for any option the command did not read.</summary>
     public void EnsureAllUsed()

@@ -43,6 +43,8 @@ internal sealed partial class PredictCommand : ICommand
         for time t = steps x learning rate, in the infinite-width limit (docs/design.md section 1):
           f_t(x*) = f_0(x*) + Theta(x*,X) Theta^-1 (I - exp(-t Theta/N)) (Y - f_0(X))
         t = inf is kernel ("ridge-less") regression. Rows of X, Y, XT are points; Y is N x K.
+        Every input (points, targets, kernel files) is a 2-D .npy (float16/32/64, integer or bool
+        dtypes, read as float64), FILE.npz:NAME, .csv, or - (-:NAME) for standard input (one option).
 
         Kernel (one of):
           --depth, --activation, ...  the infinite-width NTK, options as for `ntk kernel`;
@@ -50,8 +52,8 @@ internal sealed partial class PredictCommand : ICommand
           --params net.npz            the empirical NTK of this network (`ntk init`/`ntk train`),
                                       f_0 = the network's outputs: the linearised network's own f_t
           precomputed Gram matrices   e.g. written by `ntk kernel` (in memory or --out-of-core);
-                                      .npy (float32/float64) or .csv; no --x, --x-test, --params
-                                      or kernel options. N training and M test points:
+                                      no --x, --x-test, --params or kernel options.
+                                      N training and M test points:
             --kernel-train K.npy      the NTK Theta(X,X), N x N, symmetric (relative 1e-6)
             --kernel-test KX.npy      the NTK Theta(X*,X), M x N (`ntk kernel --x XT --x2 X`)
             --nngp-train S.npy        the NNGP kernel Sigma(X,X), N x N, symmetric
@@ -63,10 +65,7 @@ internal sealed partial class PredictCommand : ICommand
                                       A float64 .npy --kernel-test, --nngp-test or --nngp-test-test of
                                       64 MiB or more (NTKFAST_MAP_THRESHOLD bytes) is memory-mapped and
                                       read in row blocks, for every posterior and --out-cov: memory
-                                      ~N x N plus a few blocks, the same results as read whole;
-                                      --out-cov is written a block of rows at a time (never held
-                                      whole) and spills its M x N intermediates to a temporary file
-                                      beside --out, deleted when done.
+                                      ~N x N plus a few blocks, the same results as read whole.
 
           --time            a number >= 0, a comma-separated list, or inf (default inf). Many
                             times cost one eigendecomposition; a list writes a 3-D array (T, M, K)
@@ -85,15 +84,17 @@ internal sealed partial class PredictCommand : ICommand
           --out-std         standard deviation per test point (same for every output), as --out
           --out-cov         full M x M covariance of the test predictions (shared by every output),
                             (T, M, M) for a list of times; needs --ensemble, --posterior nngp or
-                            --nngp-test-test
+                            --nngp-test-test. Written a block of rows at a time (never held
+                            whole); its M x N intermediates spill to a temporary file beside
+                            --out, deleted when done
           --out-train       the predictions on the training points, (N, K) or (T, N, K)
           --labels          Y (and --y-test) hold integer class labels: regress on one-hot targets,
                             write the scores, print train (and test) accuracy of the arg-max
           --out             float64 .npy (or .csv for a single time), shape (M, K) or (T, M, K)
 
         Errors (exit 2 bad input, 1 computation failed) leave no output file behind; all outputs
-        are written together. Runs longer than 2 s report progress on stderr by work done
-        (test-kernel entries when streamed, else estimated flops); --quiet silences it.
+        are written together. Runs longer than 2 s report progress on stderr by work done (estimated
+        flops, the factorisation of the training kernel included); --quiet silences it.
 
         """;
 
@@ -191,27 +192,25 @@ internal sealed partial class PredictCommand : ICommand
         var clock = Stopwatch.StartNew();
         var want = new Wanted(labels || trainPath is not null, stdPath is not null || covPath is not null, covPath is not null);
         string scratch = Path.GetDirectoryName(Path.GetFullPath(outPath))!;
-        // One transaction for every output. A streamed run writes --out-cov a block of rows at a time as the library
-        // produces them (memory count x M, not M x M); the file is renamed into place with the others only at the end.
+        // One transaction for every output. --out-cov is written a block of rows at a time as the library produces them
+        // (memory count x M, not M x M, whatever the kernel source); the file is renamed into place with the others only at the end.
         Prediction p;
         using (var outputs = new AtomicOutputs())
         {
-            CovarianceFile? covFile = loaded?.Streamed is not null && covPath is not null
-                ? new CovarianceFile(outputs.Open(covPath), covPath, times.Length, m) : null;
+            CovarianceFile? covFile = covPath is not null ? new CovarianceFile(outputs.Open(covPath), covPath, times.Length, m) : null;
             p = loaded?.Streamed is { } streamed ? PredictStreamed(streamed, posterior, y, times, reg, want, scratch, covFile)
-                : loaded is not null ? PredictFromKernels(loaded.Kernels!, posterior, y, times, reg, want)
-                : kernel is not null ? PredictAnalytic(kernel, x!, y, xt!, times, reg, ensemble, posterior, want)
+                : loaded is not null ? PredictFromKernels(loaded.Kernels!, posterior, y, times, reg, want, scratch, covFile)
+                : kernel is not null ? PredictAnalytic(kernel, x!, y, xt!, times, reg, ensemble, posterior, want, scratch, covFile)
                 : PredictEmpirical(paramsPath!, x!, y, xt!, times, reg);
             Info($"predict: N={n} M={m} K={y.Cols}, {times.Length} time(s), {clock.Elapsed.TotalSeconds:F2} s");
             // Never write NaN/Inf with exit 0 (issue #18 item 6): the library checks its inputs, this is the last guard
             // (a streamed covariance is checked block by block as it is written).
-            if (!AllFinite(p.Test) || !AllFinite(p.TestStd) || !AllFinite(p.TestCov) || !AllFinite(p.Train))
+            if (!AllFinite(p.Test) || !AllFinite(p.TestStd) || !AllFinite(p.Train))
                 throw new CliException(NonFinitePrediction, ExitCodes.Failure);
 
             Write(outputs, outPath, p.Test, m, y.Cols);
             if (stdPath is not null) Write(outputs, stdPath, p.TestStd!, m, y.Cols);
-            if (covFile is not null) covFile.Finish();
-            else if (covPath is not null) Write(outputs, covPath, p.TestCov!, m, m);
+            covFile?.Finish();
             if (trainPath is not null) Write(outputs, trainPath, p.Train!, n, y.Cols);
             outputs.Commit();
         }
@@ -234,29 +233,65 @@ internal sealed partial class PredictCommand : ICommand
     private readonly record struct Wanted(bool Train, bool Spread, bool Covariance);
 
     /// <summary>Predictions per time on the test points (and the training points, the spread when asked for).</summary>
-    private sealed record Prediction(double[] Times, Matrix[] Test, Matrix[]? Train, Matrix[]? TestStd, Matrix[]? TestCov);
+    private sealed record Prediction(double[] Times, Matrix[] Test, Matrix[]? Train, Matrix[]? TestStd);
 
     /// <summary>The library's prediction from Gram blocks (every kernel source but --params goes through here).</summary>
-    private static Prediction PredictFromKernels(PredictionKernels k, PosteriorKind posterior, Matrix y, double[] times, Regularization reg, Wanted want)
+    private static Prediction PredictFromKernels(PredictionKernels k, PosteriorKind posterior, Matrix y, double[] times, Regularization reg,
+        Wanted want, string scratch, CovarianceFile? covFile)
     {
         using var work = new StagedWork(PredictionWork(k, posterior, y.Cols, times, want));
-        return PredictFromKernels(k, posterior, y, times, reg, want, work);
+        return PredictFromKernels(k, posterior, y, times, reg, want, work, scratch, covFile);
     }
 
     private static Prediction PredictFromKernels(PredictionKernels k, PosteriorKind posterior, Matrix y, double[] times, Regularization reg,
-        Wanted want, StagedWork work)
+        Wanted want, StagedWork work, string scratch, CovarianceFile? covFile)
     {
+        // --out-cov (want.Covariance) always comes with its file.
+        if (covFile is not null) return CovarianceByRows(k, posterior, y, times, reg, want, work, scratch, covFile);
         // The factorisation (an eigendecomposition, ~10 N³ of the estimate, or a Cholesky factor, N³/3) reports from
         // inside, so a large N is not minutes of silence.
-        long n = k.TrainPoints;
-        long cholesky = n * n * n / 3;
-        bool eigen = k.NngpTestTest is not null || !Array.TrueForAll(times, double.IsPositiveInfinity);
+        IProgress<double> factor = work.Within(FactorWork(k.TrainPoints, times, posterior, k.NngpTestTest is not null));
         TimePrediction[] r = posterior == PosteriorKind.Ntk
-            ? KernelPrediction.Ntk(k, y, times, reg, want.Train, want.Covariance, work.Within(eigen ? 10 * n * n * n : cholesky))
-            : [KernelPrediction.Nngp(k, y, reg, want.Train, want.Covariance, work.Within(cholesky))];
+            ? KernelPrediction.Ntk(k, y, times, reg, want.Train, covariance: false, factor)
+            : [KernelPrediction.Nngp(k, y, reg, want.Train, covariance: false, factor)];
         work.Done(PredictionWork(k, posterior, y.Cols, times, want));
         return ToPrediction(r, k.TestPoints, y.Cols, want);
     }
+
+    /// <summary>
+    /// --out-cov from blocks held in memory: the streamed library calls with readers over the held matrices, so the covariance goes
+    /// to its file a block of rows at a time (never the M x M result, nor T of them) and its M x N intermediates are spilled to
+    /// <paramref name="scratch"/> as for mapped files. The library's streamed covariance is bit for bit its in-memory one, so the
+    /// bytes are those the whole matrix gave.
+    /// </summary>
+    private static Prediction CovarianceByRows(PredictionKernels k, PosteriorKind posterior, Matrix y, double[] times, Regularization reg,
+        Wanted want, StagedWork work, string scratch, CovarianceFile covFile)
+    {
+        int n = k.TrainPoints, m = k.TestPoints, rows = BlockRows(CovarianceBlockRows(n));
+        long total = PredictionWork(k, posterior, y.Cols, times, want), factor = FactorWork(n, times, posterior, spread: true);
+        IProgress<double> factorProgress = work.Within(factor);
+        Matrix TestTest(int start, int count) => RowBlock(k.NngpTestTest!, start, count);
+        TimePrediction[] r;
+        if (posterior == PosteriorKind.Ntk)
+        {
+            IProgress<long> entries = work.Entries(total - factor, factor, KernelPrediction.NtkCovarianceWork(m, n, times.Length));
+            r = KernelPrediction.NtkCovariance(k.NtkTrain!, k.NngpTrain!, m,
+                (start, count) => new TestRowBlock(RowBlock(k.NtkTest!, start, count), RowBlock(k.NngpTest!, start, count)), TestTest,
+                y, times, reg, want.Train, rows, entries, scratch, covFile.Write, factorProgress);
+        }
+        else
+        {
+            IProgress<long> entries = work.Entries(total - factor, factor, KernelPrediction.NngpWork(m, n, covariance: true));
+            r = [KernelPrediction.Nngp(k.NngpTrain!, m, (start, count) => RowBlock(k.NngpTest!, start, count), null, TestTest, y, reg, want.Train,
+                covariance: true, rows, entries, scratch, covFile.Write, factorProgress)];
+        }
+        work.Done(total);
+        return ToPrediction(r, m, y.Cols, want);
+    }
+
+    /// <summary>Rows start..start+count of a held matrix, as a reader of the streamed library calls returns them.</summary>
+    private static Matrix RowBlock(Matrix a, int start, int count) =>
+        new(count, a.Cols, a.Data.AsSpan(start * a.Cols, count * a.Cols).ToArray());
 
     /// <summary>
     /// Progress of the in-memory paths, whose steps are single library calls: a delayed report whose units are estimated
@@ -279,6 +314,19 @@ internal sealed partial class PredictCommand : ICommand
         /// fraction of <paramref name="units"/>; the caller still calls <see cref="Done"/> with the whole stage afterwards.
         /// </summary>
         public IProgress<double> Within(long units) => new Fraction(this, units);
+
+        /// <summary>
+        /// Progress of a streamed library call inside the next stage, after <paramref name="skip"/> of its units (its factorisation,
+        /// reported through <see cref="Within"/>): cumulative entries out of <paramref name="entries"/> advance the report in
+        /// proportion over the following <paramref name="units"/>.
+        /// </summary>
+        public IProgress<long> Entries(long units, long skip, long entries) => new EntryFraction(this, units, skip, Math.Max(entries, 1));
+
+        private sealed class EntryFraction(StagedWork owner, long units, long skip, long entries) : IProgress<long>
+        {
+            public void Report(long value) =>
+                owner._progress.Report(owner._done + skip + (long)(Math.Clamp((double)value / entries, 0, 1) * units));
+        }
 
         private sealed class Fraction(StagedWork owner, long units) : IProgress<double>
         {
@@ -317,29 +365,67 @@ internal sealed partial class PredictCommand : ICommand
     {
         CovarianceRowsSink? sink = covFile is null ? null : covFile.Write;
         int n = (k.NtkTrain ?? k.NngpTrain)!.Rows, m = k.TestPoints;
+        // One report in estimated flops, as in memory: the factorisation of the N x N block (reported from inside, while the
+        // first block is processed) weighted by its cost, then the test blocks' entries sharing the rest of the estimate.
+        long total = PredictionWork(n, m, y.Cols, times, posterior, want.Spread, want.Covariance);
+        long factor = FactorWork(n, times, posterior, want.Spread);
         TimePrediction[] r;
         if (posterior == PosteriorKind.Ntk && !want.Covariance)
         {
-            using var progress = Progress.Delayed(StreamedLabel, (long)m * n);
-            r = KernelPrediction.Ntk(k.NtkTrain!, k.NngpTrain, m, k.Read, y, times, reg, want.Train, BlockRows(KernelPrediction.DefaultBlockRows), progress);
+            using var work = new StreamedWork(total, factor, (long)m * n);
+            r = KernelPrediction.Ntk(k.NtkTrain!, k.NngpTrain, m, k.Read, y, times, reg, want.Train, BlockRows(KernelPrediction.DefaultBlockRows),
+                work.Entries, work.Factor);
         }
         else if (posterior == PosteriorKind.Ntk)
         {
-            using var progress = Progress.Delayed(StreamedLabel, KernelPrediction.NtkCovarianceWork(m, n, times.Length));
+            using var work = new StreamedWork(total, factor, KernelPrediction.NtkCovarianceWork(m, n, times.Length));
             r = KernelPrediction.NtkCovariance(k.NtkTrain!, k.NngpTrain!, m, k.Read, k.TestTest!.Read, y, times, reg, want.Train,
-                BlockRows(CovarianceBlockRows(n)), progress, scratch, sink);
+                BlockRows(CovarianceBlockRows(n)), work.Entries, scratch, sink, work.Factor);
         }
         else
         {
             int rows = BlockRows(want.Covariance ? CovarianceBlockRows(n) : KernelPrediction.DefaultBlockRows);
-            using var progress = Progress.Delayed(StreamedLabel, KernelPrediction.NngpWork(m, n, want.Covariance));
+            using var work = new StreamedWork(total, factor, KernelPrediction.NngpWork(m, n, want.Covariance));
             r = [KernelPrediction.Nngp(k.NngpTrain!, m, k.ReadNngpTest, k.Diagonal is null ? null : k.ReadDiagonal,
-                k.TestTest is null ? null : k.TestTest.Read, y, reg, want.Train, want.Covariance, rows, progress, scratch, sink)];
+                k.TestTest is null ? null : k.TestTest.Read, y, reg, want.Train, want.Covariance, rows, work.Entries, scratch, sink, work.Factor)];
         }
         return ToPrediction(r, m, y.Cols, want);
     }
 
-    private const string StreamedLabel = "predict: test-kernel entries";
+    /// <summary>
+    /// Progress of a streamed prediction in estimated flops (<see cref="PredictionWork(long, long, long, double[], PosteriorKind, bool, bool)"/>):
+    /// <see cref="Factor"/> takes the factorisation's fraction done to <paramref name="factor"/> units, then <see cref="Entries"/>
+    /// the library's cumulative test-kernel entries (out of <paramref name="entries"/>) to the remaining units in proportion, so
+    /// the time left is estimated from the work done and a large N does not sit at 0% through its factorisation.
+    /// </summary>
+    private sealed class StreamedWork(long total, long factor, long entries) : IDisposable
+    {
+        private readonly Progress _progress = Progress.Delayed("predict: work", Math.Max(total, 1));
+        private readonly long _total = Math.Max(total, 1);
+        private readonly long _factorUnits = Math.Clamp(factor, 0, Math.Max(total, 1));
+        private readonly long _entries = Math.Max(entries, 1);
+
+        public IProgress<double> Factor => new FactorFraction(this);
+
+        public IProgress<long> Entries => new EntryCount(this);
+
+        public void Dispose() => _progress.Dispose();
+
+        private sealed class FactorFraction(StreamedWork owner) : IProgress<double>
+        {
+            public void Report(double value) => owner._progress.Report((long)(Math.Clamp(value, 0, 1) * owner._factorUnits));
+        }
+
+        private sealed class EntryCount(StreamedWork owner) : IProgress<long>
+        {
+            public void Report(long value) => owner._progress.Report(owner._factorUnits
+                + (long)(Math.Clamp((double)value / owner._entries, 0, 1) * (owner._total - owner._factorUnits)));
+        }
+    }
+
+    /// <summary>The factorisation's share of <see cref="PredictionWork(long, long, long, double[], PosteriorKind, bool, bool)"/>: a Cholesky factor (N³/3) for the NNGP posterior and for t = ∞ without a spread, else an eigendecomposition (~10 N³).</summary>
+    private static long FactorWork(long n, double[] times, PosteriorKind posterior, bool spread) =>
+        posterior == PosteriorKind.Nngp || (!spread && Array.TrueForAll(times, double.IsPositiveInfinity)) ? n * n * n / 3 : 10 * n * n * n;
 
     /// <summary>
     /// Rows per block of the covariance passes: each output block re-reads every other block's rows, so the reads are
@@ -358,13 +444,11 @@ internal sealed partial class PredictCommand : ICommand
         var test = new Matrix[r.Length];
         Matrix[]? train = want.Train ? new Matrix[r.Length] : null;
         Matrix[]? std = want.Spread ? new Matrix[r.Length] : null;
-        // A streamed covariance went to its file block by block (the results hold none).
-        Matrix[]? cov = want.Covariance && r[0].Covariance is not null ? new Matrix[r.Length] : null;
+        // The covariance went to its file block by block (the results hold none).
         for (int q = 0; q < r.Length; q++)
         {
             test[q] = r[q].Mean;
             if (train is not null) train[q] = r[q].Train!;
-            if (cov is not null) cov[q] = r[q].Covariance!;
             if (std is not null)
             {
                 var s = new Matrix(m, kk);
@@ -373,11 +457,11 @@ internal sealed partial class PredictCommand : ICommand
                 std[q] = s;
             }
         }
-        return new Prediction(Array.ConvertAll(r, t => t.Time), test, train, std, cov);
+        return new Prediction(Array.ConvertAll(r, t => t.Time), test, train, std);
     }
 
     private static Prediction PredictAnalytic(KernelOptions kernel, Matrix x, Matrix y, Matrix xt, double[] times, Regularization reg,
-        bool ensemble, PosteriorKind posterior, Wanted want)
+        bool ensemble, PosteriorKind posterior, Wanted want, string scratch, CovarianceFile? covFile)
     {
         var clock = Stopwatch.StartNew();
         bool nngp = ensemble || posterior == PosteriorKind.Nngp;
@@ -386,7 +470,7 @@ internal sealed partial class PredictCommand : ICommand
             + PredictionWork(n, m, y.Cols, times, posterior, nngp, want.Covariance));
         PredictionKernels k = kernel.Compute(x, xt, ntk: posterior == PosteriorKind.Ntk, nngp, fullTest: want.Covariance, work, entry);
         Info($"predict: kernels in {clock.Elapsed.TotalSeconds:F2} s");
-        return PredictFromKernels(k, posterior, y, times, reg, want, work);
+        return PredictFromKernels(k, posterior, y, times, reg, want, work, scratch, covFile);
     }
 
     private static PosteriorKind ParsePosterior(string? s) => s switch
@@ -458,6 +542,7 @@ internal sealed partial class PredictCommand : ICommand
 
     private static void CheckOutput(string path, string option, int times)
     {
+        if (path == "-") throw new CliException(CliArgs.StandardOutputRefused(option));
         string full = Path.GetFullPath(path);
         if (Directory.Exists(full)) throw new CliException($"option {option}: '{path}' is a directory");
         string? dir = Path.GetDirectoryName(full);
@@ -615,7 +700,7 @@ internal sealed partial class PredictCommand : ICommand
             test[q] = new Matrix(m, nl, test[q].Data);
             train[q] = new Matrix(n, nl, train[q].Data);
         }
-        return new Prediction(times, test, train, null, null);
+        return new Prediction(times, test, train, null);
     }
 
     /// <summary>Θ̂(X, X) and Θ̂(X*, X) flattened (row i·nL + k), and f_0 on X and X* as columns.</summary>

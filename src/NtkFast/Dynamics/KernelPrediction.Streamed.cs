@@ -18,13 +18,15 @@ public static partial class KernelPrediction
     /// With <paramref name="covarianceRows"/> the covariance is not held: it receives each time's rows a block at a time, in order
     /// (time by time, rows ascending), and the results' <see cref="TimePrediction.Covariance"/> is null; memory is then a block
     /// of rows (count×M) instead of M×M, the values the same bit for bit.
+    /// <paramref name="factorProgress"/> receives the fraction done (0…1) of the eigendecomposition of Θ + ρI, the O(N³) step taken
+    /// while the first block is processed, before any entries are reported (<see cref="KernelDynamics.DecompositionProgress"/>).
     /// </summary>
     /// <exception cref="ArgumentException">A block has the wrong shape or a non-finite entry.</exception>
     /// <exception cref="SingularKernelException">t = ∞ and Θ + ρI is numerically singular.</exception>
     public static TimePrediction[] NtkCovariance(Matrix ntkTrain, Matrix nngpTrain, int testPoints, Func<int, int, TestRowBlock> readBlock,
         Func<int, int, Matrix> readTestTestRows, Matrix targets, ReadOnlySpan<double> times, Regularization regularization = default,
         bool train = false, int blockRows = DefaultBlockRows, IProgress<long>? progress = null, string? scratchDirectory = null,
-        CovarianceRowsSink? covarianceRows = null)
+        CovarianceRowsSink? covarianceRows = null, IProgress<double>? factorProgress = null)
     {
         ArgumentNullException.ThrowIfNull(ntkTrain);
         ArgumentNullException.ThrowIfNull(nngpTrain);
@@ -54,7 +56,7 @@ public static partial class KernelPrediction
                 if (dyn is null)
                 {
                     _ = new PredictionKernels(ntkTrain, b.NtkTest, nngpTrain, b.NngpTest);
-                    dyn = new KernelDynamics(ntkTrain, targets, regularization);
+                    dyn = new KernelDynamics(ntkTrain, targets, regularization) { DecompositionProgress = factorProgress };
                 }
                 CheckBlock(b.NtkTest, count, n, "the Θ(X*,X) block");
                 CheckBlock(b.NngpTest!, count, n, "the Σ(X*,X) block");
@@ -132,6 +134,8 @@ public static partial class KernelPrediction
     /// <paramref name="progress"/>: cumulative entries, M·N for the solves and M·M for the covariance rows.
     /// With <paramref name="covarianceRows"/> the covariance is handed over a block of rows at a time (ascending) instead of held
     /// (the result's <see cref="TimePrediction.Covariance"/> is null): memory count×M instead of M×M, the same values.
+    /// <paramref name="factorProgress"/> receives the fraction done (0…1) of the Cholesky factorisation of Σ + ρI, the O(N³) step
+    /// taken after the first block is read, before any entries are reported.
     /// </summary>
     /// <exception cref="ArgumentException">A block has the wrong shape or a non-finite entry.</exception>
     /// <exception cref="SingularKernelException">Σ + ρI is numerically singular.</exception>
@@ -139,7 +143,7 @@ public static partial class KernelPrediction
         Func<int, int, Matrix>? readDiagonal, Func<int, int, Matrix>? readTestTestRows, Matrix targets,
         Regularization regularization = default, bool train = false, bool covariance = false,
         int blockRows = DefaultBlockRows, IProgress<long>? progress = null, string? scratchDirectory = null,
-        CovarianceRowsSink? covarianceRows = null)
+        CovarianceRowsSink? covarianceRows = null, IProgress<double>? factorProgress = null)
     {
         ArgumentNullException.ThrowIfNull(nngpTrain);
         ArgumentNullException.ThrowIfNull(readNngpTest);
@@ -167,7 +171,7 @@ public static partial class KernelPrediction
                 _ = new PredictionKernels(null, null, nngpTrain, sx, d);
                 DynamicsChecks.Finite(targets, nameof(targets));
                 if (targets.Rows != n) throw new ArgumentException($"targets have {targets.Rows} rows but the kernel has {n} points.", nameof(targets));
-                (l, z) = NngpPosterior.Factor(nngpTrain, targets, regularization);
+                (l, z) = NngpPosterior.Factor(nngpTrain, targets, regularization, factorProgress);
             }
             CheckBlock(sx, count, n, "the Σ(X*,X) block");
             if (d is not null) CheckBlock(d, count, 1, "the Σ(X*,X*) diagonal block");
@@ -228,7 +232,7 @@ public static partial class KernelPrediction
         return new TimePrediction(double.PositiveInfinity, mean, trainMean, spread ? variance : null, fullCov);
     }
 
-    /// <summary>Total work the streamed <see cref="Nngp(Matrix, int, Func{int, int, Matrix}, Func{int, int, Matrix}?, Func{int, int, Matrix}?, Matrix, Regularization, bool, bool, int, IProgress{long}?, string?, CovarianceRowsSink?)"/> reports.</summary>
+    /// <summary>Total work the streamed <see cref="Nngp(Matrix, int, Func{int, int, Matrix}, Func{int, int, Matrix}?, Func{int, int, Matrix}?, Matrix, Regularization, bool, bool, int, IProgress{long}?, string?, CovarianceRowsSink?, IProgress{double}?)"/> reports.</summary>
     public static long NngpWork(int testPoints, int trainPoints, bool covariance) =>
         (long)testPoints * trainPoints + (covariance ? (long)testPoints * testPoints : 0);
 

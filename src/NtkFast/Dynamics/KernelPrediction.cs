@@ -172,7 +172,7 @@ public static partial class KernelPrediction
         return result;
     }
 
-    /// <summary>Default number of test rows per block of the streamed <see cref="Ntk(Matrix, Matrix?, int, Func{int, int, TestRowBlock}, Matrix, ReadOnlySpan{double}, Regularization, bool, int, IProgress{long}?)"/>.</summary>
+    /// <summary>Default number of test rows per block of the streamed <see cref="Ntk(Matrix, Matrix?, int, Func{int, int, TestRowBlock}, Matrix, ReadOnlySpan{double}, Regularization, bool, int, IProgress{long}?, IProgress{double}?)"/>.</summary>
     public const int DefaultBlockRows = 256;
 
     /// <summary>
@@ -182,12 +182,15 @@ public static partial class KernelPrediction
     /// not M×N. Each test row's mean and variance depend only on its own kernel rows, so the results are those of
     /// the in-memory overload bit for bit. No full covariance (that needs every row at once).
     /// <paramref name="progress"/> receives the test-block entries done so far (rows × N, cumulative) after each block.
+    /// <paramref name="factorProgress"/> receives the fraction done (0…1) of the factorisation of Θ + ρI, the O(N³) step taken
+    /// while the first block is processed, before any block is reported: an eigendecomposition when there is a spread or a
+    /// finite time, else (t = ∞ only) a Cholesky factor (<see cref="KernelDynamics.DecompositionProgress"/>).
     /// </summary>
     /// <exception cref="ArgumentException">A block has the wrong shape or a non-finite entry, or the spread blocks come and go between blocks.</exception>
     /// <exception cref="SingularKernelException">t = ∞ and Θ + ρI is numerically singular.</exception>
     public static TimePrediction[] Ntk(Matrix ntkTrain, Matrix? nngpTrain, int testPoints, Func<int, int, TestRowBlock> readBlock,
         Matrix targets, ReadOnlySpan<double> times, Regularization regularization = default, bool train = false,
-        int blockRows = DefaultBlockRows, IProgress<long>? progress = null)
+        int blockRows = DefaultBlockRows, IProgress<long>? progress = null, IProgress<double>? factorProgress = null)
     {
         ArgumentNullException.ThrowIfNull(ntkTrain);
         ArgumentNullException.ThrowIfNull(readBlock);
@@ -211,7 +214,7 @@ public static partial class KernelPrediction
                 _ = new PredictionKernels(ntkTrain, b.NtkTest, nngpTrain, b.NngpTest, b.NngpTestDiagonal);
                 spread = b.NngpTestDiagonal is not null;
                 if (spread && nngpTrain is null) throw new ArgumentException("the spread needs Σ(X,X).", nameof(nngpTrain));
-                dyn = new KernelDynamics(ntkTrain, targets, regularization);
+                dyn = new KernelDynamics(ntkTrain, targets, regularization) { DecompositionProgress = factorProgress };
                 if (spread) for (int q = 0; q < times.Length; q++) variance[q] = new double[m];
             }
             CheckBlock(b.NtkTest, count, n, "the Θ(X*,X) block");

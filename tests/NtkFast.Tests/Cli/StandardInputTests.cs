@@ -87,4 +87,22 @@ public sealed class StandardInputTests : IDisposable
         CliRunner.AssertCleanFailure(CliRunner.RunWithInput(nan, Kernel("-", "k.npy")), 2, "--x -: contains NaN at row 1, column 1");
         Assert.False(File.Exists(P("k.npy")));
     }
+
+    /// <summary>Outputs stay files: "-" for an output is one line naming standard output (not "unsupported file type ''"), exit 2, nothing on stdout.</summary>
+    [Fact]
+    public void Dash_for_an_output_is_one_line_naming_standard_output()
+    {
+        Npy.Write(P("y.npy"), NpyArray.FromFloat64([1, -1, 0.5, 0, 2, -2], 6, 1));
+        string[] predict = ["predict", "--x", P("x.npy"), "--y", P("y.npy"), "--x-test", P("x.npy"), "--depth", "2", "--activation", "erf"];
+        foreach (string[] args in (string[][])[
+            [.. predict, "--out", "-"], [.. predict, "--out", P("p.npy"), "--out-train", "-"],
+            ["kernel", "--x", P("x.npy"), "--depth", "2", "--activation", "relu", "--out-ntk", "-"]])
+        {
+            string option = args[Array.LastIndexOf(args, "-") - 1];
+            CliResult r = CliRunner.Run(args);
+            CliRunner.AssertCleanFailure(r, 2, $"option {option}: '-' (standard output) is not supported for outputs");
+            Assert.Equal("", r.StdOut);
+        }
+        Assert.False(File.Exists(P("p.npy")));
+    }
 }

@@ -93,6 +93,74 @@ public class KernelPredictionCovarianceStreamedTests
         }
     }
 
+    /// <summary>One log of both reports, in order: the factorisation's fractions and the entries.</summary>
+    private sealed class Both
+    {
+        public List<(bool Factor, double Value)> Log { get; } = [];
+        public IProgress<double> Factor => new P<double>(v => Log.Add((true, v)));
+        public IProgress<long> Entries => new P<long>(v => Log.Add((false, v)));
+
+        private sealed class P<T>(Action<T> a) : IProgress<T>
+        {
+            public void Report(T value) => a(value);
+        }
+
+        /// <summary>Factor reports first, non-decreasing to 1 (several: N = 300 is 3 blocks of 128 columns, or several eigen stages), then entries only.</summary>
+        public void FactorFirst()
+        {
+            int f = Log.FindLastIndex(e => e.Factor);
+            Assert.True(f >= 2, $"{f + 1} factor reports");
+            Assert.True(Log.Take(f + 1).All(e => e.Factor));
+            Assert.True(Log.Skip(f + 1).Any() && Log.Skip(f + 1).All(e => !e.Factor));
+            for (int i = 1; i <= f; i++) Assert.True(Log[i].Value >= Log[i - 1].Value);
+            Assert.Equal(1.0, Log[f].Value);
+        }
+    }
+
+    /// <summary>
+    /// The streamed paths report the factorisation of the training block (the O(N³) step, taken with the first block) through
+    /// factorProgress, before the first block's entries, and the results are the same bit for bit with it as without.
+    /// </summary>
+    [Theory]
+    [InlineData("ntk-inf")]
+    [InlineData("ntk-time")]
+    [InlineData("ntk-spread")]
+    [InlineData("ntk-cov")]
+    [InlineData("nngp")]
+    [InlineData("nngp-cov")]
+    public void Streamed_ReportTheFactorisationFirst(string path)
+    {
+        int n = 300, m = 40;
+        var (theta, thetaX, _) = Kernel(n, m, 31);
+        var (sigma, sigmaX, sigmaXX) = Kernel(n, m, 32, lengthScale: 0.6);
+        Matrix y = Random(n, 2, 33);
+        var reg = Regularization.Relative(1e-6);
+        Matrix diag = new(m, 1);
+        for (int i = 0; i < m; i++) diag[i, 0] = sigmaXX[i, i];
+        double[] times = path == "ntk-inf" ? [double.PositiveInfinity] : [1.0, double.PositiveInfinity];
+        var both = new Both();
+        TimePrediction[] Run(Both? b) => path switch
+        {
+            "ntk-inf" or "ntk-time" => KernelPrediction.Ntk(theta, null, m, (s0, c) => new TestRowBlock(Rows(thetaX, s0, c)), y, times, reg,
+                train: true, blockRows: 16, progress: b?.Entries, factorProgress: b?.Factor),
+            "ntk-spread" => KernelPrediction.Ntk(theta, sigma, m, (s0, c) => new TestRowBlock(Rows(thetaX, s0, c), Rows(sigmaX, s0, c), Rows(diag, s0, c)),
+                y, times, reg, train: true, blockRows: 16, progress: b?.Entries, factorProgress: b?.Factor),
+            "ntk-cov" => KernelPrediction.NtkCovariance(theta, sigma, m, (s0, c) => new TestRowBlock(Rows(thetaX, s0, c), Rows(sigmaX, s0, c)),
+                (s0, c) => Rows(sigmaXX, s0, c), y, times, reg, train: true, blockRows: 16, progress: b?.Entries, factorProgress: b?.Factor),
+            _ => [KernelPrediction.Nngp(sigma, m, (s0, c) => Rows(sigmaX, s0, c), (s0, c) => Rows(diag, s0, c), (s0, c) => Rows(sigmaXX, s0, c), y, reg,
+                train: true, covariance: path == "nngp-cov", blockRows: 16, progress: b?.Entries, factorProgress: b?.Factor)],
+        };
+        TimePrediction[] plain = Run(null), reported = Run(both);
+        both.FactorFirst();
+        for (int q = 0; q < plain.Length; q++)
+        {
+            Assert.Equal(plain[q].Mean.Data, reported[q].Mean.Data);
+            Assert.Equal(plain[q].Variance, reported[q].Variance);
+            Assert.Equal(plain[q].Covariance?.Data, reported[q].Covariance?.Data);
+            Assert.Equal(plain[q].Train!.Data, reported[q].Train!.Data);
+        }
+    }
+
     [Fact]
     public void Streamed_NonFiniteRows_Throw_AndLeaveNoSpillFile()
     {

@@ -120,7 +120,7 @@ public sealed class PredictMappedTests : IDisposable
         string[] args = ["predict", "--kernel-train", P("k.npy"), "--kernel-test", P("kx.npy"), "--y", P("y.npy"), "--out", P("out.npy")];
         var (c, _, e) = Run(true, 2, args);
         Assert.Equal(0, c);
-        Assert.DoesNotContain("test-kernel entries", e, StringComparison.Ordinal);
+        Assert.DoesNotContain("predict: work", e, StringComparison.Ordinal);
         var (cq, _, eq) = Run(true, 2, [.. args, "--quiet"]);
         Assert.Equal(0, cq);
         Assert.Equal("", eq);
@@ -186,6 +186,55 @@ public sealed class PredictMappedTests : IDisposable
                 foreach (string tag in (string[])["mem", "map1", "map4", "map256"]) File.Delete(P(tag + o + ".npy"));
         }
         Assert.Empty(Directory.GetFiles(_dir, ".ntk-spill-*"));   // the covariance's spill files are gone
+    }
+
+    /// <summary>
+    /// Kernel files read whole: --out-cov is now written a block of rows at a time through the library's streamed calls (never
+    /// the M x M result): the bytes are those the whole in-memory covariance gives (KernelPrediction.Ntk / Nngp with
+    /// covariance: true, written as one array as the command did before), for M = 1, 7, 17 and blocks of 1, 4, 5 (not dividing
+    /// 7 or 17) and 256 rows; .npy for two times and .csv for one.
+    /// </summary>
+    [Theory]
+    [InlineData(1, false)]
+    [InlineData(7, false)]
+    [InlineData(17, false)]
+    [InlineData(1, true)]
+    [InlineData(7, true)]
+    [InlineData(17, true)]
+    public void InMemory_CovarianceByRows_IsTheWholeMatrixBytes(int m, bool nngp)
+    {
+        int n = 9;
+        var (theta, thetaX, _) = Kernel(n, m, 900 + m);
+        var (sigma, sigmaX, sigmaXX) = Kernel(n, m, 910 + m, lengthScale: 0.7, scale: 0.8);
+        Matrix y = Random(n, 2, 920 + m);
+        MatrixFile.Write(P("k.npy"), theta);
+        MatrixFile.Write(P("kx.npy"), thetaX);
+        MatrixFile.Write(P("s.npy"), sigma);
+        MatrixFile.Write(P("sx.npy"), sigmaX);
+        MatrixFile.Write(P("sxx.npy"), sigmaXX);
+        MatrixFile.Write(P("y.npy"), y);
+        var kernels = new NtkFast.Dynamics.PredictionKernels(nngp ? null : theta, nngp ? null : thetaX, sigma, sigmaX, sigmaXX);
+        var reg = NtkFast.Numerics.Regularization.Relative(1e-6);
+        string[] head = ["predict", "--nngp-train", P("s.npy"), "--nngp-test", P("sx.npy"), "--nngp-test-test", P("sxx.npy"), "--y", P("y.npy"),
+            "--regularization", "1e-6", "--quiet", .. nngp ? (string[])["--posterior", "nngp"] : ["--kernel-train", P("k.npy"), "--kernel-test", P("kx.npy")]];
+        foreach ((string ext, string time) in (ValueTuple<string, string>[])[(".npy", "0.5,inf"), (".csv", "inf")])
+        {
+            if (nngp && time != "inf") continue;
+            double[] times = time == "inf" ? [double.PositiveInfinity] : [0.5, double.PositiveInfinity];
+            NtkFast.Dynamics.TimePrediction[] whole = nngp ? [NtkFast.Dynamics.KernelPrediction.Nngp(kernels, y, reg, covariance: true)]
+                : NtkFast.Dynamics.KernelPrediction.Ntk(kernels, y, times, reg, covariance: true);
+            var expected = new MemoryStream();
+            if (ext == ".csv") MatrixFile.WriteCsv(expected, whole[0].Covariance!.Data, m, m);
+            else if (times.Length == 1) Npy.Write(expected, whole[0].Covariance!.Data, [m, m]);
+            else Npy.Write(expected, [.. whole.SelectMany(t => t.Covariance!.Data)], [times.Length, m, m]);
+            foreach (int rows in (int[])[1, 4, 5, 256])
+            {
+                var (c, _, e) = Run(false, rows, [.. head, "--time", time, "--out", P("p" + ext), "--out-cov", P("c" + ext)]);
+                Assert.True(c == 0, e);
+                Assert.Equal(expected.ToArray(), File.ReadAllBytes(P("c" + ext)));
+            }
+        }
+        Assert.Empty(Directory.GetFiles(_dir, ".*"));   // no temporaries or spill files left
     }
 
     /// <summary>
