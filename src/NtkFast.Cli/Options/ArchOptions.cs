@@ -233,13 +233,16 @@ internal static class ArchOptions
         Matrix y = PointSetOptions.Read(yPath, "y");
         if (y.Rows != x.Count) throw new CliException($"--y has {y.Rows} rows but --x has {x.Count} points");
         if (y.Cols != net.Outputs) throw new CliException($"--y has {y.Cols} columns but the network has {net.Outputs} outputs");
+        // one workspace and output buffer for the whole loop: a step allocates nothing
+        ArchitectureNetwork.BatchWorkspace ws = net.CreateBatchWorkspace();
+        var f = new double[y.Data.Length];
         return TrainCommand.TrainLoop(
-            () => net.TrainStep(x, y, lr, trainableFrom),
+            () => net.TrainStep(x, y, lr, ws, trainableFrom),
             () =>
             {
-                Matrix f = net.Forward(x);
+                net.Forward(x, f, ws);
                 double sum = 0;
-                for (int i = 0; i < f.Data.Length; i++) sum += (f.Data[i] - y.Data[i]) * (f.Data[i] - y.Data[i]);
+                for (int i = 0; i < f.Length; i++) sum += (f[i] - y.Data[i]) * (f[i] - y.Data[i]);
                 return sum / (2.0 * x.Count);
             },
             net.HasFiniteParameters,

@@ -118,6 +118,37 @@ public abstract class ArchitectureNetwork
     public abstract Matrix Forward(ImageSet x);
 
     /// <summary>
+    /// Reusable scratch for one network's batch calls (the overloads taking a workspace: forward, training step, empirical
+    /// kernels): one per-sample workspace per worker thread, the training step's block gradients, and the kernels'
+    /// Jacobians and products (grown to the largest batch seen and kept). With it, and caller-owned outputs, a batch call
+    /// allocates nothing once warm. Made by <see cref="CreateBatchWorkspace"/> of the network it serves; one call at a time.
+    /// </summary>
+    public abstract class BatchWorkspace
+    {
+        private protected BatchWorkspace() { }
+    }
+
+    /// <summary>A workspace for this network's batch calls (see <see cref="BatchWorkspace"/>).</summary>
+    public abstract BatchWorkspace CreateBatchWorkspace();
+
+    /// <summary>f on every image into <paramref name="output"/> (N×<see cref="Outputs"/>, row-major); allocates nothing once <paramref name="workspace"/> is warm.</summary>
+    public abstract void Forward(ImageSet x, Span<double> output, BatchWorkspace workspace);
+
+    /// <summary><see cref="TrainStep(ImageSet, Matrix, double, int)"/> with a caller-owned workspace: allocates nothing once it is warm.</summary>
+    public abstract double TrainStep(ImageSet x, Matrix y, double learningRate, BatchWorkspace workspace, int trainableFrom = 0);
+
+    /// <summary>
+    /// <see cref="EmpiricalKernel(ImageSet, ImageSet?, int)"/> into caller-owned spans: <paramref name="ntk"/> N×M (row-major), and
+    /// <paramref name="nngp"/> N×M when it is not empty. Returns whether the NNGP was written (the network ends with a dense
+    /// readout and <paramref name="nngp"/> is not empty). Allocates nothing once <paramref name="workspace"/> holds the
+    /// Jacobians of the largest batch (it keeps them: (N + M)·K·P values).
+    /// </summary>
+    public abstract bool EmpiricalKernel(ImageSet x, ImageSet? x2, Span<double> ntk, Span<double> nngp, BatchWorkspace workspace, int trainableFrom = 0);
+
+    /// <summary>Whether the network ends with a dense readout, so that its empirical NNGP exists.</summary>
+    public bool HasEmpiricalNngp => _affine[^1] is not null && _program.Ops[^1].Pin == 1;
+
+    /// <summary>
     /// One step of full-batch gradient descent on C(θ) = 1/(2N) Σ_i ‖f(x_i) − y_i‖² (docs/design.md §1) with
     /// learning rate <paramref name="learningRate"/>, the first <paramref name="trainableFrom"/> affine layers
     /// frozen; returns C before the step. <paramref name="y"/> is N×<see cref="Outputs"/>.
@@ -326,18 +357,30 @@ public sealed class ArchitectureNetwork<T> : ArchitectureNetwork where T : unman
     }
 
     /// <inheritdoc/>
+    public override BatchWorkspace CreateBatchWorkspace() => new Batch(this);
+
+    /// <inheritdoc/>
     public override Matrix Forward(ImageSet x)
     {
         CheckShape(x, nameof(x));
         var result = new Matrix(x.Count, Outputs);
-        int k = Outputs, stride = x.Stride;
-        ForSamples(x.Count, (ws, i) =>
-        {
-            Load(x.Data.AsSpan(i * stride, stride), ws.Image);
-            T[] f = RunForward(ws.Image, ws);
-            for (int q = 0; q < k; q++) result.Data[i * k + q] = double.CreateTruncating(f[q]);
-        });
+        Batch b = TakeSpare();
+        try { Forward(x, result.Data, b); }
+        finally { ReturnSpare(b); }
         return result;
+    }
+
+    /// <inheritdoc/>
+    public override unsafe void Forward(ImageSet x, Span<double> output, BatchWorkspace workspace)
+    {
+        CheckShape(x, nameof(x));
+        Batch b = Own(workspace);
+        if (output.Length != (long)x.Count * Outputs) throw new ArgumentException($"output has {output.Length} values, expected {x.Count}×{Outputs}", nameof(output));
+        fixed (double* po = output)
+        {
+            var action = new ForwardAction { B = b, X = x.Data, Stride = x.Stride, K = Outputs, Out = po };
+            ForSamples(b, x.Count, ref action);
+        }
     }
 
     /// <summary>
@@ -362,127 +405,122 @@ public sealed class ArchitectureNetwork<T> : ArchitectureNetwork where T : unman
     /// <inheritdoc/>
     public override double TrainStep(ImageSet x, Matrix y, double learningRate, int trainableFrom = 0)
     {
+        Batch b = TakeSpare();
+        try { return TrainStep(x, y, learningRate, b, trainableFrom); }
+        finally { ReturnSpare(b); }
+    }
+
+    /// <summary>Samples per block of <see cref="TrainStep(ImageSet, Matrix, double, BatchWorkspace, int)"/>: at most this many blocks.</summary>
+    private const int TrainBlocks = 16;
+
+    /// <inheritdoc/>
+    public override double TrainStep(ImageSet x, Matrix y, double learningRate, BatchWorkspace workspace, int trainableFrom = 0)
+    {
         CheckShape(x, nameof(x));
         ArgumentNullException.ThrowIfNull(y);
         if (y.Rows != x.Count || y.Cols != Outputs) throw new ArgumentException($"targets are {y.Rows}×{y.Cols}, expected {x.Count}×{Outputs}", nameof(y));
         if (!double.IsFinite(learningRate) || learningRate <= 0) throw new ArgumentOutOfRangeException(nameof(learningRate), learningRate, "learning rate must be finite and positive");
+        Batch bw = Own(workspace);
         int frozen = TrainableOffset(trainableFrom);
-        int n = x.Count, k = Outputs, stride = x.Stride, p = ParameterCount;
+        int n = x.Count, p = ParameterCount;
         Interlocked.Increment(ref _version);
         // fixed blocks of samples, summed in block order: the same bits for every thread count
-        int blocks = Math.Min(n, 16);
-        T[][] partial = Interlocked.Exchange(ref _spareGradients, null) ?? [];
-        if (partial.Length < blocks)
+        int blocks = Math.Min(n, TrainBlocks);
+        if (bw.Gradients.Length < blocks)
         {
-            int had = partial.Length;
-            Array.Resize(ref partial, blocks);
-            for (int b = had; b < blocks; b++) partial[b] = new T[p];
+            int had = bw.Gradients.Length;
+            Array.Resize(ref bw.Gradients, blocks);
+            for (int b = had; b < blocks; b++) bw.Gradients[b] = new T[p];
         }
-        var cost = new double[blocks];
-        ForBlocks(blocks, (ws, b) =>
-        {
-            T[] g = partial[b]; // Σ over the block's samples of (f − y)ᵀ ∂f/∂θ: back-propagation accumulates into it
-            Array.Clear(g);
-            T[] r = ws.Seed;
-            double c = 0;
-            for (int i = (int)((long)n * b / blocks); i < (int)((long)n * (b + 1) / blocks); i++)
-            {
-                Load(x.Data.AsSpan(i * stride, stride), ws.Image);
-                T[] f = RunForward(ws.Image, ws);
-                for (int j = 0; j < k; j++)
-                {
-                    r[j] = f[j] - T.CreateTruncating(y[i, j]);
-                    double rj = double.CreateTruncating(r[j]);
-                    c += rj * rj;
-                }
-                RunBackward(r, g, ws, frozen);
-            }
-            cost[b] = c;
-        });
+        var action = new TrainAction { B = bw, X = x.Data, Y = y.Data, N = n, Blocks = blocks, Stride = x.Stride, K = Outputs, Frozen = frozen };
+        ForSamples(bw, blocks, ref action);
+        T[][] partial = bw.Gradients;
         double total = 0;
         for (int b = 1; b < blocks; b++) TensorPrimitives.Add(partial[0], partial[b], partial[0]);
-        for (int b = 0; b < blocks; b++) total += cost[b];
+        for (int b = 0; b < blocks; b++) total += bw.Cost[b];
         Span<T> trained = Parameters.AsSpan(frozen);
         TensorPrimitives.MultiplyAdd(partial[0].AsSpan(frozen), T.CreateTruncating(-learningRate / n), trained, trained);
-        Volatile.Write(ref _spareGradients, partial);
         return total / (2.0 * n);
     }
 
     /// <inheritdoc/>
     public override (Matrix Ntk, Matrix? Nngp) EmpiricalKernel(ImageSet x, ImageSet? x2 = null, int trainableFrom = 0)
     {
+        CheckKernelArguments(x, x2, trainableFrom);
+        int m = (x2 ?? x).Count;
+        var ntk = new Matrix(x.Count, m);
+        Matrix? nngp = HasEmpiricalNngp ? new Matrix(x.Count, m) : null;
+        Batch b = TakeSpare();
+        try { EmpiricalKernel(x, x2, ntk.Data, nngp is null ? default : nngp.Data, b, trainableFrom); }
+        finally { ReturnSpare(b); }
+        return (ntk, nngp);
+    }
+
+    private int CheckKernelArguments(ImageSet x, ImageSet? x2, int trainableFrom)
+    {
         CheckShape(x, nameof(x));
         if (x2 is not null) CheckShape(x2, nameof(x2));
         int frozen = TrainableOffset(trainableFrom);
+        if ((long)(x.Count + (x2?.Count ?? 0)) * Outputs * ParameterCount > Array.MaxLength)
+            throw new ArchitectureException($"the Jacobians of {x.Count + (x2?.Count ?? 0)} points × {Outputs} outputs × {ParameterCount} parameters do not fit in one array; use fewer points per call (tiles)");
+        return frozen;
+    }
+
+    /// <inheritdoc/>
+    public override bool EmpiricalKernel(ImageSet x, ImageSet? x2, Span<double> ntk, Span<double> nngp, BatchWorkspace workspace, int trainableFrom = 0)
+    {
+        int frozen = CheckKernelArguments(x, x2, trainableFrom);
+        Batch bw = Own(workspace);
         ImageSet other = x2 ?? x;
-        int k = Outputs, p = ParameterCount;
-        if ((long)(x.Count + (x2?.Count ?? 0)) * k * p > Array.MaxLength)
-            throw new ArchitectureException($"the Jacobians of {x.Count + (x2?.Count ?? 0)} points × {k} outputs × {p} parameters do not fit in one array; use fewer points per call (tiles)");
-        T[] ja = Jacobian(x, frozen), jb = x2 is null ? ja : Jacobian(x2, frozen);
-        int n = x.Count, m = other.Count;
-        var full = new T[(long)n * k * m * k];
+        int k = Outputs, p = ParameterCount, n = x.Count, m = other.Count;
+        if (ntk.Length != (long)n * m) throw new ArgumentException($"ntk has {ntk.Length} values, expected {n}×{m}", nameof(ntk));
+        if (!nngp.IsEmpty && nngp.Length != (long)n * m) throw new ArgumentException($"nngp has {nngp.Length} values, expected {n}×{m} (or none)", nameof(nngp));
+        T[] ja = Jacobian(bw, x, frozen, Batch.Grow(ref bw.JacobianA, (long)n * k * p));
+        T[] jb = x2 is null ? ja : Jacobian(bw, x2, frozen, Batch.Grow(ref bw.JacobianB, (long)m * k * p));
+        Span<T> full = Batch.Grow(ref bw.Full, (long)n * k * m * k).AsSpan(0, n * k * m * k);
         // the frozen parameters are a prefix of θ: the product runs over the trained columns only
         NetworkOps.Gemm<T>(NtkFast.Numerics.Op.None, NtkFast.Numerics.Op.Transpose, n * k, m * k, p - frozen, 1.0,
             ja.AsSpan(frozen), p, jb.AsSpan(frozen), p, 0.0, full, m * k);
-        var ntk = new Matrix(n, m);
         for (int i = 0; i < n; i++)
             for (int j = 0; j < m; j++)
             {
                 double s = 0;
-                for (int q = 0; q < k; q++) s += double.CreateTruncating(full[((long)(i * k + q)) * m * k + j * k + q]);
-                ntk[i, j] = s / k;
+                for (int q = 0; q < k; q++) s += double.CreateTruncating(full[(i * k + q) * m * k + j * k + q]);
+                ntk[i * m + j] = s / k;
             }
-        return (ntk, Nngp(x, other));
+        if (nngp.IsEmpty || !HasEmpiricalNngp) return false;
+        Nngp(bw, x, other, nngp);
+        return true;
     }
 
-    private Matrix? Nngp(ImageSet x, ImageSet other)
+    private void Nngp(Batch bw, ImageSet x, ImageSet other, Span<double> s)
     {
         Op[] ops = _program.Ops;
         int last = ops.Length - 1;
-        if (_affine[last] is null || ops[last].Pin != 1) return null;
         int d = ops[last].Cin;
-        T[] ha = Features(x, last, d), hb = ReferenceEquals(x, other) ? ha : Features(other, last, d);
-        var s = new Matrix(x.Count, other.Count);
-        var prod = new T[s.Data.Length];
+        T[] ha = Features(bw, x, last, d, Batch.Grow(ref bw.FeaturesA, (long)x.Count * d));
+        T[] hb = ReferenceEquals(x, other) ? ha : Features(bw, other, last, d, Batch.Grow(ref bw.FeaturesB, (long)other.Count * d));
+        Span<T> prod = Batch.Grow(ref bw.Product, s.Length).AsSpan(0, s.Length);
         // in either parameterisation the readout's weights are N(0, σw²/n) and its bias N(0, β²) in function terms
         double w2 = ops[last].W2 / ops[last].FanIn, b2 = ops[last].B2;
         NetworkOps.Gemm<T>(NtkFast.Numerics.Op.None, NtkFast.Numerics.Op.Transpose, x.Count, other.Count, d, w2, ha, d, hb, d, 0.0, prod, other.Count);
-        for (int i = 0; i < s.Data.Length; i++) s.Data[i] = double.CreateTruncating(prod[i]) + b2;
-        return s;
+        for (int i = 0; i < s.Length; i++) s[i] = double.CreateTruncating(prod[i]) + b2;
     }
 
-    private T[] Features(ImageSet x, int op, int d)
+    /// <summary>The input of op <paramref name="op"/> (its first <paramref name="d"/> values) of every image, into <paramref name="h"/>.</summary>
+    private T[] Features(Batch bw, ImageSet x, int op, int d, T[] h)
     {
-        var h = new T[(long)x.Count * d];
-        int stride = x.Stride;
-        ForSamples(x.Count, (ws, i) =>
-        {
-            Load(x.Data.AsSpan(i * stride, stride), ws.Image);
-            RunForward(ws.Image, ws);
-            ws.Inputs[op].AsSpan(0, d).CopyTo(h.AsSpan(i * d, d));
-        });
+        var action = new FeaturesAction { B = bw, X = x.Data, Stride = x.Stride, Op = op, D = d, H = h };
+        ForSamples(bw, x.Count, ref action);
         return h;
     }
 
-    /// <summary>Rows (sample i, output k) of ∂f_k(x_i)/∂θ: (N·K)×P.</summary>
-    private T[] Jacobian(ImageSet x, int frozen)
+    /// <summary>Rows (sample i, output k) of ∂f_k(x_i)/∂θ: (N·K)×P, into <paramref name="j"/>.</summary>
+    private T[] Jacobian(Batch bw, ImageSet x, int frozen, T[] j)
     {
-        int k = Outputs, p = ParameterCount, stride = x.Stride;
-        var j = new T[(long)x.Count * k * p];
         Interlocked.Increment(ref _version);
-        ForSamples(x.Count, (ws, i) =>
-        {
-            // one forward per sample, then one backward per output (back-propagation leaves the forward state)
-            Load(x.Data.AsSpan(i * stride, stride), ws.Image);
-            RunForward(ws.Image, ws);
-            T[] w = ws.Seed;
-            for (int q = 0; q < k; q++)
-            {
-                Array.Clear(w);
-                w[q] = T.One;
-                RunBackward(w, j.AsSpan((int)(((long)i * k + q) * p), p), ws, frozen); // the row is zero: back-propagation adds to it
-            }
-        });
+        var action = new JacobianAction { B = bw, X = x.Data, Stride = x.Stride, K = Outputs, P = ParameterCount, Frozen = frozen, J = j };
+        ForSamples(bw, x.Count, ref action);
         return j;
     }
 
@@ -493,24 +531,147 @@ public sealed class ArchitectureNetwork<T> : ArchitectureNetwork where T : unman
             throw new ArchitectureException($"{name}: images are {x.ShapeString}, the network was built for {_program.InputH}×{_program.InputW}×{_program.InputC}");
     }
 
-    // The workspaces (and TrainStep's per-block gradients) of the last batch call, kept for the next one: a training
-    // loop allocates no buffers per step. Taken with an exchange, so concurrent calls on one network each get their own.
-    private Workspace?[]? _spareSpaces;
-    private T[][]? _spareGradients;
-
-    private void ForSamples(int count, Action<Workspace, int> body)
+    /// <summary>What <see cref="ArchitectureNetwork.BatchWorkspace"/> holds for this network.</summary>
+    private sealed class Batch : BatchWorkspace
     {
-        int workers = Math.Max(1, Math.Min(NtkParallel.MaxThreads, count));
-        Workspace?[] spaces = Interlocked.Exchange(ref _spareSpaces, null) ?? [];
-        if (spaces.Length < workers) Array.Resize(ref spaces, workers);
-        try
+        internal readonly ArchitectureNetwork<T> Net;
+        internal Workspace?[] Spaces = [];          // per worker, made on first use
+        internal T[][] Gradients = [];              // TrainStep: per block, Σ over its samples of (f − y)ᵀ ∂f/∂θ
+        internal readonly double[] Cost = new double[TrainBlocks];
+        internal T[] JacobianA = [], JacobianB = [], Full = [], FeaturesA = [], FeaturesB = [], Product = [];
+
+        internal Batch(ArchitectureNetwork<T> net) => Net = net;
+
+        internal Workspace Space(int worker) => Spaces[worker] ??= new Workspace(Net);
+
+        /// <summary><paramref name="buffer"/>, replaced by a new array when it holds fewer than <paramref name="length"/> values.</summary>
+        internal static T[] Grow(ref T[] buffer, long length)
         {
-            NtkParallel.ForWithWorker(count, workers, (worker, i) => body(spaces[worker] ??= new Workspace(this), i));
+            if (buffer.LongLength < length) buffer = new T[length];
+            return buffer;
         }
-        finally { Volatile.Write(ref _spareSpaces, spaces); }
+
+        /// <summary>Drops the kernels' buffers (the allocating overloads keep a workspace for the next call, but not these: (N + M)·K·P values).</summary>
+        internal void ReleaseKernelBuffers()
+        {
+            JacobianA = []; JacobianB = []; Full = []; FeaturesA = []; FeaturesB = []; Product = [];
+        }
     }
 
-    private void ForBlocks(int blocks, Action<Workspace, int> body) => ForSamples(blocks, body);
+    private Batch Own(BatchWorkspace workspace)
+    {
+        ArgumentNullException.ThrowIfNull(workspace);
+        return workspace is Batch b && ReferenceEquals(b.Net, this) ? b
+            : throw new ArgumentException("the workspace was made by another network's CreateBatchWorkspace", nameof(workspace));
+    }
+
+    // The workspace of the last allocating batch call, kept for the next one: a training loop allocates no buffers per
+    // step. Taken with an exchange, so concurrent calls on one network each get their own.
+    private Batch? _spareBatch;
+
+    private Batch TakeSpare() => Interlocked.Exchange(ref _spareBatch, null) ?? new Batch(this);
+
+    private void ReturnSpare(Batch b)
+    {
+        b.ReleaseKernelBuffers();
+        Volatile.Write(ref _spareBatch, b);
+    }
+
+    /// <summary>Runs <paramref name="action"/> on samples (or blocks) 0 … count − 1, each worker with its own workspace of <paramref name="b"/>.</summary>
+    private static void ForSamples<TAction>(Batch b, int count, ref TAction action) where TAction : struct, IParallelWorkerAction
+    {
+        int workers = Math.Max(1, Math.Min(NtkParallel.MaxThreads, count));
+        if (b.Spaces.Length < workers) Array.Resize(ref b.Spaces, workers);
+        NtkParallel.ForWithWorker(count, workers, ref action);
+    }
+
+    // The batch loops' bodies: structs, so a parallel loop allocates no closure (NtkParallel's struct overloads).
+
+    private unsafe struct ForwardAction : IParallelWorkerAction
+    {
+        public Batch B;
+        public double[] X;
+        public int Stride, K;
+        public double* Out;
+
+        public readonly void Invoke(int worker, int i)
+        {
+            Workspace ws = B.Space(worker);
+            Load(X.AsSpan(i * Stride, Stride), ws.Image);
+            T[] f = B.Net.RunForward(ws.Image, ws);
+            for (int q = 0; q < K; q++) Out[(long)i * K + q] = double.CreateTruncating(f[q]);
+        }
+    }
+
+    private struct TrainAction : IParallelWorkerAction
+    {
+        public Batch B;
+        public double[] X, Y;
+        public int N, Blocks, Stride, K, Frozen;
+
+        public readonly void Invoke(int worker, int b)
+        {
+            Workspace ws = B.Space(worker);
+            T[] g = B.Gradients[b]; // Σ over the block's samples of (f − y)ᵀ ∂f/∂θ: back-propagation accumulates into it
+            Array.Clear(g);
+            T[] r = ws.Seed;
+            double c = 0;
+            for (int i = (int)((long)N * b / Blocks); i < (int)((long)N * (b + 1) / Blocks); i++)
+            {
+                Load(X.AsSpan(i * Stride, Stride), ws.Image);
+                T[] f = B.Net.RunForward(ws.Image, ws);
+                for (int j = 0; j < K; j++)
+                {
+                    r[j] = f[j] - T.CreateTruncating(Y[i * K + j]);
+                    double rj = double.CreateTruncating(r[j]);
+                    c += rj * rj;
+                }
+                B.Net.RunBackward(r, g, ws, Frozen);
+            }
+            B.Cost[b] = c;
+        }
+    }
+
+    private struct JacobianAction : IParallelWorkerAction
+    {
+        public Batch B;
+        public double[] X;
+        public int Stride, K, P, Frozen;
+        public T[] J;
+
+        public readonly void Invoke(int worker, int i)
+        {
+            // one forward per sample, then one backward per output (back-propagation leaves the forward state)
+            Workspace ws = B.Space(worker);
+            Load(X.AsSpan(i * Stride, Stride), ws.Image);
+            B.Net.RunForward(ws.Image, ws);
+            T[] w = ws.Seed;
+            for (int q = 0; q < K; q++)
+            {
+                Array.Clear(w);
+                w[q] = T.One;
+                Span<T> row = J.AsSpan((int)(((long)i * K + q) * P), P);
+                row.Clear(); // back-propagation adds to the row (the buffer is reused)
+                B.Net.RunBackward(w, row, ws, Frozen);
+            }
+        }
+    }
+
+    private struct FeaturesAction : IParallelWorkerAction
+    {
+        public Batch B;
+        public double[] X;
+        public int Stride, Op, D;
+        public T[] H;
+
+        public readonly void Invoke(int worker, int i)
+        {
+            Workspace ws = B.Space(worker);
+            Load(X.AsSpan(i * Stride, Stride), ws.Image);
+            B.Net.RunForward(ws.Image, ws);
+            ws.Inputs[Op].AsSpan(0, D).CopyTo(H.AsSpan(i * D, D));
+        }
+    }
 
     private T[] RunForward(T[] image, Workspace ws)
     {

@@ -15,10 +15,12 @@ namespace NtkFast.Numerics;
 /// </summary>
 /// <remarks>
 /// Which path computes an element depends on the span length (an input shorter than one vector runs
-/// the narrower form). The unary map's scalar loop (short spans, the scalar ISA path) runs a vectorizable
-/// operator's Vector128 form on one lane, so smooth activations — whose scalar form is the runtime's tanh, exp, …
-/// and differs from our vector formula at rounding level — give an element the same bits on every path and at
-/// every length (tested across processes by ArchitectureNetworkIsaTests); for +, ×, FMA the forms agree anyway.
+/// the narrower form). Every map's scalar loop (unary, binary, scalar-argument and ternary; short spans, the scalar
+/// ISA path) runs a vectorizable operator's Vector128 form on one lane, so smooth activations — whose scalar form is
+/// the runtime's tanh, exp, … and differs from our vector formula at rounding level (elu, elu' did) — give an element
+/// the same bits on every path and at every length, by construction: a vectorizable operator's scalar Invoke is
+/// never run by the driver. Tested per operator by ElementwiseIsaTests (every path, lengths 0..70, and the three
+/// vector forms against each other) and across processes by ArchitectureNetworkIsaTests.
 /// The reductions <see cref="Sum{T}"/> and <see cref="Dot{T}"/> use one fixed order on every path
 /// (see <see cref="ReductionLanes{T}"/>), so their results are bitwise identical with Vector512,
 /// Vector256 or scalar code.
@@ -135,6 +137,12 @@ public static class ElementwiseDriver
                 return;
             }
         }
+        if (TOp.Vectorizable && Vector128<T>.IsSupported)
+        {
+            // As in the unary map: the vector formula on one lane (elu's scalar form uses the runtime's exp).
+            for (; i < n; i++) Unsafe.Add(ref zr, i) = TOp.Invoke(Vector128.Create(Unsafe.Add(ref xr, i)), Vector128.Create(Unsafe.Add(ref yr, i))).ToScalar();
+            return;
+        }
         for (; i < n; i++) Unsafe.Add(ref zr, i) = TOp.Invoke(Unsafe.Add(ref xr, i), Unsafe.Add(ref yr, i));
     }
 
@@ -187,6 +195,13 @@ public static class ElementwiseDriver
                 return;
             }
         }
+        if (TOp.Vectorizable && Vector128<T>.IsSupported)
+        {
+            // As in the unary map: the vector formula on one lane.
+            Vector128<T> vs = Vector128.Create(s);
+            for (; i < n; i++) Unsafe.Add(ref zr, i) = TOp.Invoke(Vector128.Create(Unsafe.Add(ref xr, i)), vs).ToScalar();
+            return;
+        }
         for (; i < n; i++) Unsafe.Add(ref zr, i) = TOp.Invoke(Unsafe.Add(ref xr, i), s);
     }
 
@@ -238,6 +253,13 @@ public static class ElementwiseDriver
                 if (i < n) TOp.Invoke(lx, ly, lz).StoreUnsafe(ref wr, e);
                 return;
             }
+        }
+        if (TOp.Vectorizable && Vector128<T>.IsSupported)
+        {
+            // As in the unary map: the vector formula on one lane.
+            for (; i < n; i++)
+                Unsafe.Add(ref wr, i) = TOp.Invoke(Vector128.Create(Unsafe.Add(ref xr, i)), Vector128.Create(Unsafe.Add(ref yr, i)), Vector128.Create(Unsafe.Add(ref zr, i))).ToScalar();
+            return;
         }
         for (; i < n; i++) Unsafe.Add(ref wr, i) = TOp.Invoke(Unsafe.Add(ref xr, i), Unsafe.Add(ref yr, i), Unsafe.Add(ref zr, i));
     }
