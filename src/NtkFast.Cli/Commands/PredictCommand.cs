@@ -365,62 +365,32 @@ internal sealed partial class PredictCommand : ICommand
     {
         CovarianceRowsSink? sink = covFile is null ? null : covFile.Write;
         int n = (k.NtkTrain ?? k.NngpTrain)!.Rows, m = k.TestPoints;
-        // One report in estimated flops, as in memory: the factorisation of the N x N block (reported from inside, while the
+        // One report in estimated flops, as in memory (the same StagedWork): the factorisation of the N x N block (reported from inside, while the
         // first block is processed) weighted by its cost, then the test blocks' entries sharing the rest of the estimate.
         long total = PredictionWork(n, m, y.Cols, times, posterior, want.Spread, want.Covariance);
-        long factor = FactorWork(n, times, posterior, want.Spread);
+        long factor = Math.Clamp(FactorWork(n, times, posterior, want.Spread), 0, Math.Max(total, 1));
+        using var work = new StagedWork(total);
+        IProgress<double> factorProgress = work.Within(factor);
+        IProgress<long> Entries(long entries) => work.Entries(Math.Max(total, 1) - factor, factor, entries);
         TimePrediction[] r;
         if (posterior == PosteriorKind.Ntk && !want.Covariance)
         {
-            using var work = new StreamedWork(total, factor, (long)m * n);
             r = KernelPrediction.Ntk(k.NtkTrain!, k.NngpTrain, m, k.Read, y, times, reg, want.Train, BlockRows(KernelPrediction.DefaultBlockRows),
-                work.Entries, work.Factor);
+                Entries((long)m * n), factorProgress);
         }
         else if (posterior == PosteriorKind.Ntk)
         {
-            using var work = new StreamedWork(total, factor, KernelPrediction.NtkCovarianceWork(m, n, times.Length));
             r = KernelPrediction.NtkCovariance(k.NtkTrain!, k.NngpTrain!, m, k.Read, k.TestTest!.Read, y, times, reg, want.Train,
-                BlockRows(CovarianceBlockRows(n)), work.Entries, scratch, sink, work.Factor);
+                BlockRows(CovarianceBlockRows(n)), Entries(KernelPrediction.NtkCovarianceWork(m, n, times.Length)), scratch, sink, factorProgress);
         }
         else
         {
             int rows = BlockRows(want.Covariance ? CovarianceBlockRows(n) : KernelPrediction.DefaultBlockRows);
-            using var work = new StreamedWork(total, factor, KernelPrediction.NngpWork(m, n, want.Covariance));
             r = [KernelPrediction.Nngp(k.NngpTrain!, m, k.ReadNngpTest, k.Diagonal is null ? null : k.ReadDiagonal,
-                k.TestTest is null ? null : k.TestTest.Read, y, reg, want.Train, want.Covariance, rows, work.Entries, scratch, sink, work.Factor)];
+                k.TestTest is null ? null : k.TestTest.Read, y, reg, want.Train, want.Covariance, rows, Entries(KernelPrediction.NngpWork(m, n, want.Covariance)),
+                scratch, sink, factorProgress)];
         }
         return ToPrediction(r, m, y.Cols, want);
-    }
-
-    /// <summary>
-    /// Progress of a streamed prediction in estimated flops (<see cref="PredictionWork(long, long, long, double[], PosteriorKind, bool, bool)"/>):
-    /// <see cref="Factor"/> takes the factorisation's fraction done to <paramref name="factor"/> units, then <see cref="Entries"/>
-    /// the library's cumulative test-kernel entries (out of <paramref name="entries"/>) to the remaining units in proportion, so
-    /// the time left is estimated from the work done and a large N does not sit at 0% through its factorisation.
-    /// </summary>
-    private sealed class StreamedWork(long total, long factor, long entries) : IDisposable
-    {
-        private readonly Progress _progress = Progress.Delayed("predict: work", Math.Max(total, 1));
-        private readonly long _total = Math.Max(total, 1);
-        private readonly long _factorUnits = Math.Clamp(factor, 0, Math.Max(total, 1));
-        private readonly long _entries = Math.Max(entries, 1);
-
-        public IProgress<double> Factor => new FactorFraction(this);
-
-        public IProgress<long> Entries => new EntryCount(this);
-
-        public void Dispose() => _progress.Dispose();
-
-        private sealed class FactorFraction(StreamedWork owner) : IProgress<double>
-        {
-            public void Report(double value) => owner._progress.Report((long)(Math.Clamp(value, 0, 1) * owner._factorUnits));
-        }
-
-        private sealed class EntryCount(StreamedWork owner) : IProgress<long>
-        {
-            public void Report(long value) => owner._progress.Report(owner._factorUnits
-                + (long)(Math.Clamp((double)value / owner._entries, 0, 1) * (owner._total - owner._factorUnits)));
-        }
     }
 
     /// <summary>The factorisation's share of <see cref="PredictionWork(long, long, long, double[], PosteriorKind, bool, bool)"/>: a Cholesky factor (N³/3) for the NNGP posterior and for t = ∞ without a spread, else an eigendecomposition (~10 N³).</summary>
