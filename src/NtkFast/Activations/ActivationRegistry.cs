@@ -100,9 +100,9 @@ public static class ActivationRegistry
             arg = s[(colon + 1)..].Trim();
         }
         ActivationInfo? entry = Find(head);
-        if (entry is null) throw new ArgumentException($"Unknown activation '{name}'. Known: {Known}.", nameof(name));
+        if (entry is null) throw new ArgumentException($"Unknown activation '{IO.Printable.Quote(name)}'. Known: {Known}.", nameof(name));
         if (arg is not null && entry.Parameter is null)
-            throw new ArgumentException($"Activation '{head}' takes no parameter (got '{name}'). Known: {Known}.", nameof(name));
+            throw new ArgumentException($"Activation '{IO.Printable.Quote(head)}' takes no parameter (got '{IO.Printable.Quote(name)}'). Known: {Known}.", nameof(name));
         return entry.Factory(Parameter(name, arg, entry.DefaultParameter));
     }
 
@@ -110,7 +110,7 @@ public static class ActivationRegistry
     {
         if (arg is null) return defaultValue;
         if (!double.TryParse(arg, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !double.IsFinite(v))
-            throw new ArgumentException($"Bad parameter in activation '{name}': '{arg}' is not a finite number. Known: {Known}.", nameof(name));
+            throw new ArgumentException($"Bad parameter in activation '{IO.Printable.Quote(name)}': '{IO.Printable.Quote(arg)}' is not a finite number. Known: {Known}.", nameof(name));
         return v;
     }
 }

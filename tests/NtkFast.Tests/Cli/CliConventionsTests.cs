@@ -153,6 +153,17 @@ public class CliConventionsTests
         Assert.Equal(2, cmd.ExitCode);
         Assert.DoesNotContain('\u001b', cmd.StdErr);
         Assert.DoesNotContain('\u0007', cmd.StdErr);
+
+        // Option values echoed in errors too (issue #18 item 9: an activation name with terminal escapes, or of 100,000 characters).
+        foreach (string activation in (string[])["re\u001b[2Jlu", "relu:\u001b[31m", "leaky_relu:\u001b]0;x\u0007", new string('b', 100_000)])
+        {
+            CliResult bad = CliRunner.Run("kernel", "--x", "x.npy", "--depth", "2", "--activation", activation, "--out-ntk", "t.npy");
+            Assert.Equal(2, bad.ExitCode);
+            Assert.Single(bad.ErrorLines);
+            Assert.DoesNotContain('\u001b', bad.StdErr);
+            Assert.DoesNotContain('\u0007', bad.StdErr);
+            Assert.True(bad.StdErr.Length < 600, $"message of {bad.StdErr.Length} characters");
+        }
     }
 
     /// <summary>Splits a command line as a POSIX shell would for these examples: words, double quotes, and a trailing "# comment".</summary>
