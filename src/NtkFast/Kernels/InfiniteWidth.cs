@@ -53,8 +53,9 @@ public static class InfiniteWidth
         CheckRange(rowStart, rowCount, x.Rows, nameof(rowStart), nameof(rowCount));
         CheckRange(colStart, colCount, other.Rows, nameof(colStart), nameof(colCount));
         bool contributions = (outputs & KernelOutputs.LayerContributions) != 0;
-        Matrix? nngp = (outputs & KernelOutputs.Nngp) != 0 ? new Matrix(rowCount, colCount) : null;
-        Matrix? ntk = (outputs & KernelOutputs.Ntk) != 0 ? new Matrix(rowCount, colCount) : null;
+        long plane0 = (long)rowCount * colCount;
+        Matrix? nngp = (outputs & KernelOutputs.Nngp) != 0 ? new Matrix(rowCount, colCount, Memory.OsMemory.AllocateLarge<double>(plane0)) : null;
+        Matrix? ntk = (outputs & KernelOutputs.Ntk) != 0 ? new Matrix(rowCount, colCount, Memory.OsMemory.AllocateLarge<double>(plane0)) : null;
         double[]? layers = contributions ? new double[checked((long)spec.Depth * rowCount * colCount)] : null;
         double[] workspace = new double[GetWorkspaceLength(spec, rowCount, colCount, contributions)];
         ComputeBlock(spec, x.Data, x.Rows, other.Data, other.Rows, x.Cols, rowStart, rowCount, colStart, colCount,
