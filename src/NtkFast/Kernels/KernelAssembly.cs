@@ -62,12 +62,10 @@ internal static unsafe class KernelAssembly
         int depth = spec.Depth;
         double w2 = spec.WeightStd * spec.WeightStd, b2 = spec.Beta * spec.Beta, alpha = w2 / d;
         Activation act = spec.DualActivation;
-        Span<double> g = stackalloc double[1];
+        Gram.DiagonalDots(x, d, start, count, alpha, sig);
         for (int i = 0; i < count; i++)
         {
-            ReadOnlySpan<double> xi = x.Slice((start + i) * d, d);
-            Gram.Cross(1, 1, d, alpha, xi, d, xi, d, 0.0, g, 1);
-            double s = g[0] + b2;
+            double s = sig[i] + b2;
             sig[i] = s;
             sdot[i] = 0.0;
             for (int l = 1; l < depth; l++)
@@ -95,14 +93,12 @@ internal static unsafe class KernelAssembly
         double w2 = spec.WeightStd * spec.WeightStd, b2 = spec.Beta * spec.Beta, alpha = w2 / d;
         Activation act = spec.DualActivation;
         int cols = symmetric ? 0 : colCount, total = rowCount + cols;
-        Span<double> g = stackalloc double[1];
-        for (int i = 0; i < total; i++)
+        Gram.DiagonalDots(x, d, rowStart, rowCount, alpha, rowSig);
+        for (int i = 0; i < rowCount; i++) { rowSig[i] += b2; rowSdot[i] = 0.0; }
+        if (cols > 0)
         {
-            bool row = i < rowCount;
-            ReadOnlySpan<double> xi = row ? x.Slice((rowStart + i) * d, d) : x2.Slice((colStart + i - rowCount) * d, d);
-            Gram.Cross(1, 1, d, alpha, xi, d, xi, d, 0.0, g, 1);
-            if (row) { rowSig[i] = g[0] + b2; rowSdot[i] = 0.0; }
-            else { colSig[i - rowCount] = g[0] + b2; colSdot[i - rowCount] = 0.0; }
+            Gram.DiagonalDots(x2, d, colStart, colCount, alpha, colSig);
+            for (int i = 0; i < colCount; i++) { colSig[i] += b2; colSdot[i] = 0.0; }
         }
         var tables = new PreparedDual[depth - 1];
         double[] v = new double[total];

@@ -115,4 +115,37 @@ public class GramTests
         Assert.Equal("c", Assert.ThrowsAny<ArgumentException>(() => Gram.Cross(3, 3, 4, 1f, new float[12], 4, new float[12], 4, 0f, new float[8], 3)).ParamName);
         Assert.All(c, v => Assert.Equal(0.0, v));
     }
+
+    [Theory]
+    [InlineData(1.5)]
+    [InlineData(0.37)]
+    [InlineData(0.0)]
+    public void DiagonalDots_are_bitwise_the_diagonal_of_every_Gram_product(double alpha)
+    {
+        int[] ds = [1, 7, 8, 9, 255, 256, 257, 511, 512, 513, 784, 1000];
+        int[] counts = [0, 1, 3, 4, 5, 9, 70];
+        int seed = 100;
+        foreach (int d in ds)
+            foreach (int count in counts)
+            {
+                seed++;
+                int start = seed % 3, n = start + count;
+                var rnd = new Random(seed);
+                double[] x = new double[Math.Max(1, n * d)];
+                for (int i = 0; i < x.Length; i++) x[i] = rnd.NextDouble() * 2 - 1;
+                var dots = new double[count];
+                Gram.DiagonalDots(x, d, start, count, alpha, dots);
+                if (count == 0) continue;
+                var syrk = new double[count * count];
+                Gram.Syrk(count, d, alpha, x.AsSpan(start * d), d, 0.0, syrk, count);
+                var one = new double[1];
+                for (int i = 0; i < count; i++)
+                {
+                    ReadOnlySpan<double> xi = x.AsSpan((start + i) * d, d);
+                    Gram.Cross(1, 1, d, alpha, xi, d, xi, d, 0.0, one, 1);
+                    Assert.Equal(BitConverter.DoubleToInt64Bits(one[0]), BitConverter.DoubleToInt64Bits(dots[i]));
+                    Assert.Equal(BitConverter.DoubleToInt64Bits(syrk[i * count + i]), BitConverter.DoubleToInt64Bits(dots[i]));
+                }
+            }
+    }
 }
