@@ -172,12 +172,7 @@ public static class MatrixFile
         return new Matrix(rows, cols, data);
     }
 
-    private static int FirstNonFinite(ReadOnlySpan<double> data)
-    {
-        for (int i = 0; i < data.Length; i++)
-            if (!double.IsFinite(data[i])) return i;
-        return -1;
-    }
+    private static int FirstNonFinite(ReadOnlySpan<double> data) => Numerics.FiniteScan.IndexOfNonFinite(data);
 
     private static string Describe(double v) => double.IsNaN(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf";
 

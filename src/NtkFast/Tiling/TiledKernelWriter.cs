@@ -272,21 +272,8 @@ internal static class TiledKernelWriter
             $"kernel entry ({i}, {j}) for {System.IO.Path.GetFileName(path)} is {block[bad]}: the inputs or --weight-std/--beta are too large for float64 (σw²·xᵀx'/d + β² must stay below ~1e308 through every layer); scale the data down. Nothing was written");
     }
 
-    /// <summary>Index of the first NaN/±∞ in <paramref name="v"/>, or −1 (x − x is 0 exactly for finite x).</summary>
-    internal static int IndexOfNonFinite(ReadOnlySpan<double> v)
-    {
-        const int Chunk = 256;
-        for (int s = 0; s < v.Length; s += Chunk)
-        {
-            ReadOnlySpan<double> c = v.Slice(s, Math.Min(Chunk, v.Length - s));
-            double acc = 0.0;
-            foreach (double x in c) acc += x - x;
-            if (acc == 0.0) continue;
-            for (int k = 0; k < c.Length; k++)
-                if (!double.IsFinite(c[k])) return s + k;
-        }
-        return -1;
-    }
+    /// <summary>Index of the first NaN/±∞ in <paramref name="v"/>, or −1.</summary>
+    internal static int IndexOfNonFinite(ReadOnlySpan<double> v) => Numerics.FiniteScan.IndexOfNonFinite(v);
 
     private sealed class BufferRelease(Memory.NativeBuffer?[] buffers, Memory.NativeBuffer?[] scratch) : IDisposable
     {
