@@ -134,6 +134,38 @@ public sealed class TiledOutputs : IDisposable
     public NpyTileFile? this[int i] => _files[i];
 
     /// <summary>
+    /// fsync of every output, concurrently when there are several: each waits on its own writeback, so
+    /// two 134 MB files took 0.17 s + 0.17 s one after the other (Zen 5 VM, virtio disk).
+    /// </summary>
+    private static void FlushAll(NpyTileFile?[] files)
+    {
+        var open = new List<NpyTileFile>();
+        foreach (NpyTileFile? f in files) if (f is not null) open.Add(f);
+        if (open.Count <= 1)
+        {
+            foreach (NpyTileFile f in open) f.Flush(toDisk: true);
+            return;
+        }
+        var errors = new Exception?[open.Count];
+        var threads = new Thread[open.Count - 1];
+        for (int i = 1; i < open.Count; i++)
+        {
+            int k = i;
+            threads[i - 1] = new Thread(() =>
+            {
+                try { open[k].Flush(toDisk: true); }
+                catch (Exception e) { errors[k] = e; }
+            }) { IsBackground = true, Name = "ntk fsync" };
+            threads[i - 1].Start();
+        }
+        try { open[0].Flush(toDisk: true); }
+        catch (Exception e) { errors[0] = e; }
+        foreach (Thread t in threads) t.Join();
+        foreach (Exception? e in errors)
+            if (e is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e);
+    }
+
+    /// <summary>
     /// Collective: flushes this rank's blocks to disk, checks that every rank got here without an error
     /// (<paramref name="localFailed"/>), and renames the files into place (rank 0). Returns false, and
     /// leaves nothing behind, when some rank reported a failure.
@@ -146,7 +178,7 @@ public sealed class TiledOutputs : IDisposable
         {
             try
             {
-                foreach (NpyTileFile? f in _files) f?.Flush(toDisk: true);
+                FlushAll(_files);
             }
             catch (IOException) { ok = false; }
         }
