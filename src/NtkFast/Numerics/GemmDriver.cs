@@ -408,6 +408,9 @@ internal static unsafe class GemmDriver<T> where T : unmanaged, IFloatingPointIe
         /// </summary>
         private static void MirrorPanel(T* c, nint ldc, int i, int mr, int j0, int j1)
         {
+            // Tried: 4×4 register transposes (BlockTranspose) for the rows below the diagonal: Syrk 4096×784
+            // took 83–86 ms against 76–81 ms with this loop (Zen 5, alternating runs); one destination line
+            // per column, written whole, beats two half-line writes.
             for (int j = j0; j < j1; j++)
             {
                 T* dst = c + j * ldc;

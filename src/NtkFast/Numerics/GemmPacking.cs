@@ -20,12 +20,15 @@ internal static unsafe class GemmPacking<T> where T : unmanaged, IFloatingPointI
             T* d = dst + (nint)ir * kc;
             if (!p.TransA)
             {
-                // A(i, p) = a[i·lda + p]: read rows contiguously, write with stride MR.
-                for (int r = 0; r < rows; r++)
-                {
-                    T* src = p.A + (i0 + ir + r) * p.Lda + p0;
-                    for (int q = 0; q < kc; q++) d[q * mr + r] = src[q];
-                }
+                // A(i, p) = a[i·lda + p]: read rows contiguously, write with stride MR (a block transpose).
+                if (typeof(T) == typeof(double))
+                    BlockTranspose.Double((double*)(p.A + (i0 + ir) * p.Lda + p0), p.Lda, rows, kc, (double*)d, mr);
+                else
+                    for (int r = 0; r < rows; r++)
+                    {
+                        T* src = p.A + (i0 + ir + r) * p.Lda + p0;
+                        for (int q = 0; q < kc; q++) d[q * mr + r] = src[q];
+                    }
             }
             else
             {
@@ -65,13 +68,18 @@ internal static unsafe class GemmPacking<T> where T : unmanaged, IFloatingPointI
             {
                 // B(p, j) = b[j·ldb + p] (the X·Yᵀ / Gram case): a transpose. Walk p in chunks of 8 so
                 // the destination rows being written stay in L1 while each source row is read forward.
-                for (int q0 = 0; q0 < kc; q0 += 8)
+                if (typeof(T) == typeof(double))
+                    BlockTranspose.Double((double*)(p.B + (j0 + jr) * p.Ldb + p0), p.Ldb, cols, kc, (double*)d, nr);
+                else
                 {
-                    int q1 = Math.Min(kc, q0 + 8);
-                    for (int c = 0; c < cols; c++)
+                    for (int q0 = 0; q0 < kc; q0 += 8)
                     {
-                        T* src = p.B + (j0 + jr + c) * p.Ldb + p0;
-                        for (int q = q0; q < q1; q++) d[q * nr + c] = src[q];
+                        int q1 = Math.Min(kc, q0 + 8);
+                        for (int c = 0; c < cols; c++)
+                        {
+                            T* src = p.B + (j0 + jr + c) * p.Ldb + p0;
+                            for (int q = q0; q < q1; q++) d[q * nr + c] = src[q];
+                        }
                     }
                 }
                 if (cols < nr)

@@ -1,7 +1,5 @@
 using System.IO.MemoryMappedFiles;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 using Microsoft.Win32.SafeHandles;
 using NtkFast.IO;
 
@@ -250,16 +248,15 @@ public sealed class NpyTileFile : IDisposable
     }
 
     /// <summary>
-    /// dst (cols×rows, ld = rows) = srcᵀ, in 32×32 cache blocks; inside a block 4×4 sub-blocks move through
-    /// four 256-bit registers (unpack + lane permute) where AVX is available, the edges element by element.
-    /// Data movement only: the same bits on every path.
+    /// dst (cols×rows, ld = rows) = srcᵀ, in 32×32 cache blocks, each a <see cref="Numerics.BlockTranspose"/>
+    /// (4×4 register blocks where AVX is available). Data movement only: the same bits on every path.
     /// </summary>
     internal static void Transpose(ReadOnlySpan<double> src, int ld, int rows, int cols, Span<double> dst)
     {
         if (rows == 0 || cols == 0) return;
         if ((long)(rows - 1) * ld + cols > src.Length) throw new ArgumentException("src too short", nameof(src));
         if ((long)rows * cols > dst.Length) throw new ArgumentException("dst too short", nameof(dst));
-        TransposeCore(src, ld, rows, cols, dst, Avx.IsSupported);
+        TransposeCore(src, ld, rows, cols, dst, true);
     }
 
     internal static unsafe void TransposeCore(ReadOnlySpan<double> src, int ld, int rows, int cols, Span<double> dst, bool useAvx)
@@ -268,41 +265,8 @@ public sealed class NpyTileFile : IDisposable
         fixed (double* ps = src, pd = dst)
         {
             for (int i0 = 0; i0 < rows; i0 += B)
-            {
-                int i1 = Math.Min(rows, i0 + B);
                 for (int j0 = 0; j0 < cols; j0 += B)
-                {
-                    int j1 = Math.Min(cols, j0 + B);
-                    int i = i0;
-                    if (useAvx)
-                    {
-                        for (; i + 4 <= i1; i += 4)
-                        {
-                            int j = j0;
-                            for (; j + 4 <= j1; j += 4)
-                            {
-                                double* s0 = ps + (nint)i * ld + j;
-                                Vector256<double> r0 = Avx.LoadVector256(s0), r1 = Avx.LoadVector256(s0 + ld);
-                                Vector256<double> r2 = Avx.LoadVector256(s0 + 2 * ld), r3 = Avx.LoadVector256(s0 + 3 * ld);
-                                Vector256<double> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1);
-                                Vector256<double> t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
-                                double* d0 = pd + (nint)j * rows + i;
-                                Avx.Store(d0, Avx.Permute2x128(t0, t2, 0x20));
-                                Avx.Store(d0 + rows, Avx.Permute2x128(t1, t3, 0x20));
-                                Avx.Store(d0 + 2 * rows, Avx.Permute2x128(t0, t2, 0x31));
-                                Avx.Store(d0 + 3 * rows, Avx.Permute2x128(t1, t3, 0x31));
-                            }
-                            for (; j < j1; j++)
-                                for (int r = 0; r < 4; r++) pd[(nint)j * rows + i + r] = ps[(nint)(i + r) * ld + j];
-                        }
-                    }
-                    for (; i < i1; i++)
-                    {
-                        double* srow = ps + (nint)i * ld;
-                        for (int j = j0; j < j1; j++) pd[(nint)j * rows + i] = srow[j];
-                    }
-                }
-            }
+                    Numerics.BlockTranspose.Double(ps + (nint)i0 * ld + j0, ld, Math.Min(B, rows - i0), Math.Min(B, cols - j0), pd + (nint)j0 * rows + i0, rows, useAvx);
         }
     }
 
