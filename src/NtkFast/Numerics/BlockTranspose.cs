@@ -5,8 +5,8 @@ using System.Runtime.Intrinsics.X86;
 namespace NtkFast.Numerics;
 
 /// <summary>
-/// dst[c·ldd + r] = src[r·lds + c] for a rows×cols block of doubles: 4×4 sub-blocks through four 256-bit
-/// registers (unpack + lane permute) where AVX is available, the edges element by element. Data movement
+/// dst[c·ldd + r] = src[r·lds + c] for a rows×cols block of doubles (floats): 4×4 sub-blocks through four 256-bit
+/// (128-bit) registers (unpack + lane permute) where AVX (SSE) is available, the edges element by element. Data movement
 /// only, so every path gives the same bits. Used by GEMM packing (transposed operands), SYRK's mirror and the
 /// symmetric tile writer.
 /// </summary>
@@ -58,4 +58,44 @@ internal static unsafe class BlockTranspose
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Double(double* src, nint lds, int rows, int cols, double* dst, nint ldd) =>
         Double(src, lds, rows, cols, dst, ldd, true);
+
+    /// <summary>4×4 floats through four 128-bit registers (the SSE transpose: unpack, then move low/high halves).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Block4x4(float* s, nint lds, float* d, nint ldd)
+    {
+        Vector128<float> r0 = Sse.LoadVector128(s), r1 = Sse.LoadVector128(s + lds);
+        Vector128<float> r2 = Sse.LoadVector128(s + 2 * lds), r3 = Sse.LoadVector128(s + 3 * lds);
+        Vector128<float> t0 = Sse.UnpackLow(r0, r1), t1 = Sse.UnpackLow(r2, r3);
+        Vector128<float> t2 = Sse.UnpackHigh(r0, r1), t3 = Sse.UnpackHigh(r2, r3);
+        Sse.Store(d, Sse.MoveLowToHigh(t0, t1));
+        Sse.Store(d + ldd, Sse.MoveHighToLow(t1, t0));
+        Sse.Store(d + 2 * ldd, Sse.MoveLowToHigh(t2, t3));
+        Sse.Store(d + 3 * ldd, Sse.MoveHighToLow(t3, t2));
+    }
+
+    /// <summary>The float block transpose (SSE 4×4 sub-blocks where available); <paramref name="vector"/> = false forces the element path.</summary>
+    public static void Single(float* src, nint lds, int rows, int cols, float* dst, nint ldd, bool vector = true)
+    {
+        int r = 0;
+        if (vector && Sse.IsSupported)
+        {
+            int cols4 = cols & ~3;
+            for (; r + 4 <= rows; r += 4)
+            {
+                float* s = src + r * lds;
+                float* d = dst + r;
+                for (int c = 0; c < cols4; c += 4) Block4x4(s + c, lds, d + c * ldd, ldd);
+                for (int c = cols4; c < cols; c++)
+                {
+                    d[c * ldd] = s[c]; d[c * ldd + 1] = s[lds + c];
+                    d[c * ldd + 2] = s[2 * lds + c]; d[c * ldd + 3] = s[3 * lds + c];
+                }
+            }
+        }
+        for (; r < rows; r++)
+        {
+            float* s = src + r * lds;
+            for (int c = 0; c < cols; c++) dst[c * ldd + r] = s[c];
+        }
+    }
 }

@@ -23,6 +23,8 @@ internal static unsafe class GemmPacking<T> where T : unmanaged, IFloatingPointI
                 // A(i, p) = a[i·lda + p]: read rows contiguously, write with stride MR (a block transpose).
                 if (typeof(T) == typeof(double))
                     BlockTranspose.Double((double*)(p.A + (i0 + ir) * p.Lda + p0), p.Lda, rows, kc, (double*)d, mr);
+                else if (typeof(T) == typeof(float))
+                    BlockTranspose.Single((float*)(p.A + (i0 + ir) * p.Lda + p0), p.Lda, rows, kc, (float*)d, mr);
                 else
                     for (int r = 0; r < rows; r++)
                     {
@@ -70,6 +72,8 @@ internal static unsafe class GemmPacking<T> where T : unmanaged, IFloatingPointI
                 // the destination rows being written stay in L1 while each source row is read forward.
                 if (typeof(T) == typeof(double))
                     BlockTranspose.Double((double*)(p.B + (j0 + jr) * p.Ldb + p0), p.Ldb, cols, kc, (double*)d, nr);
+                else if (typeof(T) == typeof(float))
+                    BlockTranspose.Single((float*)(p.B + (j0 + jr) * p.Ldb + p0), p.Ldb, cols, kc, (float*)d, nr);
                 else
                 {
                     for (int q0 = 0; q0 < kc; q0 += 8)

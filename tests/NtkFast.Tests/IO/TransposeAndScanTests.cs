@@ -66,4 +66,40 @@ public class TransposeAndScanTests
         }
         Assert.Equal(-1, FiniteScan.IndexOfNonFinite(v));
     }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public unsafe void The_block_transposes_match_a_plain_loop_for_both_types(int rows, int cols, int pad)
+    {
+        int lds = cols + pad, ldd = rows + (pad + 1) % 3;
+        var sd = new double[(rows - 1) * lds + cols];
+        var sf = new float[sd.Length];
+        for (int i = 0; i < sd.Length; i++) { sd[i] = i * 0.5 - 7; sf[i] = (float)(i * 0.25 - 3); }
+        foreach (bool vector in new[] { false, true })
+        {
+            var dd = new double[(cols - 1) * ldd + rows + 2];
+            var df = new float[dd.Length];
+            dd.AsSpan().Fill(double.NaN);
+            df.AsSpan().Fill(float.NaN);
+            fixed (double* ps = sd, pd = dd)
+                BlockTranspose.Double(ps, lds, rows, cols, pd, ldd, vector);
+            fixed (float* ps = sf, pd = df)
+                BlockTranspose.Single(ps, lds, rows, cols, pd, ldd, vector);
+            for (int c = 0; c < cols; c++)
+                for (int r = 0; r < ldd && c * ldd + r < dd.Length; r++)
+                {
+                    int k = c * ldd + r;
+                    if (r < rows)
+                    {
+                        Assert.Equal(sd[r * lds + c], dd[k]);
+                        Assert.Equal(sf[r * lds + c], df[k]);
+                    }
+                    else
+                    {
+                        Assert.True(double.IsNaN(dd[k]));
+                        Assert.True(float.IsNaN(df[k]));
+                    }
+                }
+        }
+    }
 }
