@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using NtkFast.Activations;
 using NtkFast.Numerics;
 
@@ -50,7 +51,7 @@ internal static unsafe class KernelAssembly
 
     /// <summary>Doubles of one worker's tile buffers.</summary>
     internal static long WorkerLength(int depth, bool contributions) =>
-        2L * TileRows * TileCols + 5L * Batch + (contributions ? 2L * depth * TileRows * TileCols : 0);
+        4L * TileRows * TileCols + 5L * Batch + (contributions ? 2L * depth * TileRows * TileCols : 0);
 
     /// <summary>
     /// Per-point layer variances of points x[start … start+count): sig[(l−1)·count + i] = Σ(l)(x_i, x_i),
@@ -224,7 +225,8 @@ internal static unsafe class KernelAssembly
         {
             const int ld = TileCols;
             double* S = buf, T = buf + TileRows * TileCols;
-            double* ess = T + TileRows * TileCols, edd = ess + Batch, bb = edd + Batch, vv = bb + Batch;
+            double* DE = T + TileRows * TileCols, DD = DE + TileRows * TileCols; // E[σσ] and E[σ'σ'] of every entry, then one dense update
+            double* ess = DD + TileRows * TileCols, edd = ess + Batch, bb = edd + Batch, vv = bb + Batch;
             int* idx = (int*)(vv + Batch);
             int* gidx = idx + Batch;            // table indices (the idx slot holds Batch doubles = 2·Batch ints)
             double* hist = (double*)idx + Batch; // Σ(l) for l = 1…L, then Σ̇(l) for l = 1…L, one tile each
@@ -278,8 +280,8 @@ internal static unsafe class KernelAssembly
                         for (int q = 0; q < n; q++) gidx[q] = q < real ? ColBase + c0 + idx[q] : fixedIndex;
                         Tables[l - 1].Row(fixedIndex, new ReadOnlySpan<int>(gidx, n), new ReadOnlySpan<double>(bb, n), new ReadOnlySpan<double>(vv, n), new Span<double>(ess, n), new Span<double>(edd, n));
                     }
-                    for (int q = 0; q < real; q++)
-                        Update(S, T, hs, hd, r * ld + idx[q], a, vv[q], ess[q], edd[q], rNext[r0 + r], rNextDot[r0 + r], layer, k, wantT);
+                    double* de = DE + r * ld, dd = DD + r * ld;
+                    for (int q = 0; q < real; q++) { int e = idx[q]; de[e] = ess[q]; dd[e] = edd[q]; }
                 }
 
                 // Column sweep: the rest (row variance above the column's): Dual(c, b, a).
@@ -305,9 +307,17 @@ internal static unsafe class KernelAssembly
                         for (int q = 0; q < n; q++) gidx[q] = q < real ? r0 + idx[q] : fixedIndex;
                         Tables[l - 1].Row(fixedIndex, new ReadOnlySpan<int>(gidx, n), new ReadOnlySpan<double>(bb, n), new ReadOnlySpan<double>(vv, n), new Span<double>(ess, n), new Span<double>(edd, n));
                     }
-                    // c < a here, so b = a = c never holds: no diagonal substitution needed.
-                    for (int q = 0; q < real; q++)
-                        Update(S, T, hs, hd, idx[q] * ld + j, vv[q], c, ess[q], edd[q], 0.0, 0.0, layer, k, wantT);
+                    for (int q = 0; q < real; q++) { int e = idx[q] * ld + j; DE[e] = ess[q]; DD[e] = edd[q]; }
+                }
+
+                // Every entry of the tile (its upper part when symmetric) has its expectations: one dense update.
+                for (int r = 0; r < h; r++)
+                {
+                    int j0 = FirstCol(r0, c0, r);
+                    if (j0 >= w) continue;
+                    int o = r * ld;
+                    UpdateRow(S + o, T + o, DE + o, DD + o, hs is null ? null : hs + o, hd is null ? null : hd + o, cSig + c0, j0, w,
+                        rSig[r0 + r], rNext[r0 + r], rNextDot[r0 + r], layer, k, wantT);
                 }
             }
 
@@ -316,17 +326,48 @@ internal static unsafe class KernelAssembly
             if (wantC) WriteContributions(hist, r0, c0, h, w);
         }
 
-        /// <summary>One entry from layer l to l+1 (<paramref name="layer"/> = l+1).</summary>
+        /// <summary>
+        /// Entries [j0, w) of one tile row from layer l to l+1 (<paramref name="layer"/> = l+1), given their
+        /// expectations <paramref name="de"/> = E[σσ], <paramref name="dd"/> = E[σ'σ']: Σ = σw²·E[σσ] + β²,
+        /// Σ̇ = σw²·E[σ'σ'], except where b = a = c exactly (the diagonal, duplicated points), which take the
+        /// row point's own values; then Θ = Θ·Σ̇ + Σ. Multiplies and adds are separate (no FMA), and the
+        /// 256-bit lanes do the same IEEE operations as the scalar tail, so every entry gets the same bits on
+        /// every path.
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private readonly void Update(double* S, double* T, double* hs, double* hd, int e,
-            double a, double c, double ess, double edd, double diagSig, double diagSdot, int layer, int k, bool wantT)
+        private readonly void UpdateRow(double* S, double* T, double* de, double* dd, double* hs, double* hd, double* cs, int j0, int w,
+            double a, double diagSig, double diagSdot, int layer, int k, bool wantT)
         {
-            double b = S[e], s, sd;
-            if (b == a && b == c) { s = diagSig; sd = diagSdot; } // exact diagonal: the per-point values
-            else { s = W2 * ess + B2; sd = W2 * edd; }
-            S[e] = s;
-            if (wantT) T[e] = layer <= k ? 0.0 : layer == k + 1 ? s : T[e] * sd + s;
-            if (hs != null) { hs[e] = s; hd[e] = sd; }
+            int j = j0;
+            int tmode = !wantT ? 0 : layer <= k ? 1 : layer == k + 1 ? 2 : 3;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                Vector256<double> va = Vector256.Create(a), vw2 = Vector256.Create(W2), vb2 = Vector256.Create(B2);
+                Vector256<double> vds = Vector256.Create(diagSig), vdd = Vector256.Create(diagSdot);
+                for (; j + 4 <= w; j += 4)
+                {
+                    Vector256<double> b = Vector256.Load(S + j), c = Vector256.Load(cs + j);
+                    Vector256<double> diag = Vector256.Equals(b, va) & Vector256.Equals(b, c);
+                    Vector256<double> sv = Vector256.ConditionalSelect(diag, vds, vw2 * Vector256.Load(de + j) + vb2);
+                    Vector256<double> sd = Vector256.ConditionalSelect(diag, vdd, vw2 * Vector256.Load(dd + j));
+                    sv.Store(S + j);
+                    if (tmode == 1) Vector256<double>.Zero.Store(T + j);
+                    else if (tmode == 2) sv.Store(T + j);
+                    else if (tmode == 3) (Vector256.Load(T + j) * sd + sv).Store(T + j);
+                    if (hs != null) { sv.Store(hs + j); sd.Store(hd + j); }
+                }
+            }
+            for (; j < w; j++)
+            {
+                double b = S[j], c = cs[j], sv, sd;
+                if (b == a && b == c) { sv = diagSig; sd = diagSdot; }
+                else { sv = W2 * de[j] + B2; sd = W2 * dd[j]; }
+                S[j] = sv;
+                if (tmode == 1) T[j] = 0.0;
+                else if (tmode == 2) T[j] = sv;
+                else if (tmode == 3) T[j] = T[j] * sd + sv;
+                if (hs != null) { hs[j] = sv; hd[j] = sd; }
+            }
         }
 
         private readonly void WriteBack(double* tile, double* dst, int r0, int c0, int h, int w)
