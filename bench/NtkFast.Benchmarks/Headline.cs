@@ -32,6 +32,7 @@ internal static class Headline
         PreparedDualTiles("tanh", 1 << 20); PreparedDualTiles("tanh", 1 << 23);
         Kernel("tanh", 2048, 784, 4);
         Kernel("relu", 4096, 784, 4);
+        Kernel("relu", 4096, 784, 4, dispose: true);
         Kernel("erf", 4096, 784, 4);
         Kernel("relu", 8192, 16, 8);
         TrainStep<float>(); TrainStep<double>();
@@ -187,12 +188,21 @@ internal static class Headline
             string.Create(Inv, $"{triples / s / 1e6:F1} M triples/s"));
     }
 
-    private static void Kernel(string act, int n, int d, int depth)
+    /// <summary>
+    /// The allocating <see cref="InfiniteWidth.Compute"/>; <paramref name="dispose"/>: each result is disposed, so the
+    /// next call reuses its pooled storage instead of first-touching fresh memory (see <see cref="KernelResult"/>).
+    /// </summary>
+    private static void Kernel(string act, int n, int d, int depth, bool dispose = false)
     {
         var x = new Matrix(n, d, Random(n * d, 7));
         var spec = new KernelSpec(depth, ActivationRegistry.Parse(act), 0.1, 1.0);
-        double s = Best(3, () => InfiniteWidth.Compute(spec, x, null, KernelOutputs.Ntk | KernelOutputs.Nngp));
-        Row($"Σ and Θ, {act}, N={n} d={d} L={depth}", s, "");
+        double s = Best(3, () =>
+        {
+            KernelResult r = InfiniteWidth.Compute(spec, x, null, KernelOutputs.Ntk | KernelOutputs.Nngp);
+            if (dispose) r.Dispose();
+        });
+        Row($"Σ and Θ, {act}, N={n} d={d} L={depth}{(dispose ? ", results disposed (pooled storage)" : "")}", s, "");
+        InfiniteWidth.ReleasePooledMemory();
     }
 
     private static void TrainStep<T>() where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>

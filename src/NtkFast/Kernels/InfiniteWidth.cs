@@ -35,6 +35,9 @@ public static class InfiniteWidth
         return ComputeBlock(spec, x, x2, 0, x.Rows, 0, (x2 ?? x).Rows, outputs);
     }
 
+    /// <summary>Drops the storage disposed <see cref="KernelResult"/>s handed back for reuse (see <see cref="KernelResult.Dispose"/>).</summary>
+    public static void ReleasePooledMemory() => Memory.OutputPool.Clear();
+
     /// <summary>
     /// The block rows [rowStart, rowStart + rowCount) × columns [colStart, colStart + colCount) of the kernels
     /// of <see cref="Compute(KernelSpec, Matrix, Matrix?, KernelOutputs)"/>, computed on its own and bitwise
@@ -54,8 +57,8 @@ public static class InfiniteWidth
         CheckRange(colStart, colCount, other.Rows, nameof(colStart), nameof(colCount));
         bool contributions = (outputs & KernelOutputs.LayerContributions) != 0;
         long plane0 = (long)rowCount * colCount;
-        Matrix? nngp = (outputs & KernelOutputs.Nngp) != 0 ? new Matrix(rowCount, colCount, Memory.OsMemory.AllocateLarge<double>(plane0)) : null;
-        Matrix? ntk = (outputs & KernelOutputs.Ntk) != 0 ? new Matrix(rowCount, colCount, Memory.OsMemory.AllocateLarge<double>(plane0)) : null;
+        Matrix? nngp = (outputs & KernelOutputs.Nngp) != 0 ? new Matrix(rowCount, colCount, Memory.OutputPool.Rent(plane0)) : null;
+        Matrix? ntk = (outputs & KernelOutputs.Ntk) != 0 ? new Matrix(rowCount, colCount, Memory.OutputPool.Rent(plane0)) : null;
         double[]? layers = contributions ? new double[checked((long)spec.Depth * rowCount * colCount)] : null;
         double[] workspace = new double[GetWorkspaceLength(spec, rowCount, colCount, contributions)];
         ComputeBlock(spec, x.Data, x.Rows, other.Data, other.Rows, x.Cols, rowStart, rowCount, colStart, colCount,

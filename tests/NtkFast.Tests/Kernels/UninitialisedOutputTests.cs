@@ -65,4 +65,24 @@ public class UninitialisedOutputTests
         a.AsSpan().Fill(1.5);
         Assert.All(a, v => Assert.Equal(1.5, v));
     }
+
+    [Fact]
+    public void A_disposed_result_lends_its_storage_to_the_next_call_of_the_same_size()
+    {
+        // 601×599 (an unusual length, so no other test rents it): ≥ 2 MiB per output, so it is pooled.
+        Matrix x = TestData.Random(601, 5, 41), y = TestData.Random(599, 5, 42);
+        var spec = new KernelSpec(3, ActivationRegistry.Parse("relu"), 0.1, 1.0);
+        KernelResult first = InfiniteWidth.Compute(spec, x, y);
+        double[] nngp = (double[])first.Nngp!.Data.Clone(), ntk = (double[])first.Ntk!.Data.Clone();
+        double[] storage = first.Ntk.Data;
+        first.Dispose();
+        first.Dispose(); // a second dispose must not hand the same array out twice
+        using KernelResult second = InfiniteWidth.Compute(spec, x, y, KernelOutputs.Ntk);
+        Assert.Same(storage, second.Ntk!.Data);
+        Assert.Equal(ntk, second.Ntk.Data);
+        using KernelResult third = InfiniteWidth.Compute(spec, x, y, KernelOutputs.Nngp);
+        Assert.NotSame(storage, third.Nngp!.Data);
+        Assert.Equal(nngp, third.Nngp.Data);
+        InfiniteWidth.ReleasePooledMemory();
+    }
 }
