@@ -29,30 +29,8 @@ internal static unsafe class BlockTranspose
     }
 
     /// <summary>The block transpose; <paramref name="vector"/> = false forces the element path (tests).</summary>
-    public static void Double(double* src, nint lds, int rows, int cols, double* dst, nint ldd, bool vector)
-    {
-        int r = 0;
-        if (vector && Avx.IsSupported)
-        {
-            int cols4 = cols & ~3;
-            for (; r + 4 <= rows; r += 4)
-            {
-                double* s = src + r * lds;
-                double* d = dst + r;
-                for (int c = 0; c < cols4; c += 4) Block4x4(s + c, lds, d + c * ldd, ldd);
-                for (int c = cols4; c < cols; c++)
-                {
-                    d[c * ldd] = s[c]; d[c * ldd + 1] = s[lds + c];
-                    d[c * ldd + 2] = s[2 * lds + c]; d[c * ldd + 3] = s[3 * lds + c];
-                }
-            }
-        }
-        for (; r < rows; r++)
-        {
-            double* s = src + r * lds;
-            for (int c = 0; c < cols; c++) dst[c * ldd + r] = s[c];
-        }
-    }
+    public static void Double(double* src, nint lds, int rows, int cols, double* dst, nint ldd, bool vector) =>
+        Core(src, lds, rows, cols, dst, ldd, vector && Avx.IsSupported);
 
     /// <summary><see cref="Double(double*, nint, int, int, double*, nint, bool)"/> on the path this CPU supports.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -74,17 +52,25 @@ internal static unsafe class BlockTranspose
     }
 
     /// <summary>The float block transpose (SSE 4×4 sub-blocks where available); <paramref name="vector"/> = false forces the element path.</summary>
-    public static void Single(float* src, nint lds, int rows, int cols, float* dst, nint ldd, bool vector = true)
+    public static void Single(float* src, nint lds, int rows, int cols, float* dst, nint ldd, bool vector = true) =>
+        Core(src, lds, rows, cols, dst, ldd, vector && Sse.IsSupported);
+
+    /// <summary>Whole 4×4 sub-blocks through registers when <paramref name="vector"/> (T is double or float), the edges element by element.</summary>
+    private static void Core<T>(T* src, nint lds, int rows, int cols, T* dst, nint ldd, bool vector) where T : unmanaged
     {
         int r = 0;
-        if (vector && Sse.IsSupported)
+        if (vector)
         {
             int cols4 = cols & ~3;
             for (; r + 4 <= rows; r += 4)
             {
-                float* s = src + r * lds;
-                float* d = dst + r;
-                for (int c = 0; c < cols4; c += 4) Block4x4(s + c, lds, d + c * ldd, ldd);
+                T* s = src + r * lds;
+                T* d = dst + r;
+                for (int c = 0; c < cols4; c += 4)
+                {
+                    if (typeof(T) == typeof(double)) Block4x4((double*)(s + c), lds, (double*)(d + c * ldd), ldd);
+                    else Block4x4((float*)(s + c), lds, (float*)(d + c * ldd), ldd);
+                }
                 for (int c = cols4; c < cols; c++)
                 {
                     d[c * ldd] = s[c]; d[c * ldd + 1] = s[lds + c];
@@ -94,7 +80,7 @@ internal static unsafe class BlockTranspose
         }
         for (; r < rows; r++)
         {
-            float* s = src + r * lds;
+            T* s = src + r * lds;
             for (int c = 0; c < cols; c++) dst[c * ldd + r] = s[c];
         }
     }
