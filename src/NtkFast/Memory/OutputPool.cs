@@ -4,7 +4,7 @@ namespace NtkFast.Memory;
 /// Storage of large results handed back by their owner (<see cref="Kernels.KernelResult.Dispose"/>), for the next
 /// allocating call of the same size. On a VM a first touch of fresh memory costs 0.1–0.2 ms per 2 MiB huge page
 /// (≈ 0.3 s for the two 134 MB outputs of an N = 4096 kernel, as much as the compute); a returned array is
-/// already mapped. Holds at most <see cref="Capacity"/> arrays of at least 2 MiB; rents only an exact length
+/// already mapped. Holds at most <see cref="Capacity"/> arrays of at least 2 MiB (and at most <see cref="MaxBytes"/>); rents only an exact length
 /// (a <see cref="Numerics.Matrix"/> owns exactly rows·cols values). Thread-safe.
 /// </summary>
 internal static class OutputPool
@@ -28,17 +28,29 @@ internal static class OutputPool
         return OsMemory.AllocateLarge<double>(length);
     }
 
-    /// <summary>Gives an array back (the caller must not use it again); the oldest is dropped beyond <see cref="Capacity"/>.</summary>
+    /// <summary>
+    /// Gives an array back (the caller must not use it again). The oldest are dropped beyond <see cref="Capacity"/>
+    /// arrays or <see cref="MaxBytes"/> in all, so the pool never holds more than an eighth of the memory the GC may use.
+    /// </summary>
     public static void Return(double[]? a)
     {
-        if (a is null || a.LongLength * sizeof(double) < MinBytes) return;
+        if (a is null || a.LongLength * sizeof(double) < MinBytes || a.LongLength * sizeof(double) > MaxBytes) return;
         lock (s_free)
         {
             foreach (double[] f in s_free) if (ReferenceEquals(f, a)) return;
             s_free.Add(a);
-            if (s_free.Count > Capacity) s_free.RemoveAt(0);
+            long total = 0;
+            foreach (double[] f in s_free) total += f.LongLength * sizeof(double);
+            while (s_free.Count > Capacity || total > MaxBytes)
+            {
+                total -= s_free[0].LongLength * sizeof(double);
+                s_free.RemoveAt(0);
+            }
         }
     }
+
+    /// <summary>Bytes the pool may hold: an eighth of the memory available to the GC, at least 256 MiB.</summary>
+    public static long MaxBytes => Math.Max(256L << 20, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 8);
 
     /// <summary>Drops every pooled array (the GC frees them).</summary>
     public static void Clear()
