@@ -30,16 +30,29 @@ internal sealed class VersionCommand : ICommand
 
     /// <summary>
     /// "0.1.0 (commit 583664a2b54c)": the library's informational version, which the SDK stamps with
-    /// the git commit of the build ("0.1.0+&lt;sha&gt;"; built outside a git checkout: "0.1.0, commit unknown").
+    /// the git commit of the build ("0.1.0+&lt;sha&gt;"; built outside a git checkout: "0.1.0, commit unknown";
+    /// from a checkout with uncommitted changes: "0.1.0 (commit 583664a2b54c, modified)").
     /// </summary>
     internal static string Describe()
     {
         var asm = typeof(NtkFast.Numerics.Gemm).Assembly;
         string info = asm.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
             is [System.Reflection.AssemblyInformationalVersionAttribute a, ..] ? a.InformationalVersion : asm.GetName().Version?.ToString() ?? "?";
+        return Describe(info);
+    }
+
+    /// <summary>
+    /// The text for an informational version: "0.1.0+&lt;sha&gt;" → "0.1.0 (commit &lt;12 hex&gt;)"; a build from a checkout
+    /// with uncommitted changes ("+&lt;sha&gt;.modified", Directory.Build.targets) → "0.1.0 (commit &lt;12 hex&gt;, modified)".
+    /// </summary>
+    internal static string Describe(string info)
+    {
         int plus = info.IndexOf('+', StringComparison.Ordinal);
         if (plus < 0) return $"{info}, commit unknown";
         string commit = info[(plus + 1)..];
-        return $"{info[..plus]} (commit {(commit.Length > 12 ? commit[..12] : commit)})";
+        const string Modified = ".modified";
+        bool modified = commit.EndsWith(Modified, StringComparison.Ordinal);
+        if (modified) commit = commit[..^Modified.Length];
+        return $"{info[..plus]} (commit {(commit.Length > 12 ? commit[..12] : commit)}{(modified ? ", modified" : "")})";
     }
 }

@@ -80,6 +80,14 @@ public class CliConventionsTests
         }
     }
 
+    [Theory]
+    [InlineData("0.1.0+0123456789abcdef0123456789abcdef01234567", "0.1.0 (commit 0123456789ab)")]
+    [InlineData("0.1.0+0123456789abcdef0123456789abcdef01234567.modified", "0.1.0 (commit 0123456789ab, modified)")]
+    [InlineData("0.1.0+abc1234", "0.1.0 (commit abc1234)")]
+    [InlineData("0.1.0", "0.1.0, commit unknown")]
+    public void The_version_line_says_when_the_build_had_uncommitted_changes(string informational, string expected) =>
+        Assert.Equal(expected, NtkFast.Cli.Commands.VersionCommand.Describe(informational));
+
     [Fact]
     public void Version_names_the_commit_and_dash_dash_version_is_the_same()
     {
@@ -87,7 +95,7 @@ public class CliConventionsTests
         Assert.Equal(0, v.ExitCode);
         string first = v.StdOut.Split('\n')[0];
         // Built from a git checkout (CI clones): "ntk 0.1.0 (commit 0123456789ab) on .NET 10…".
-        Assert.Matches(new Regex(@"^ntk \d+\.\d+\.\d+ \(commit [0-9a-f]{7,12}\) on \.NET \d+"), first);
+        Assert.Matches(new Regex(@"^ntk \d+\.\d+\.\d+ \(commit [0-9a-f]{7,12}(, modified)?\) on \.NET \d+"), first);
         Assert.Equal(v.StdOut, CliRunner.Run("--version").StdOut);
         Assert.Equal(v.StdOut, CliRunner.Run("-V").StdOut);
     }
