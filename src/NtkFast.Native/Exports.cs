@@ -175,7 +175,7 @@ public static unsafe class Exports
 
     /// <summary>
     /// A kernel workspace: the calling thread's retained one when large enough. A small kernel's workspace
-    /// (~130 KiB per worker thread) allocated on every call cost 30× the computation of a 3×3 kernel.
+    /// (~260 KiB per worker thread) allocated on every call cost 30× the computation of a 3×3 kernel.
     /// </summary>
     private static Span<double> Workspace(long length)
     {

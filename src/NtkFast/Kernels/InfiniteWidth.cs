@@ -77,7 +77,7 @@ public static class InfiniteWidth
     /// <summary>
     /// Workspace (doubles) for <see cref="ComputeBlock(KernelSpec, ReadOnlySpan{double}, int, ReadOnlySpan{double}, int, int, int, int, int, int, Span{double}, Span{double}, int, Span{double}, Span{double})"/>
     /// with up to <paramref name="workers"/> threads (0 = <see cref="NtkParallel.MaxThreads"/>): the per-point
-    /// layer variances (2·L·(rows + cols)) plus one tile buffer set per thread (~130 KiB, more with
+    /// layer variances (2·L·(rows + cols)) plus one tile buffer set per thread (~260 KiB, more with
     /// <paramref name="layerContributions"/>). A smaller workspace runs on fewer threads, same results.
     /// </summary>
     public static long GetWorkspaceLength(KernelSpec spec, int rowCount, int colCount, bool layerContributions = false, int workers = 0)
