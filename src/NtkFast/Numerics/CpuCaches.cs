@@ -72,6 +72,10 @@ internal static class CpuCaches
             long ways = ((b >> 22) & 0x3FF) + 1, partitions = ((b >> 12) & 0x3FF) + 1, line = (b & 0xFFF) + 1, sets = (long)(uint)c + 1;
             return ways * partitions * line * sets;
         }
+        // AMD's legacy leaf when the topology leaf is empty (the Zen 5 VM of 2026-12-08 reports 0x8000001D as all
+        // zeros and no sysfs cache directory): L2 per core in KiB in ECX[31:16] (the level the GEMM blocking uses).
+        if (amd && level == 2 && (uint)maxExt >= 0x80000006)
+            return (long)((uint)X86Base.CpuId(unchecked((int)0x80000006), 0).Ecx >> 16) * 1024;
         return 0;
     }
 }
