@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using NtkFast.Activations;
 using NtkFast.Numerics;
 
@@ -51,7 +52,7 @@ internal static unsafe class KernelAssembly
 
     /// <summary>Doubles of one worker's tile buffers.</summary>
     internal static long WorkerLength(int depth, bool contributions) =>
-        4L * TileRows * TileCols + 5L * Batch + (contributions ? 2L * depth * TileRows * TileCols : 0);
+        5L * TileRows * TileCols + 5L * Batch + (contributions ? 2L * depth * TileRows * TileCols : 0);
 
     /// <summary>
     /// Per-point layer variances of points x[start … start+count): sig[(l−1)·count + i] = Σ(l)(x_i, x_i),
@@ -226,7 +227,9 @@ internal static unsafe class KernelAssembly
             const int ld = TileCols;
             double* S = buf, T = buf + TileRows * TileCols;
             double* DE = T + TileRows * TileCols, DD = DE + TileRows * TileCols; // E[σσ] and E[σ'σ'] of every entry, then one dense update
-            double* ess = DD + TileRows * TileCols, edd = ess + Batch, bb = edd + Batch, vv = bb + Batch;
+            double* ST = DD + TileRows * TileCols; // Σ of the layer transposed (TileCols × TileRows), for the column sweep's vector compaction
+            double* ess = ST + TileRows * TileCols, edd = ess + Batch, bb = edd + Batch, vv = bb + Batch;
+            bool compress = Avx512F.VL.IsSupported;
             int* idx = (int*)(vv + Batch);
             int* gidx = idx + Batch;            // table indices (the idx slot holds Batch doubles = 2·Batch ints)
             double* hist = (double*)idx + Batch; // Σ(l) for l = 1…L, then Σ̇(l) for l = 1…L, one tile each
@@ -256,19 +259,13 @@ internal static unsafe class KernelAssembly
                 double* hs = wantC ? hist + (long)l * tileSize : null;
                 double* hd = wantC ? hist + (long)(Depth + l) * tileSize : null;
 
+                if (compress) BlockTranspose.Double(S, ld, h, w, ST, TileRows);
+
                 // Row sweep: entries whose column variance is not below the row's (c ≥ a, and NaN).
                 for (int r = 0; r < h; r++)
                 {
                     double a = rSig[r0 + r];
-                    int n = 0;
-                    double* srow = S + r * ld;
-                    // Branch-free compaction (c ≥ a is a coin flip on real data): always write, advance on the test.
-                    for (int j = FirstCol(r0, c0, r); j < w; j++)
-                    {
-                        double c = cSig[c0 + j];
-                        idx[n] = j; bb[n] = srow[j]; vv[n] = c;
-                        n += (c < a) ? 0 : 1;
-                    }
+                    int n = CompactRow(S + r * ld, cSig + c0, FirstCol(r0, c0, r), w, a, idx, bb, vv, compress);
                     if (n == 0) continue;
                     int real = n;
                     for (; (n & (Pad - 1)) != 0; n++) { bb[n] = 0.0; vv[n] = a; }
@@ -289,13 +286,14 @@ internal static unsafe class KernelAssembly
                 {
                     double c = cSig[c0 + j];
                     int rEnd = Symmetric ? Math.Min(h, c0 + j - r0 + 1) : h;
-                    int n = 0;
-                    for (int r = 0; r < rEnd; r++)
-                    {
-                        double a = rSig[r0 + r];
-                        idx[n] = r; bb[n] = S[r * ld + j]; vv[n] = a;
-                        n += (c < a) ? 1 : 0;
-                    }
+                    int n = compress ? CompactColumn(ST + j * TileRows, rSig + r0, rEnd, c, idx, bb, vv) : 0;
+                    if (!compress)
+                        for (int r = 0; r < rEnd; r++)
+                        {
+                            double a = rSig[r0 + r];
+                            idx[n] = r; bb[n] = S[r * ld + j]; vv[n] = a;
+                            n += (c < a) ? 1 : 0;
+                        }
                     if (n == 0) continue;
                     int real = n;
                     for (; (n & (Pad - 1)) != 0; n++) { bb[n] = 0.0; vv[n] = c; }
@@ -324,6 +322,71 @@ internal static unsafe class KernelAssembly
             if (OutS != null) WriteBack(S, OutS, r0, c0, h, w);
             if (wantT) WriteBack(T, OutT, r0, c0, h, w);
             if (wantC) WriteContributions(hist, r0, c0, h, w);
+        }
+
+        /// <summary>
+        /// The row sweep's batch: the entries j ∈ [j0, w) of a tile row whose column variance is not below the row's
+        /// (c ≥ a, and NaN), in order, as (idx = j, bb = b, vv = c); returns how many. With AVX-512 eight entries at
+        /// a time through compress-stores, else the branch-free scalar loop (always write, advance on the test).
+        /// Data movement only: the same batch either way.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static int CompactRow(double* srow, double* cs, int j0, int w, double a, int* idx, double* bb, double* vv, bool compress)
+        {
+            int n = 0, j = j0;
+            if (compress && Avx512F.VL.IsSupported)
+            {
+                Vector512<double> va = Vector512.Create(a);
+                Vector256<int> vj = Vector256.Create(j) + Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), eight = Vector256.Create(8);
+                for (; j + 8 <= w; j += 8, vj += eight)
+                {
+                    Vector512<double> c = Vector512.Load(cs + j);
+                    Vector512<double> keep = ~Vector512.LessThan(c, va);
+                    Avx512F.CompressStore(bb + n, keep, Vector512.Load(srow + j));
+                    Avx512F.CompressStore(vv + n, keep, c);
+                    Avx512F.VL.CompressStore(idx + n, Avx512F.ConvertToVector256Int32(keep.AsInt64()), vj);
+                    n += System.Numerics.BitOperations.PopCount(keep.ExtractMostSignificantBits());
+                }
+            }
+            for (; j < w; j++)
+            {
+                double c = cs[j];
+                idx[n] = j; bb[n] = srow[j]; vv[n] = c;
+                n += (c < a) ? 0 : 1;
+            }
+            return n;
+        }
+
+        /// <summary>
+        /// The column sweep's batch with AVX-512: rows r &lt; rEnd of a tile column whose row variance is above the
+        /// column's (c &lt; a), in order, as (idx = r, bb = b, vv = a), from the transposed tile column
+        /// <paramref name="scol"/>; returns how many. The same batch as the strided scalar loop.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static int CompactColumn(double* scol, double* rs, int rEnd, double c, int* idx, double* bb, double* vv)
+        {
+            int n = 0, r = 0;
+            if (Avx512F.VL.IsSupported)
+            {
+                Vector512<double> vc = Vector512.Create(c);
+                Vector256<int> vr = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), eight = Vector256.Create(8);
+                for (; r + 8 <= rEnd; r += 8, vr += eight)
+                {
+                    Vector512<double> a = Vector512.Load(rs + r);
+                    Vector512<double> keep = Vector512.LessThan(vc, a);
+                    Avx512F.CompressStore(bb + n, keep, Vector512.Load(scol + r));
+                    Avx512F.CompressStore(vv + n, keep, a);
+                    Avx512F.VL.CompressStore(idx + n, Avx512F.ConvertToVector256Int32(keep.AsInt64()), vr);
+                    n += System.Numerics.BitOperations.PopCount(keep.ExtractMostSignificantBits());
+                }
+            }
+            for (; r < rEnd; r++)
+            {
+                double a = rs[r];
+                idx[n] = r; bb[n] = scol[r]; vv[n] = a;
+                n += (c < a) ? 1 : 0;
+            }
+            return n;
         }
 
         /// <summary>
