@@ -265,7 +265,7 @@ internal static unsafe class KernelAssembly
                 for (int r = 0; r < h; r++)
                 {
                     double a = rSig[r0 + r];
-                    int n = CompactRow(S + r * ld, cSig + c0, FirstCol(r0, c0, r), w, a, idx, bb, vv, compress);
+                    int n = Compact(S + r * ld, cSig + c0, FirstCol(r0, c0, r), w, a, rowSweep: true, idx, bb, vv, compress);
                     if (n == 0) continue;
                     int real = n;
                     for (; (n & (Pad - 1)) != 0; n++) { bb[n] = 0.0; vv[n] = a; }
@@ -286,7 +286,7 @@ internal static unsafe class KernelAssembly
                 {
                     double c = cSig[c0 + j];
                     int rEnd = Symmetric ? Math.Min(h, c0 + j - r0 + 1) : h;
-                    int n = compress ? CompactColumn(ST + j * TileRows, rSig + r0, rEnd, c, idx, bb, vv) : 0;
+                    int n = compress ? Compact(ST + j * TileRows, rSig + r0, 0, rEnd, c, rowSweep: false, idx, bb, vv, compress: true) : 0;
                     if (!compress)
                         for (int r = 0; r < rEnd; r++)
                         {
@@ -325,66 +325,35 @@ internal static unsafe class KernelAssembly
         }
 
         /// <summary>
-        /// The row sweep's batch: the entries j ∈ [j0, w) of a tile row whose column variance is not below the row's
-        /// (c ≥ a, and NaN), in order, as (idx = j, bb = b, vv = c); returns how many. With AVX-512 eight entries at
-        /// a time through compress-stores, else the branch-free scalar loop (always write, advance on the test).
-        /// Data movement only: the same batch either way.
+        /// One sweep's batch: the entries q ∈ [q0, q1) of a tile row (row sweep: v = the column variances, f = the row's,
+        /// kept when v ≥ f or NaN, i.e. c ≥ a) or of a transposed tile column (column sweep: v = the row variances,
+        /// f = the column's, kept when f &lt; v, i.e. c &lt; a), in order, as (idx = q, bb = b, vv = v); returns how many.
+        /// With AVX-512 eight entries at a time through compress-stores, else the branch-free scalar loop (always
+        /// write, advance on the test). Data movement only: the same batch either way.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static int CompactRow(double* srow, double* cs, int j0, int w, double a, int* idx, double* bb, double* vv, bool compress)
+        private static int Compact(double* b, double* v, int q0, int q1, double f, bool rowSweep, int* idx, double* bb, double* vv, bool compress)
         {
-            int n = 0, j = j0;
+            int n = 0, q = q0;
             if (compress && Avx512F.VL.IsSupported)
             {
-                Vector512<double> va = Vector512.Create(a);
-                Vector256<int> vj = Vector256.Create(j) + Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), eight = Vector256.Create(8);
-                for (; j + 8 <= w; j += 8, vj += eight)
+                Vector512<double> vf = Vector512.Create(f);
+                Vector256<int> vq = Vector256.Create(q) + Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), eight = Vector256.Create(8);
+                for (; q + 8 <= q1; q += 8, vq += eight)
                 {
-                    Vector512<double> c = Vector512.Load(cs + j);
-                    Vector512<double> keep = ~Vector512.LessThan(c, va);
-                    Avx512F.CompressStore(bb + n, keep, Vector512.Load(srow + j));
-                    Avx512F.CompressStore(vv + n, keep, c);
-                    Avx512F.VL.CompressStore(idx + n, Avx512F.ConvertToVector256Int32(keep.AsInt64()), vj);
+                    Vector512<double> x = Vector512.Load(v + q);
+                    Vector512<double> keep = rowSweep ? ~Vector512.LessThan(x, vf) : Vector512.LessThan(vf, x);
+                    Avx512F.CompressStore(bb + n, keep, Vector512.Load(b + q));
+                    Avx512F.CompressStore(vv + n, keep, x);
+                    Avx512F.VL.CompressStore(idx + n, Avx512F.ConvertToVector256Int32(keep.AsInt64()), vq);
                     n += System.Numerics.BitOperations.PopCount(keep.ExtractMostSignificantBits());
                 }
             }
-            for (; j < w; j++)
+            for (; q < q1; q++)
             {
-                double c = cs[j];
-                idx[n] = j; bb[n] = srow[j]; vv[n] = c;
-                n += (c < a) ? 0 : 1;
-            }
-            return n;
-        }
-
-        /// <summary>
-        /// The column sweep's batch with AVX-512: rows r &lt; rEnd of a tile column whose row variance is above the
-        /// column's (c &lt; a), in order, as (idx = r, bb = b, vv = a), from the transposed tile column
-        /// <paramref name="scol"/>; returns how many. The same batch as the strided scalar loop.
-        /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static int CompactColumn(double* scol, double* rs, int rEnd, double c, int* idx, double* bb, double* vv)
-        {
-            int n = 0, r = 0;
-            if (Avx512F.VL.IsSupported)
-            {
-                Vector512<double> vc = Vector512.Create(c);
-                Vector256<int> vr = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), eight = Vector256.Create(8);
-                for (; r + 8 <= rEnd; r += 8, vr += eight)
-                {
-                    Vector512<double> a = Vector512.Load(rs + r);
-                    Vector512<double> keep = Vector512.LessThan(vc, a);
-                    Avx512F.CompressStore(bb + n, keep, Vector512.Load(scol + r));
-                    Avx512F.CompressStore(vv + n, keep, a);
-                    Avx512F.VL.CompressStore(idx + n, Avx512F.ConvertToVector256Int32(keep.AsInt64()), vr);
-                    n += System.Numerics.BitOperations.PopCount(keep.ExtractMostSignificantBits());
-                }
-            }
-            for (; r < rEnd; r++)
-            {
-                double a = rs[r];
-                idx[n] = r; bb[n] = scol[r]; vv[n] = a;
-                n += (c < a) ? 1 : 0;
+                double x = v[q];
+                idx[n] = q; bb[n] = b[q]; vv[n] = x;
+                n += rowSweep ? (x < f ? 0 : 1) : (f < x ? 1 : 0);
             }
             return n;
         }
