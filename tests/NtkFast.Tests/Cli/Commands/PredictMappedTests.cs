@@ -21,14 +21,14 @@ public sealed class PredictMappedTests : IDisposable
 
     private string P(string name) => Path.Combine(_dir, name);
 
-    /// <summary>The precomputed kernel files every predict case reads: k (Θ), kx (Θ*), s (Σ), sx (Σ*), sxx (Σ**).</summary>
-    private void WriteKernels(Matrix theta, Matrix thetaX, Matrix sigma, Matrix sigmaX, Matrix sigmaXX)
+    /// <summary>The precomputed kernel files the predict cases read, in <paramref name="dir"/>: k (Θ), kx (Θ*), s (Σ), sx (Σ*), sxx (Σ**).</summary>
+    internal static void WriteKernels(string dir, Matrix theta, Matrix thetaX, Matrix sigma, Matrix sigmaX, Matrix sigmaXX)
     {
-        MatrixFile.Write(P("k.npy"), theta);
-        MatrixFile.Write(P("kx.npy"), thetaX);
-        MatrixFile.Write(P("s.npy"), sigma);
-        MatrixFile.Write(P("sx.npy"), sigmaX);
-        MatrixFile.Write(P("sxx.npy"), sigmaXX);
+        MatrixFile.Write(Path.Combine(dir, "k.npy"), theta);
+        MatrixFile.Write(Path.Combine(dir, "kx.npy"), thetaX);
+        MatrixFile.Write(Path.Combine(dir, "s.npy"), sigma);
+        MatrixFile.Write(Path.Combine(dir, "sx.npy"), sigmaX);
+        MatrixFile.Write(Path.Combine(dir, "sxx.npy"), sigmaXX);
     }
 
     private static (int Code, string Out, string Err) Run(bool mapped, int blockRows, params string[] args)
@@ -70,7 +70,7 @@ public sealed class PredictMappedTests : IDisposable
     {
         var (theta, thetaX, _) = Kernel(n, m, 300 + m + n);
         var (sigma, sigmaX, sigmaXX) = Kernel(n, m, 400 + m + n, lengthScale: 0.7, scale: 0.8);
-        WriteKernels(theta, thetaX, sigma, sigmaX, sigmaXX);
+        WriteKernels(_dir, theta, thetaX, sigma, sigmaX, sigmaXX);
         MatrixFile.Write(P("y.npy"), Random(n, 2, 500 + n));
         string[] common = ["predict", "--kernel-train", P("k.npy"), "--kernel-test", P("kx.npy"), "--y", P("y.npy"), "--time", "0.5,inf"];
         if (spread) common = [.. common, "--nngp-train", P("s.npy"), "--nngp-test", P("sx.npy"), "--nngp-test-test", P("sxx.npy")];
@@ -154,7 +154,7 @@ public sealed class PredictMappedTests : IDisposable
         var (sigma, sigmaX, sigmaXX) = Kernel(n, m, 700 + m + n, lengthScale: 0.7, scale: 0.8);
         var diag = new Matrix(m, 1);
         for (int i = 0; i < m; i++) diag[i, 0] = sigmaXX[i, i];
-        WriteKernels(theta, thetaX, sigma, sigmaX, sigmaXX);
+        WriteKernels(_dir, theta, thetaX, sigma, sigmaX, sigmaXX);
         MatrixFile.Write(P("d.npy"), diag);
         MatrixFile.Write(P("y.npy"), Random(n, 2, 800 + n));
         string[] nngpFiles = ["--nngp-train", P("s.npy"), "--nngp-test", P("sx.npy")];
@@ -209,7 +209,7 @@ public sealed class PredictMappedTests : IDisposable
         var (theta, thetaX, _) = Kernel(n, m, 900 + m);
         var (sigma, sigmaX, sigmaXX) = Kernel(n, m, 910 + m, lengthScale: 0.7, scale: 0.8);
         Matrix y = Random(n, 2, 920 + m);
-        WriteKernels(theta, thetaX, sigma, sigmaX, sigmaXX);
+        WriteKernels(_dir, theta, thetaX, sigma, sigmaX, sigmaXX);
         MatrixFile.Write(P("y.npy"), y);
         var kernels = new NtkFast.Dynamics.PredictionKernels(nngp ? null : theta, nngp ? null : thetaX, sigma, sigmaX, sigmaXX);
         var reg = NtkFast.Numerics.Regularization.Relative(1e-6);
@@ -245,7 +245,7 @@ public sealed class PredictMappedTests : IDisposable
         int n = 9, m = 11;
         var (theta, thetaX, _) = Kernel(n, m, 51);
         var (sigma, sigmaX, sigmaXX) = Kernel(n, m, 52, lengthScale: 0.7);
-        WriteKernels(theta, thetaX, sigma, sigmaX, sigmaXX);
+        WriteKernels(_dir, theta, thetaX, sigma, sigmaX, sigmaXX);
         MatrixFile.Write(P("y.npy"), Random(n, 2, 53));
         string[] head = ["predict", "--kernel-train", P("k.npy"), "--kernel-test", P("kx.npy"), "--nngp-train", P("s.npy"), "--nngp-test", P("sx.npy"),
             "--nngp-test-test", P("sxx.npy"), "--y", P("y.npy"), "--quiet"];

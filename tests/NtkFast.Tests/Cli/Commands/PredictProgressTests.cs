@@ -24,15 +24,6 @@ public sealed partial class PredictProgressTests : IDisposable
 
     private string P(string name) => Path.Combine(_dir, name);
 
-    /// <summary>The precomputed kernel files every predict case reads: k (Θ), kx (Θ*), s (Σ), sx (Σ*), sxx (Σ**).</summary>
-    private void WriteKernels(Matrix theta, Matrix thetaX, Matrix sigma, Matrix sigmaX, Matrix sigmaXX)
-    {
-        MatrixFile.Write(P("k.npy"), theta);
-        MatrixFile.Write(P("kx.npy"), thetaX);
-        MatrixFile.Write(P("s.npy"), sigma);
-        MatrixFile.Write(P("sx.npy"), sigmaX);
-        MatrixFile.Write(P("sxx.npy"), sigmaXX);
-    }
 
     [GeneratedRegex(@": (\d+\.\d)% (\d+\.\d)s(, ~\d+\.\ds left| done)?$")]
     private static partial Regex Percent();
@@ -82,7 +73,7 @@ public sealed partial class PredictProgressTests : IDisposable
         int n = 300, m = 3000;
         var (theta, thetaX, _) = Kernel(n, m, 51);
         var (sigma, sigmaX, sigmaXX) = Kernel(n, m, 52, lengthScale: 0.7);
-        WriteKernels(theta, thetaX, sigma, sigmaX, sigmaXX);
+        PredictMappedTests.WriteKernels(_dir, theta, thetaX, sigma, sigmaX, sigmaXX);
         MatrixFile.Write(P("y.npy"), Random(n, 1, 53));
         string[] args = ["predict", "--kernel-train", P("k.npy"), "--kernel-test", P("kx.npy"), "--nngp-train", P("s.npy"), "--nngp-test", P("sx.npy"),
             "--nngp-test-test", P("sxx.npy"), "--y", P("y.npy"), "--time", "1", "--regularization", "1e-8", "--out-cov", P("c.npy"), "--out", P("p.npy")];
@@ -165,7 +156,7 @@ public sealed partial class PredictProgressTests : IDisposable
         int m = 5;
         var (theta, thetaX, _) = Kernel(n, m, 101);
         var (sigma, sigmaX, sigmaXX) = Kernel(n, m, 102, lengthScale: 0.7);
-        WriteKernels(theta, thetaX, sigma, sigmaX, sigmaXX);
+        PredictMappedTests.WriteKernels(_dir, theta, thetaX, sigma, sigmaX, sigmaXX);
         MatrixFile.Write(P("y.npy"), Random(n, 1, 103));
         List<string> args = ["predict", "--y", P("y.npy"), "--time", time, "--regularization", "1e-6", "--out", P("p.npy")];
         if (posterior == "ntk") args.AddRange(["--kernel-train", P("k.npy"), "--kernel-test", P("kx.npy")]);
@@ -218,7 +209,7 @@ public sealed partial class PredictProgressTests : IDisposable
         int n = 300, m = 3000;
         var (theta, thetaX, _) = Kernel(n, m, 81);
         var (sigma, sigmaX, sigmaXX) = Kernel(n, m, 82, lengthScale: 0.7);
-        WriteKernels(theta, thetaX, sigma, sigmaX, sigmaXX);
+        PredictMappedTests.WriteKernels(_dir, theta, thetaX, sigma, sigmaX, sigmaXX);
         MatrixFile.Write(P("y.npy"), Random(n, 1, 83));
         string[] outputs = [P("p.npy"), P("p.std.npy"), P("c.npy")];
         string[] args = ["predict", "--kernel-train", P("k.npy"), "--kernel-test", P("kx.npy"), "--nngp-train", P("s.npy"), "--nngp-test", P("sx.npy"),
